@@ -1,0 +1,84 @@
+/**
+ * Composite layers built from primitive ops (so their gradients come from the per-op rules).
+ * Shapes: B batch, T seq, D features, H heads, Dh head dim, V vocab.
+ */
+import {
+  add, arangeOf, cast, concat, div, erf, gatherElements, logSoftmax, lessOrEqual, mean, mul, neg, rsqrt, sigmoid,
+  slice, squeeze, sub, sum, tanh, unsqueeze, where,
+} from './ops.js';
+import { EngineError, type Tensor } from './tensor.js';
+
+/** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) * w, or * (1 + w) for Gemma. */
+export function rmsNorm(x: Tensor, w: Tensor | null, eps: number, onePlus = false): Tensor {
+  const ms = mean(mul(x, x), [-1], true); // [..., 1]
+  const xn = mul(x, rsqrt(add(ms, eps))); // [..., D]
+  if (!w) return xn;
+  return mul(xn, onePlus ? add(w, 1) : w);
+}
+
+/** LayerNorm over the last axis (biased variance, as torch). */
+export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps: number): Tensor {
+  const mu = mean(x, [-1], true); // [..., 1]
+  const xc = sub(x, mu); // [..., D]
+  const v = mean(mul(xc, xc), [-1], true); // [..., 1]
+  let y = mul(xc, rsqrt(add(v, eps)));
+  if (w) y = mul(y, w);
+  if (b) y = add(y, b);
+  return y;
+}
+
+/** GELU, tanh approximation (HF gelu_pytorch_tanh / gelu_new). */
+export function geluTanh(x: Tensor): Tensor {
+  const c = Math.sqrt(2 / Math.PI);
+  const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), c);
+  return mul(mul(x, 0.5), add(tanh(inner), 1));
+}
+
+/** GELU, exact erf form (torch default). */
+export function geluErf(x: Tensor): Tensor {
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+export function silu(x: Tensor): Tensor {
+  return mul(x, sigmoid(x));
+}
+
+/** rotate_half: [x1, x2] → [-x2, x1] over the last axis (HF Llama layout). */
+export function rotateHalf(x: Tensor): Tensor {
+  const d = x.shape[x.rank - 1];
+  if (typeof d !== 'number' || d % 2) throw new EngineError(`rotateHalf: last dim must be even and static, got ${d}`);
+  const x1 = slice(x, -1, 0, d / 2);
+  const x2 = slice(x, -1, d / 2, d);
+  return concat([neg(x2), x1], -1);
+}
+
+/** RoPE: x * cos + rotate_half(x) * sin; cos/sin broadcast against x (e.g. [B,1,T,Dh] vs [B,H,T,Dh]). */
+export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return add(mul(x, cos), mul(rotateHalf(x), sin));
+}
+
+/** bool [T, T]: key position ≤ query position (row = query). T is the runtime size of `scores`' last axis. */
+export function causalAllowed(scores: Tensor): Tensor {
+  const pos = arangeOf(scores, -1); // [T]
+  return lessOrEqual(unsqueeze(pos, 0), unsqueeze(pos, 1)); // [T(query), T(key)]
+}
+
+/** Mask scores (set disallowed to a large negative) where `allowed` is false. */
+export function maskScores(scores: Tensor, allowed: Tensor): Tensor {
+  const big = scores.dtype === 'float16' ? -65504 : -1e9;
+  return where(allowed, scores, big);
+}
+
+/**
+ * Masked next-token cross-entropy. logits [B,T,V], targets int64 [B,T], mask float [B,T] (1 = counted).
+ * Returns mean loss (nats/token over masked positions, rank 0) and per-token losses [B,T].
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): { loss: Tensor; perToken: Tensor; count: Tensor } {
+  const lp = logSoftmax(logits, -1); // [B,T,V]
+  const picked = squeeze(gatherElements(lp, unsqueeze(targets, -1), -1), -1); // [B,T]
+  const m = cast(mask, logits.dtype);
+  const perToken = mul(neg(picked), m); // [B,T]
+  const count = sum(m, m.shape.map((_, i) => i)); // []
+  const loss = div(sum(perToken, perToken.shape.map((_, i) => i)), count); // []
+  return { loss, perToken, count };
+}

@@ -1,0 +1,164 @@
+/**
+ * Engine runtime: a session worker plus typed handles. The caller's event loop stays free while
+ * ORT runs. Feeds are checked against the compiled graph's declared inputs before they are sent,
+ * so a bad feed is an error naming the input and the shapes, not a worker crash.
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Compiled, IoInfo } from './onnx-export.js';
+import { WANT_GRAD } from './onnx-export.js';
+import type { Request, Response, SessionOptions, TensorData, TypedData } from './protocol.js';
+import { EngineError, fmtShape, type DType } from './tensor.js';
+
+export type { SessionOptions, TensorData, TypedData };
+
+type Pending = { resolve: (r: Response) => void; reject: (e: Error) => void };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function spawnWorker(): Worker {
+  // In the built app this module is bundled next to worker.js. Under tsx (tests, CLI) it is .ts,
+  // and the worker registers tsx itself (loader hooks do not reach worker threads on Node 20).
+  const here = import.meta.url;
+  const ts = new URL('./worker.ts', here);
+  if (here.endsWith('.ts') && existsSync(fileURLToPath(ts))) {
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`;
+    return new Worker(boot, { eval: true });
+  }
+  return new Worker(new URL('./worker.js', here));
+}
+
+export class Runtime {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (r: Response) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      p.resolve(r);
+    });
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => this.fail(new EngineError(`engine worker exited (code ${code})`)));
+  }
+
+  static start(): Runtime {
+    return new Runtime(spawnWorker());
+  }
+
+  private fail(e: Error): void {
+    this.dead ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private async call(req: DistributiveOmit<Request, 'id'>, transfer: ArrayBuffer[] = []): Promise<Response> {
+    if (this.dead) throw this.dead;
+    const id = this.nextId++;
+    const res = await new Promise<Response>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id } as Request, transfer);
+    });
+    if (!res.ok) throw new EngineError(res.error);
+    return res;
+  }
+
+  async info(): Promise<{ ortVersion: string; providers: string[]; rssMb: number }> {
+    const r = await this.call({ kind: 'info' });
+    if (r.ok && r.kind === 'info') return { ortVersion: r.ortVersion, providers: r.providers, rssMb: r.rssMb };
+    throw new EngineError('unexpected reply');
+  }
+
+  /** Create a session for a compiled graph (one per model and purpose). */
+  async load(c: Compiled, options: SessionOptions = {}): Promise<Session> {
+    const r = await this.call({ kind: 'create', bytes: c.bytes, externalDir: c.externalDir, options });
+    if (!(r.ok && r.kind === 'create')) throw new EngineError('unexpected reply');
+    return new Session(this, r.session, c);
+  }
+
+  /** @internal */
+  async _run(session: number, feeds: Record<string, TensorData>, outputs: string[]): Promise<{ outputs: Record<string, TensorData>; ms: number }> {
+    const r = await this.call({ kind: 'run', session, feeds, outputs });
+    if (r.ok && r.kind === 'run') return { outputs: r.outputs, ms: r.ms };
+    throw new EngineError('unexpected reply');
+  }
+
+  /** @internal */
+  async _release(session: number): Promise<void> {
+    await this.call({ kind: 'release', session });
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    this.dead = new EngineError('runtime closed');
+    await this.worker.terminate();
+  }
+}
+
+export class Session {
+  constructor(
+    private readonly rt: Runtime,
+    private readonly id: number,
+    readonly compiled: Compiled,
+  ) {}
+
+  /**
+   * Run the graph. `grad: true` also computes the gradient outputs (the same session and weights).
+   * Returns the requested outputs (default: all forward outputs, plus gradients when grad is set).
+   */
+  async run(feeds: Record<string, TensorData>, opts: { grad?: boolean; outputs?: string[] } = {}): Promise<Record<string, TensorData>> {
+    const c = this.compiled;
+    const all = { ...feeds };
+    if (c.gradOutputs.length) all[WANT_GRAD] = { dtype: 'bool', dims: [], data: Uint8Array.of(opts.grad ? 1 : 0) };
+    else if (opts.grad) throw new EngineError('run: this graph was compiled without gradients');
+    checkFeeds(c.inputs, all);
+    const fwd = c.outputs.filter((o) => !c.gradOutputs.includes(o.name)).map((o) => o.name);
+    const outputs = opts.outputs ?? (opts.grad ? [...fwd, ...c.gradOutputs] : fwd);
+    for (const o of outputs) if (!c.outputs.some((x) => x.name === o)) throw new EngineError(`run: unknown output '${o}' (outputs: ${c.outputs.map((x) => x.name).join(', ')})`);
+    if (c.gradOutputs.length) {
+      // The If node always produces gradient outputs: ask ORT for them, drop the unrequested ones.
+      const req = [...new Set([...outputs, ...c.gradOutputs])];
+      const r = await this.rt._run(this.id, all, req);
+      return Object.fromEntries(outputs.map((o) => [o, r.outputs[o]!]));
+    }
+    return (await this.rt._run(this.id, all, outputs)).outputs;
+  }
+
+  release(): Promise<void> {
+    return this.rt._release(this.id);
+  }
+}
+
+const DATA_CTOR: Record<DType, string> = {
+  float32: 'Float32Array', float64: 'Float64Array', float16: 'Uint16Array', bfloat16: 'Uint16Array',
+  int64: 'BigInt64Array', int32: 'Int32Array', bool: 'Uint8Array',
+};
+
+/** Check dtype, rank, static dims and symbolic-dim consistency of every feed. */
+export function checkFeeds(inputs: readonly IoInfo[], feeds: Record<string, TensorData>): void {
+  const sym = new Map<string, { v: number; who: string }>();
+  for (const i of inputs) {
+    const f = feeds[i.name];
+    if (!f) throw new EngineError(`run: missing input '${i.name}' (${i.dtype}${fmtShape(i.shape)})`);
+    const want = `${i.dtype}${fmtShape(i.shape)}`;
+    const got = `${f.dtype}${fmtShape(f.dims)}`;
+    if (f.dtype !== i.dtype) throw new EngineError(`run: input '${i.name}' expects ${want}, got ${got} (dtype)`);
+    if (f.data.constructor.name !== DATA_CTOR[i.dtype]) throw new EngineError(`run: input '${i.name}' data must be a ${DATA_CTOR[i.dtype]}, got ${f.data.constructor.name}`);
+    if (f.dims.length !== i.shape.length) throw new EngineError(`run: input '${i.name}' expects ${want}, got ${got} (rank)`);
+    const n = f.dims.reduce((a, b) => a * b, 1);
+    if (f.data.length !== n) throw new EngineError(`run: input '${i.name}' has ${f.data.length} values but dims ${fmtShape(f.dims)} need ${n}`);
+    i.shape.forEach((d, k) => {
+      const v = f.dims[k]!;
+      if (typeof d === 'number') {
+        if (d !== v) throw new EngineError(`run: input '${i.name}' expects ${want}, got ${got} (axis ${k}: ${d} vs ${v})`);
+      } else if (!/[*+-]/.test(d)) {
+        const prev = sym.get(d);
+        if (prev && prev.v !== v) throw new EngineError(`run: dim '${d}' is ${prev.v} in '${prev.who}' but ${v} in '${i.name}' (${got})`);
+        sym.set(d, { v, who: i.name });
+      }
+    });
+  }
+  for (const k of Object.keys(feeds)) if (!inputs.some((i) => i.name === k)) throw new EngineError(`run: unknown input '${k}' (inputs: ${inputs.map((i) => i.name).join(', ')})`);
+}
