@@ -59,6 +59,9 @@ class Emitter {
   node(op: string, inputs: string[], outputs: string[], attrs: PbAttr[] = [], domain?: string): void {
     this.nodes.push({ op, inputs, outputs, attrs, domain });
   }
+  constF64(name: string, v: number): void {
+    if (!this.consts.has(name)) this.consts.set(name, { name, dtype: 'float64', dims: [], raw: new Uint8Array(Float64Array.of(v).buffer) });
+  }
   /** int64 constant shared by all emitters (initializer). */
   i64(values: readonly number[], scalar = false): string {
     const name = `c_i64_${scalar ? 's' : 'v'}_${values.join('_').replace(/-/g, 'm')}`;
@@ -107,9 +110,10 @@ export const LOWER: Record<string, Lower> = {
   Add: direct('Add'), Sub: direct('Sub'), Mul: direct('Mul'), Div: direct('Div'), Pow: direct('Pow'),
   Less: direct('Less'), Greater: direct('Greater'), Equal: direct('Equal'), LessOrEqual: direct('LessOrEqual'),
   And: direct('And'), Not: direct('Not'), Neg: direct('Neg'), Sqrt: direct('Sqrt'), Exp: direct('Exp'),
-  Log: direct('Log'), Tanh: direct('Tanh'), Erf: direct('Erf'), Sigmoid: direct('Sigmoid'), Relu: direct('Relu'),
+  Log: direct('Log'), Tanh: direct('Tanh'), Sigmoid: direct('Sigmoid'), Relu: direct('Relu'),
   Reciprocal: direct('Reciprocal'), Abs: direct('Abs'), Sign: direct('Sign'), Identity: direct('Identity'),
   Where: direct('Where'), Cos: direct('Cos'), Sin: direct('Sin'), Shape: direct('Shape'),
+  Erf: (e, t, ins, out) => (t.dtype === 'float64' ? erfSeries64(e, ins[0]!, out) : e.node('Erf', ins, [out])),
   Cast: (e, t, ins, out) => e.node('Cast', ins, [out], [{ name: 'to', type: 'int', i: onnxCode(t.dtype) }]),
   MatMul: (e, t, ins, out) => {
     const tA = t.attrs.transA === 1;
@@ -187,6 +191,49 @@ export const LOWER: Record<string, Lower> = {
     e.node('Pad', [ins[0]!, e.i64(pads)], [out], [{ name: 'mode', type: 'string', s: 'constant' }]);
   },
 };
+
+/**
+ * ORT's CPU provider has no float64 Erf kernel. float64 graphs (gradient tests) use the series
+ * erf(x) = 2/√π · e^(−x²) · x · Σₙ (2x²)ⁿ / (1·3·5⋯(2n+1)): all terms positive, so no cancellation;
+ * 120 terms give full double precision for |x| < 6. For |x| ≥ 6, erf(x) = sign(x) to double precision.
+ */
+function erfSeries64(e: Emitter, x: string, out: string): string {
+  const f64c = (v: number): string => {
+    const name = `c_f64_${String(v).replace(/[^0-9a-z]/gi, '_')}`;
+    e.constF64(name, v);
+    return name;
+  };
+  const xc = e.tmp();
+  e.node('Clip', [x, f64c(-6), f64c(6)], [xc]);
+  const x2 = e.tmp();
+  e.node('Mul', [xc, xc], [x2]);
+  const t2 = e.tmp();
+  e.node('Mul', [x2, f64c(2)], [t2]);
+  // Horner: S = 1 + t2/3 (1 + t2/5 (1 + ...))
+  let s = f64c(1);
+  for (let n = 120; n >= 1; n--) {
+    const a = e.tmp();
+    e.node('Mul', [t2, s], [a]);
+    const b = e.tmp();
+    e.node('Div', [a, f64c(2 * n + 1)], [b]);
+    const c = e.tmp();
+    e.node('Add', [b, f64c(1)], [c]);
+    s = c;
+  }
+  const ex = e.tmp();
+  const nx2 = e.tmp();
+  e.node('Neg', [x2], [nx2]);
+  e.node('Exp', [nx2], [ex]);
+  const p1 = e.tmp();
+  e.node('Mul', [ex, xc], [p1]);
+  const p2 = e.tmp();
+  e.node('Mul', [p1, s], [p2]);
+  const series = e.tmp();
+  e.node('Mul', [p2, f64c(2 / Math.sqrt(Math.PI))], [series]);
+  // beyond |x| = 6 the clipped series is erf(±6) = ±(1 − 2e−17): exactly ±1 in double
+  e.node('Identity', [series], [out]);
+  return out;
+}
 
 function onnxCode(d: DType): number {
   return { float32: 1, float16: 10, float64: 11, bfloat16: 16, int64: 7, int32: 6, bool: 9 }[d];
