@@ -1,0 +1,152 @@
+/**
+ * Runtime behaviour: the caller's event loop stays live during a run; external-data initializers
+ * read back what was written into safetensors; bad input gives errors naming op/tensor/shapes and
+ * the worker survives; compiled backward graphs hold no transposed copy of a weight.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Graph } from '../../src-main/engine/tensor.js';
+import * as o from '../../src-main/engine/ops.js';
+import { grad } from '../../src-main/engine/grad.js';
+import { compile } from '../../src-main/engine/onnx-export.js';
+import { Runtime } from '../../src-main/engine/runtime.js';
+import { readSafetensorsHeader, stTensor, writeSafetensors, f32ToBf16, SafetensorsError } from '../../src-main/engine/safetensors.js';
+import { buildToyGpt, toyGptWeights, type ToyGptConfig } from '../../src-main/engine/toy-gpt.js';
+import { randn } from './helpers.js';
+
+describe('engine runtime', () => {
+  let rt: Runtime;
+  let dir: string;
+  before(() => {
+    rt = Runtime.start();
+    dir = mkdtempSync(join(tmpdir(), 'undertone-rt-'));
+  });
+  after(async () => {
+    await rt.close();
+  });
+
+  it('event loop keeps ticking while a long run is in flight', async () => {
+    const g = new Graph();
+    const a = g.input('a', 'float32', [768, 1536]);
+    const b = g.input('b', 'float32', [1536, 1536]);
+    let y = o.matmul(a, b);
+    for (let i = 0; i < 5; i++) y = o.matmul(o.tanh(y), b);
+    const s = await rt.load(compile({ outputs: { y: o.sumAll(y) } }));
+    const feeds = {
+      a: { dtype: 'float32' as const, dims: [768, 1536], data: Float32Array.from(randn(768 * 1536, 1, 0.02)) },
+      b: { dtype: 'float32' as const, dims: [1536, 1536], data: Float32Array.from(randn(1536 * 1536, 2, 0.02)) },
+    };
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 2);
+    const t0 = performance.now();
+    await s.run(feeds);
+    const ms = performance.now() - t0;
+    clearInterval(iv);
+    await s.release();
+    // a blocked loop would give 0 ticks; allow for timer coarseness
+    assert.ok(ms > 30, `run took only ${ms.toFixed(1)} ms; not long enough to tell`);
+    assert.ok(ticks >= Math.floor(ms / 2 / 4), `only ${ticks} ticks in ${ms.toFixed(0)} ms`);
+  });
+
+  it('external-data initializers equal the tensors written (F32 and BF16, through an HF-cache symlink)', async () => {
+    const blobs = join(dir, 'blobs');
+    const snap = join(dir, 'snapshots', 'abc');
+    mkdirSync(blobs, { recursive: true });
+    mkdirSync(snap, { recursive: true });
+    const w32 = Float32Array.from(randn(6 * 5, 4));
+    const wbf = Uint16Array.from(randn(3 * 4, 5), (v) => f32ToBf16(v));
+    writeSafetensors(join(blobs, 'sha-1'), { 'a.weight': { dtype: 'F32', shape: [6, 5], data: w32 }, 'b.weight': { dtype: 'BF16', shape: [3, 4], data: wbf } });
+    symlinkSync(join(blobs, 'sha-1'), join(snap, 'model.safetensors'));
+    const st = readSafetensorsHeader(join(snap, 'model.safetensors'));
+    assert.equal(st.path, join(blobs, 'sha-1'));
+    const g = new Graph();
+    const ext = (n: string, dt: 'float32' | 'bfloat16') => {
+      const t = stTensor(st, n);
+      return g.initializer(n, dt, t.shape, { kind: 'external', file: st.path, offset: t.offset, byteLength: t.byteLength });
+    };
+    const a = ext('a.weight', 'float32');
+    const b = o.cast(ext('b.weight', 'bfloat16'), 'float32');
+    const c = compile({ outputs: { a: o.identity(a), b } });
+    assert.ok(c.bytes.length < 2000, 'weights are not inlined into the model');
+    const s = await rt.load(c);
+    const r = await s.run({});
+    assert.deepEqual(Array.from(r.a!.data as Float32Array), Array.from(w32));
+    const bf = Float32Array.from(wbf, (h) => new Float32Array(new Uint32Array([h << 16]).buffer)[0]!);
+    assert.deepEqual(Array.from(r.b!.data as Float32Array), Array.from(bf));
+    await s.release();
+  });
+
+  it('bad input: shape mismatch names the op and shapes', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 4]);
+    const w = g.input('w', 'float32', [5, 3]);
+    assert.throws(() => o.matmul(x, w), /MatMul: inner dims differ: 4 vs 5.*float32\[batch,4\] and float32\[5,3\]/);
+    assert.throws(() => o.add(x, g.input('y', 'float32', [3])), /Add: shapes do not broadcast.*\[batch,4\].*\[3\]/);
+  });
+
+  it('bad input: unknown dtype is named', () => {
+    const g = new Graph();
+    assert.throws(() => g.input('x', 'float8' as never, [2]), /input 'x': unknown dtype "float8" \(known: float32/);
+  });
+
+  it('bad input: missing safetensors tensor and corrupt header name the file and tensor', () => {
+    const f = join(dir, 'small.safetensors');
+    writeSafetensors(f, { w: { dtype: 'F32', shape: [2], data: new Float32Array(2) } });
+    const st = readSafetensorsHeader(f);
+    assert.throws(() => stTensor(st, 'nope.weight'), (e: unknown) => e instanceof SafetensorsError && /small\.safetensors \[tensor 'nope\.weight'\]: missing tensor/.test((e as Error).message));
+    const bad = join(dir, 'corrupt.safetensors');
+    const bytes = readFileSync(f);
+    bytes.write('{"w":{"dtype";;', 8); // break the JSON
+    writeFileSync(bad, bytes);
+    assert.throws(() => readSafetensorsHeader(bad), /corrupt\.safetensors: corrupt header: not valid JSON/);
+    const huge = Buffer.alloc(16);
+    huge.writeBigUInt64LE(1n << 40n, 0);
+    writeFileSync(join(dir, 'huge.safetensors'), huge);
+    assert.throws(() => readSafetensorsHeader(join(dir, 'huge.safetensors')), /huge\.safetensors: corrupt header: header length \d+ exceeds the file size 16/);
+    const trunc = join(dir, 'trunc.safetensors');
+    writeFileSync(trunc, readFileSync(f).subarray(0, bytes.length - 4));
+    assert.throws(() => readSafetensorsHeader(trunc), /trunc\.safetensors \[tensor 'w'\]: truncated/);
+  });
+
+  it('bad feeds are rejected with the input and shapes named; ORT errors do not kill the worker', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 4]);
+    const ids = g.input('ids', 'int64', ['n']);
+    const y = o.gather(o.mul(x, 2), ids);
+    const s = await rt.load(compile({ outputs: { y } }));
+    const good = { x: { dtype: 'float32' as const, dims: [2, 4], data: new Float32Array(8).fill(1) }, ids: { dtype: 'int64' as const, dims: [1], data: BigInt64Array.of(1n) } };
+    await assert.rejects(s.run({ ...good, x: { dtype: 'float32', dims: [2, 5], data: new Float32Array(10) } }), /input 'x' expects float32\[batch,4\], got float32\[2,5\] \(axis 1: 4 vs 5\)/);
+    await assert.rejects(s.run({ ...good, x: { dtype: 'float64', dims: [2, 4], data: new Float64Array(8) } }), /input 'x' expects float32\[batch,4\], got float64\[2,4\] \(dtype\)/);
+    await assert.rejects(s.run({ x: good.x }), /missing input 'ids'/);
+    // out-of-range index: ORT itself fails inside the worker
+    await assert.rejects(s.run({ ...good, ids: { dtype: 'int64', dims: [1], data: BigInt64Array.of(7n) } }), /indices|out of bounds|range/i);
+    const r = await s.run(good);
+    assert.deepEqual(Array.from(r.y!.data as Float32Array), [2, 2, 2, 2]);
+    await s.release();
+  });
+
+  it('CUDA requested without the provider: a clear message says how to install it', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [1]);
+    const info = await rt.info();
+    if (info.providers.includes('cuda')) return; // a CUDA machine: nothing to check here
+    await assert.rejects(rt.load(compile({ outputs: { y: o.neg(x) } }), { ep: 'cuda' }), /ONNXRUNTIME_NODE_INSTALL=cuda12/);
+  });
+
+  it('no compiled backward graph holds a transposed copy of an initializer (float32)', () => {
+    const cfg: ToyGptConfig = { dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, vocab: 20, maxSeq: 8 };
+    const w = toyGptWeights(cfg, 3);
+    const g = new Graph();
+    const net = buildToyGpt(g, cfg, (n, s) => g.initializer(n, 'float32', s, { kind: 'inline', data: w[n]!.data }), {
+      dtype: 'float32', biasAfter: 1, lora: { rank: 2, alpha: 2, targets: ['qkv', 'fc1'] },
+    });
+    const wrt = [net.bias!, ...Object.values(net.lora), g.initializers.get('h0.fc2.w')!, g.initializers.get('wte')!];
+    const gs = grad(net.loss, wrt);
+    const c = compile({ outputs: { loss: net.loss }, grads: Object.fromEntries(gs.map((t, i) => [`g${i}`, t])) });
+    assert.deepEqual(c.transposedInitializers, []);
+    assert.ok((c.opCounts.FusedMatMul ?? 0) > 0, 'transposed operands use FusedMatMul');
+  });
+});
