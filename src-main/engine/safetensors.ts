@@ -6,7 +6,7 @@
  * The reader only parses the header; tensor bytes are referenced by absolute file offset so that
  * ONNX initializers can point into the file (external data) without a copy.
  */
-import { openSync, readSync, closeSync, fstatSync, writeFileSync, realpathSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync, writeFileSync, writeSync, ftruncateSync, realpathSync } from 'node:fs';
 
 export type StDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -239,4 +239,50 @@ export function writeSafetensors(
   out.write(json, 8, 'utf8');
   for (const p of parts) out.set(p.bytes, 8 + hlen + p.at);
   writeFileSync(file, out);
+}
+
+/**
+ * Write a safetensors file one tensor at a time (for files too large to assemble in memory).
+ * `fill(name)` is called once per tensor, in name order. Tensor starts are aligned to `align` bytes.
+ */
+export function writeSafetensorsStreaming(
+  file: string,
+  entries: Record<string, { dtype: StDtype; shape: number[] }>,
+  fill: (name: string) => ArrayBufferView,
+  align = 64,
+): void {
+  const names = Object.keys(entries).sort();
+  const header: Record<string, unknown> = {};
+  let off = 0;
+  const at: number[] = [];
+  for (const n of names) {
+    const e = entries[n]!;
+    const len = e.shape.reduce((a, b) => a * b, 1) * ST_DTYPE_BYTES[e.dtype];
+    off = Math.ceil(off / align) * align;
+    at.push(off);
+    header[n] = { dtype: e.dtype, shape: e.shape, data_offsets: [off, off + len] };
+    off += len;
+  }
+  let json = JSON.stringify(header);
+  // pad so that the data section starts on an `align` boundary of the file
+  const pad = (align - ((8 + Buffer.byteLength(json)) % align)) % align;
+  json += ' '.repeat(pad);
+  const hlen = Buffer.byteLength(json);
+  const fd = openSync(file, 'w');
+  try {
+    const lenBuf = Buffer.alloc(8);
+    lenBuf.writeBigUInt64LE(BigInt(hlen), 0);
+    writeSync(fd, lenBuf, 0, 8, 0);
+    writeSync(fd, Buffer.from(json, 'utf8'), 0, hlen, 8);
+    names.forEach((n, i) => {
+      const d = fill(n);
+      const e = entries[n]!;
+      const want = e.shape.reduce((a, b) => a * b, 1) * ST_DTYPE_BYTES[e.dtype];
+      if (d.byteLength !== want) throw new SafetensorsError(file, `fill returned ${d.byteLength} bytes, need ${want}`, n);
+      writeSync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength), 0, d.byteLength, 8 + hlen + at[i]!);
+    });
+    if (off > 0) ftruncateSync(fd, 8 + hlen + off);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,15 +1,21 @@
-/** What the ONNX runtime underneath can do: its version, its execution providers, and a self-check. */
-import { createRequire } from 'node:module';
+/** What the engine can do here: ORT version, execution providers, and the self-check result. */
+import { Runtime } from './runtime.js';
+import { selfcheck } from './selfcheck.js';
 
-const requireCjs = createRequire(import.meta.url);
-
-export async function engineStatus(): Promise<{
+export interface EngineStatus {
   ortVersion: string;
   providers: string[];
   selfcheck: { ok: boolean; detail: string; ms: number };
-}> {
-  const ortVersion = (requireCjs('onnxruntime-node/package.json') as { version: string }).version;
-  const ort = requireCjs('onnxruntime-node') as typeof import('onnxruntime-node');
-  const providers = ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name);
-  return { ortVersion, providers, selfcheck: { ok: true, detail: 'not yet wired', ms: 0 } };
+}
+
+export async function engineStatus(rt?: Runtime): Promise<EngineStatus> {
+  const own = !rt;
+  const r = rt ?? Runtime.start();
+  try {
+    const info = await r.info();
+    const sc = await selfcheck(r);
+    return { ortVersion: info.ortVersion, providers: info.providers, selfcheck: { ok: sc.ok, detail: sc.detail, ms: Math.round(sc.ms) } };
+  } finally {
+    if (own) await r.close();
+  }
 }

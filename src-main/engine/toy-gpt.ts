@@ -41,7 +41,16 @@ export function toyGptShapes(c: ToyGptConfig): Record<string, number[]> {
 
 /** Seeded weights: matrices N(0, 0.02²) (GPT-2 init), norm weights 1, biases 0. */
 export function toyGptWeights(c: ToyGptConfig, seed: number): Record<string, { shape: number[]; data: Float32Array }> {
+  const shapes = toyGptShapes(c);
+  return Object.fromEntries(Object.keys(shapes).map((n) => [n, { shape: shapes[n]!, data: toyGptWeight(c, seed, n) }]));
+}
+
+/** One weight, generated on its own (seeded by name), so large models can be streamed to disk. */
+export function toyGptWeight(c: ToyGptConfig, seed: number, name: string): Float32Array {
+  const shape = toyGptShapes(c)[name];
+  if (!shape) throw new Error(`toy GPT has no weight '${name}'`);
   let a = seed >>> 0;
+  for (let i = 0; i < name.length; i++) a = Math.imul(a ^ name.charCodeAt(i), 0x9e3779b1) >>> 0;
   const rnd = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -49,21 +58,17 @@ export function toyGptWeights(c: ToyGptConfig, seed: number): Record<string, { s
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [name, shape] of Object.entries(toyGptShapes(c))) {
-    const n = shape.reduce((p, d) => p * d, 1);
-    const data = new Float32Array(n);
-    if (shape.length === 2) {
-      for (let i = 0; i < n; i += 2) {
-        const r = Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * 0.02;
-        const th = 2 * Math.PI * rnd();
-        data[i] = r * Math.cos(th);
-        if (i + 1 < n) data[i + 1] = r * Math.sin(th);
-      }
-    } else if (name.endsWith('.w')) data.fill(1);
-    out[name] = { shape, data };
-  }
-  return out;
+  const n = shape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(n);
+  if (shape.length === 2) {
+    for (let i = 0; i < n; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * 0.02;
+      const th = 2 * Math.PI * rnd();
+      data[i] = r * Math.cos(th);
+      if (i + 1 < n) data[i + 1] = r * Math.sin(th);
+    }
+  } else if (name.endsWith('.w')) data.fill(1);
+  return data;
 }
 
 export interface ToyGptOptions {
