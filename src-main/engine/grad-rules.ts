@@ -4,7 +4,7 @@
  * Gradients of broadcasting ops are summed back to the input shape by `unbroadcast`, and only there.
  */
 import {
-  abs, cast, cos, div, equal, erf, exp, expandLike, gatherElements, matmul, mul, neg, pow, reshape,
+  abs, cast, cos, div, layerNormStat, mean, equal, erf, exp, expandLike, gatherElements, matmul, mul, neg, pow, reshape,
   reshapeLike, scalar, scatterAddElements, scatterAddRows, sign, slice, sqrt, sub, sum, transpose, unbroadcast,
   sin, unsqueeze, where,
 } from './ops.js';
@@ -16,7 +16,7 @@ const ub = unbroadcast;
 
 /** Ops whose outputs carry no gradient (integer/boolean results or shape queries). */
 export const NON_DIFFERENTIABLE = new Set([
-  'Less', 'Greater', 'Equal', 'LessOrEqual', 'And', 'Not', 'Sign', 'Shape', 'ArangeOf', 'ZerosLike',
+  'Less', 'Greater', 'Equal', 'LessOrEqual', 'And', 'Not', 'Sign', 'Shape', 'ArangeOf', 'ZerosLike', 'LayerNormStat',
 ]);
 
 export const GRAD_RULES: Record<string, Rule> = {
@@ -116,6 +116,14 @@ export const GRAD_RULES: Record<string, Rule> = {
   LogSoftmax: (g, y) => {
     const axis = y.attrs.axis as number;
     return [sub(g, mul(exp(y), sum(g, [axis], true)))];
+  },
+  LayerNorm: (g, y, [x, w, b]) => {
+    // xhat = (x − μ)·r; dx = r · (ĝ − mean(ĝ) − xhat · mean(ĝ · xhat)) with ĝ = g·w
+    const r = layerNormStat(y, 'rstd');
+    const xhat = mul(sub(x!, layerNormStat(y, 'mean')), r);
+    const gh = mul(g, w!);
+    const dx = mul(r, sub(sub(gh, mean(gh, [-1], true)), mul(xhat, mean(mul(gh, xhat), [-1], true))));
+    return [dx, ub(mul(g, xhat), w!), ub(g, b!)];
   },
   ScatterAddRows: (g, _y, [_like, idx]) => [null, null, gatherRows(g, idx!)],
   ScatterAddElements: (g, y, [_like, idx]) => [null, null, gatherElements(g, idx!, y.attrs.axis as number)],

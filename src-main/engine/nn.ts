@@ -3,7 +3,7 @@
  * Shapes: B batch, T seq, D features, H heads, Dh head dim, V vocab.
  */
 import {
-  add, arangeOf, cast, concat, div, erf, gatherElements, logSoftmax, lessOrEqual, mean, mul, neg, rsqrt, sigmoid,
+  add, arangeOf, cast, concat, div, erf, gatherElements, layerNormOp, logSoftmax, lessOrEqual, mean, mul, neg, rsqrt, sigmoid,
   slice, squeeze, sub, sum, tanh, unsqueeze, where,
 } from './ops.js';
 import { EngineError, type Tensor } from './tensor.js';
@@ -16,8 +16,14 @@ export function rmsNorm(x: Tensor, w: Tensor | null, eps: number, onePlus = fals
   return mul(xn, onePlus ? add(w, 1) : w);
 }
 
-/** LayerNorm over the last axis (biased variance, as torch). */
+/** LayerNorm over the last axis (biased variance, as torch); one fused op when w and b are given. */
 export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps: number): Tensor {
+  if (w && b) return layerNormOp(x, w, b, eps);
+  return layerNormComposite(x, w, b, eps);
+}
+
+/** LayerNorm from primitive ops (for a missing weight or bias). */
+export function layerNormComposite(x: Tensor, w: Tensor | null, b: Tensor | null, eps: number): Tensor {
   const mu = mean(x, [-1], true); // [..., 1]
   const xc = sub(x, mu); // [..., D]
   const v = mean(mul(xc, xc), [-1], true); // [..., 1]

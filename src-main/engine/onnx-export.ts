@@ -159,6 +159,15 @@ export const LOWER: Record<string, Lower> = {
   ReduceSum: reduceOp('ReduceSum'),
   ReduceMean: reduceOp('ReduceMean'),
   ReduceMax: reduceOp('ReduceMax'),
+  LayerNorm: (e, t, ins, out) => {
+    if (t.dtype === 'float64') return layerNorm64(e, ins, out, t.attrs.eps as number);
+    e.node('LayerNormalization', ins, [out, `${out}_mean`, `${out}_rstd`], [
+      { name: 'axis', type: 'int', i: -1 },
+      { name: 'epsilon', type: 'float', f: t.attrs.eps as number },
+      { name: 'stash_type', type: 'int', i: 1 },
+    ]);
+  },
+  LayerNormStat: (e, t, ins, out) => e.node('Identity', [`${ins[0]}_${t.attrs.which as string}`], [out]),
   ZerosLike: (e, t, ins, out) => {
     const z = zerosOf(e, ins[0]!, t.dtype);
     e.node('Identity', [z], [out]);
@@ -233,6 +242,31 @@ function erfSeries64(e: Emitter, x: string, out: string): string {
   // beyond |x| = 6 the clipped series is erf(±6) = ±(1 − 2e−17): exactly ±1 in double
   e.node('Identity', [series], [out]);
   return out;
+}
+
+/** ORT's CPU provider has no float64 LayerNormalization: emit it from primitives, same three outputs. */
+function layerNorm64(e: Emitter, [x, w, b]: string[], out: string, eps: number): void {
+  const ax = e.i64([-1]);
+  const keep: PbAttr[] = [{ name: 'keepdims', type: 'int', i: 1 }];
+  e.node('ReduceMean', [x!, ax], [`${out}_mean`], keep);
+  const xc = e.tmp();
+  e.node('Sub', [x!, `${out}_mean`], [xc]);
+  const sq = e.tmp();
+  e.node('Mul', [xc, xc], [sq]);
+  const v = e.tmp();
+  e.node('ReduceMean', [sq, ax], [v], keep);
+  const epsName = `c_f64_eps_${String(eps).replace(/[^0-9a-z]/gi, '_')}`;
+  e.constF64(epsName, eps);
+  const ve = e.tmp();
+  e.node('Add', [v, epsName], [ve]);
+  const sd = e.tmp();
+  e.node('Sqrt', [ve], [sd]);
+  e.node('Reciprocal', [sd], [`${out}_rstd`]);
+  const xn = e.tmp();
+  e.node('Mul', [xc, `${out}_rstd`], [xn]);
+  const xw = e.tmp();
+  e.node('Mul', [xn, w!], [xw]);
+  e.node('Add', [xw, b!], [out]);
 }
 
 function onnxCode(d: DType): number {

@@ -385,3 +385,19 @@ export type { Attrs };
 
 export const cos = (x: Tensor) => unary('Cos', x);
 export const sin = (x: Tensor) => unary('Sin', x);
+
+/**
+ * LayerNorm over the last axis as one op (ONNX LayerNormalization), so ORT runs one kernel.
+ * `layerNormStat(y, 'mean' | 'rstd')` exposes the saved statistics ([..., 1]) for the backward rule.
+ */
+export function layerNormOp(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
+  const d = sameDtype('LayerNorm', x, w, b);
+  const D = x.shape[x.rank - 1]!;
+  if (w.rank !== 1 || b.rank !== 1 || w.shape[0] !== D || b.shape[0] !== D) fail('LayerNorm', `weight and bias must be [${D}]`, x, w, b);
+  return x.g.node('LayerNorm', [x, w, b], { eps }, d, x.shape);
+}
+
+export function layerNormStat(y: Tensor, which: 'mean' | 'rstd'): Tensor {
+  if (y.op !== 'LayerNorm') fail('LayerNormStat', 'input must be a LayerNorm output', y);
+  return y.g.node('LayerNormStat', [y], { which }, y.dtype, [...y.shape.slice(0, -1), 1]);
+}

@@ -84,6 +84,10 @@ const cases: Record<string, Case> = {
   reduce_max: { ops: ['ReduceMax'], shapes: [[3, 5]], build: ([a]) => o.max(a!, [1]) },
   softmax: { ops: ['Softmax'], shapes: [[2, 5]], build: ([a]) => o.softmax(a!, -1) },
   log_softmax: { ops: ['LogSoftmax'], shapes: [[2, 5]], build: ([a]) => o.logSoftmax(a!, 0) },
+  layernorm_op: {
+    ops: ['LayerNorm'], shapes: [[2, 3, 6], [6], [6]],
+    build: ([x, w, b]) => o.layerNormOp(x!, w!, b!, 1e-5),
+  },
   reshape_like: {
     ops: ['ReshapeLike'], shapes: [[2, 6], [3, 4]],
     build: ([a, b]) => o.mul(o.reshapeLike(a!, b!), b!),
@@ -131,6 +135,7 @@ describe('gradient rules vs float64 finite differences', () => {
     rmsnorm: { shapes: [[2, 3, 8], [8]], build: ([x, w]) => nn.rmsNorm(x!, w!, 1e-6) },
     rmsnorm_gemma: { shapes: [[2, 3, 8], [8]], build: ([x, w]) => nn.rmsNorm(x!, w!, 1e-6, true) },
     layernorm: { shapes: [[2, 3, 8], [8], [8]], build: ([x, w, b]) => nn.layerNorm(x!, w!, b!, 1e-5) },
+    layernorm_composite: { shapes: [[2, 3, 8], [8]], build: ([x, w]) => nn.layerNormComposite(x!, w!, null, 1e-5) },
     gelu_tanh: { shapes: [[11]], build: ([x]) => nn.geluTanh(x!) },
     gelu_erf: { shapes: [[11]], build: ([x]) => nn.geluErf(x!) },
     silu: { shapes: [[11]], build: ([x]) => nn.silu(x!) },
