@@ -4,7 +4,7 @@
  * Gradients of broadcasting ops are summed back to the input shape by `unbroadcast`, and only there.
  */
 import {
-  abs, cast, cos, div, layerNormStat, mean, equal, erf, exp, expandLike, gatherElements, matmul, mul, neg, pow, reshape,
+  abs, add, cast, cos, div, layerNormStat, mean, tanh, equal, erf, exp, expandLike, gatherElements, matmul, mul, neg, pow, reshape,
   reshapeLike, scalar, scatterAddElements, scatterAddRows, sign, slice, sqrt, sub, sum, transpose, unbroadcast,
   sin, unsqueeze, where,
 } from './ops.js';
@@ -116,6 +116,22 @@ export const GRAD_RULES: Record<string, Rule> = {
   LogSoftmax: (g, y) => {
     const axis = y.attrs.axis as number;
     return [sub(g, mul(exp(y), sum(g, [axis], true)))];
+  },
+  Gelu: (g, y, [x]) => {
+    const X = x!;
+    if (y.attrs.approximate === 'erf') {
+      // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+      const Phi = mul(add(erf(mul(X, Math.SQRT1_2)), 1), 0.5);
+      const phi = mul(exp(mul(mul(X, X), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+      return [mul(g, add(Phi, mul(X, phi)))];
+    }
+    // y = 0.5·x·(1 + tanh(u)), u = c·(x + 0.044715·x³)
+    const c = Math.sqrt(2 / Math.PI);
+    const x2 = mul(X, X);
+    const t = tanh(mul(add(X, mul(mul(x2, X), 0.044715)), c));
+    const du = mul(add(mul(x2, 3 * 0.044715), 1), c);
+    const d = add(mul(add(t, 1), 0.5), mul(mul(mul(X, 0.5), sub(1, mul(t, t))), du));
+    return [mul(g, d)];
   },
   LayerNorm: (g, y, [x, w, b]) => {
     // xhat = (x − μ)·r; dx = r · (ĝ − mean(ĝ) − xhat · mean(ĝ · xhat)) with ĝ = g·w

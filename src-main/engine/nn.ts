@@ -3,7 +3,7 @@
  * Shapes: B batch, T seq, D features, H heads, Dh head dim, V vocab.
  */
 import {
-  add, arangeOf, cast, concat, div, erf, gatherElements, layerNormOp, logSoftmax, lessOrEqual, mean, mul, neg, rsqrt, sigmoid,
+  add, arangeOf, cast, concat, div, erf, gatherElements, gelu, layerNormOp, logSoftmax, lessOrEqual, mean, mul, neg, rsqrt, sigmoid,
   slice, squeeze, sub, sum, tanh, unsqueeze, where,
 } from './ops.js';
 import { EngineError, type Tensor } from './tensor.js';
@@ -33,15 +33,25 @@ export function layerNormComposite(x: Tensor, w: Tensor | null, b: Tensor | null
   return y;
 }
 
-/** GELU, tanh approximation (HF gelu_pytorch_tanh / gelu_new). */
+/** GELU, tanh approximation (HF gelu_pytorch_tanh / gelu_new), as one op. */
 export function geluTanh(x: Tensor): Tensor {
+  return gelu(x, 'tanh');
+}
+
+/** GELU, exact erf form (torch default), as one op. */
+export function geluErf(x: Tensor): Tensor {
+  return gelu(x, 'erf');
+}
+
+/** GELU (tanh form) from primitive ops: the reference the fused op is tested against. */
+export function geluTanhComposite(x: Tensor): Tensor {
   const c = Math.sqrt(2 / Math.PI);
   const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), c);
   return mul(mul(x, 0.5), add(tanh(inner), 1));
 }
 
-/** GELU, exact erf form (torch default). */
-export function geluErf(x: Tensor): Tensor {
+/** GELU (erf form) from primitive ops. */
+export function geluErfComposite(x: Tensor): Tensor {
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
 }
 

@@ -159,6 +159,11 @@ export const LOWER: Record<string, Lower> = {
   ReduceSum: reduceOp('ReduceSum'),
   ReduceMean: reduceOp('ReduceMean'),
   ReduceMax: reduceOp('ReduceMax'),
+  Gelu: (e, t, ins, out) => {
+    const erfForm = t.attrs.approximate === 'erf';
+    if (t.dtype !== 'float64') return e.node(erfForm ? 'Gelu' : 'FastGelu', ins, [out], [], 'com.microsoft');
+    gelu64(e, ins[0]!, out, erfForm);
+  },
   LayerNorm: (e, t, ins, out) => {
     if (t.dtype === 'float64') return layerNorm64(e, ins, out, t.attrs.eps as number);
     e.node('LayerNormalization', ins, [out, `${out}_mean`, `${out}_rstd`], [
@@ -242,6 +247,30 @@ function erfSeries64(e: Emitter, x: string, out: string): string {
   // beyond |x| = 6 the clipped series is erf(±6) = ±(1 − 2e−17): exactly ±1 in double
   e.node('Identity', [series], [out]);
   return out;
+}
+
+/** float64 GELU from primitives (contrib Gelu/FastGelu are float-only): 0.5·x·(1 + erf(x/√2) | tanh(u)). */
+function gelu64(e: Emitter, x: string, out: string, erfForm: boolean): void {
+  const c = (v: number): string => {
+    const name = `c_f64_${String(v).replace(/[^0-9a-z]/gi, '_')}`;
+    e.constF64(name, v);
+    return name;
+  };
+  const bin = (op: string, a: string, b: string): string => {
+    const o = e.tmp();
+    e.node(op, [a, b], [o]);
+    return o;
+  };
+  let inner: string;
+  if (erfForm) {
+    inner = e.tmp();
+    erfSeries64(e, bin('Mul', x, c(Math.SQRT1_2)), inner);
+  } else {
+    const u = bin('Mul', bin('Add', x, bin('Mul', bin('Mul', bin('Mul', x, x), x), c(0.044715))), c(Math.sqrt(2 / Math.PI)));
+    inner = e.tmp();
+    e.node('Tanh', [u], [inner]);
+  }
+  e.node('Mul', [bin('Mul', x, c(0.5)), bin('Add', inner, c(1))], [out]);
 }
 
 /** ORT's CPU provider has no float64 LayerNormalization: emit it from primitives, same three outputs. */

@@ -401,3 +401,9 @@ export function layerNormStat(y: Tensor, which: 'mean' | 'rstd'): Tensor {
   if (y.op !== 'LayerNorm') fail('LayerNormStat', 'input must be a LayerNorm output', y);
   return y.g.node('LayerNormStat', [y], { which }, y.dtype, [...y.shape.slice(0, -1), 1]);
 }
+
+/** GELU as one op: 'erf' (exact, torch default) or 'tanh' (HF gelu_pytorch_tanh / gelu_new). */
+export function gelu(x: Tensor, approximate: 'erf' | 'tanh'): Tensor {
+  if (!FLOAT_DTYPES.includes(x.dtype)) fail('Gelu', 'needs a float tensor', x);
+  return x.g.node('Gelu', [x], { approximate }, x.dtype, x.shape);
+}

@@ -84,6 +84,8 @@ const cases: Record<string, Case> = {
   reduce_max: { ops: ['ReduceMax'], shapes: [[3, 5]], build: ([a]) => o.max(a!, [1]) },
   softmax: { ops: ['Softmax'], shapes: [[2, 5]], build: ([a]) => o.softmax(a!, -1) },
   log_softmax: { ops: ['LogSoftmax'], shapes: [[2, 5]], build: ([a]) => o.logSoftmax(a!, 0) },
+  gelu_erf_op: { ops: ['Gelu'], shapes: [[9]], build: ([x]) => o.gelu(x!, 'erf') },
+  gelu_tanh_op: { ops: ['Gelu'], shapes: [[9]], build: ([x]) => o.gelu(x!, 'tanh') },
   layernorm_op: {
     ops: ['LayerNorm'], shapes: [[2, 3, 6], [6], [6]],
     build: ([x, w, b]) => o.layerNormOp(x!, w!, b!, 1e-5),
@@ -138,6 +140,8 @@ describe('gradient rules vs float64 finite differences', () => {
     layernorm_composite: { shapes: [[2, 3, 8], [8]], build: ([x, w]) => nn.layerNormComposite(x!, w!, null, 1e-5) },
     gelu_tanh: { shapes: [[11]], build: ([x]) => nn.geluTanh(x!) },
     gelu_erf: { shapes: [[11]], build: ([x]) => nn.geluErf(x!) },
+    gelu_tanh_composite: { shapes: [[11]], build: ([x]) => nn.geluTanhComposite(x!) },
+    gelu_erf_composite: { shapes: [[11]], build: ([x]) => nn.geluErfComposite(x!) },
     silu: { shapes: [[11]], build: ([x]) => nn.silu(x!) },
     rope: { shapes: [[2, 2, 3, 8], [1, 1, 3, 8], [1, 1, 3, 8]], build: ([x, c, s]) => nn.rope(x!, c!, s!) },
     causal_softmax: { shapes: [[2, 4, 4]], build: ([x]) => o.softmax(nn.maskScores(x!, nn.causalAllowed(x!)), -1) },
