@@ -16,7 +16,7 @@ const ub = unbroadcast;
 
 /** Ops whose outputs carry no gradient (integer/boolean results or shape queries). */
 export const NON_DIFFERENTIABLE = new Set([
-  'Less', 'Greater', 'Equal', 'LessOrEqual', 'And', 'Not', 'Sign', 'Shape', 'ArangeOf', 'ZerosLike', 'LayerNormStat',
+  'Less', 'Greater', 'Equal', 'LessOrEqual', 'And', 'Not', 'Sign', 'Shape', 'ArangeOf', 'ZerosLike', 'LayerNormStat', 'SizeOf',
 ]);
 
 export const GRAD_RULES: Record<string, Rule> = {
@@ -66,6 +66,7 @@ export const GRAD_RULES: Record<string, Rule> = {
 
   Reshape: (g, _y, [x]) => [reshapeBack(g, x!)],
   ReshapeLike: (g, _y, [x]) => [reshapeBack(g, x!), null],
+  ReshapeTo: (g, _y, [x]) => [reshapeBack(g, x!)],
   Unsqueeze: (g, _y, [x]) => [reshapeBack(g, x!)],
   Squeeze: (g, _y, [x]) => [reshapeBack(g, x!)],
   Transpose: (g, y) => {

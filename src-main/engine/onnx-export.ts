@@ -138,6 +138,26 @@ export const LOWER: Record<string, Lower> = {
     e.node('Shape', [ins[1]!], [s]);
     e.node('Reshape', [ins[0]!, s], [out]);
   },
+  ReshapeTo: (e, t, ins, out) => {
+    const parts = String(t.attrs.spec).split(',');
+    const shp = e.tmp();
+    e.node('Shape', [ins[0]!], [shp]);
+    const pieces = parts.map((p) => {
+      if (!p.startsWith('@')) return e.i64([Number(p)]);
+      const o = e.tmp();
+      e.node('Gather', [shp, e.i64([Number(p.slice(1))])], [o], [{ name: 'axis', type: 'int', i: 0 }]);
+      return o;
+    });
+    const tgt = e.tmp();
+    e.node('Concat', pieces, [tgt], [{ name: 'axis', type: 'int', i: 0 }]);
+    e.node('Reshape', [ins[0]!, tgt], [out]);
+  },
+  SizeOf: (e, t, ins, out) => {
+    const shp = e.tmp();
+    e.node('Shape', [ins[0]!], [shp]);
+    e.node('Gather', [shp, e.i64([t.attrs.axis as number], true)], [out], [{ name: 'axis', type: 'int', i: 0 }]);
+  },
+  SliceLast: (e, t, ins, out) => e.node('Slice', [ins[0]!, e.i64([-1]), e.i64([Number.MAX_SAFE_INTEGER]), e.i64([t.attrs.axis as number])], [out]),
   Transpose: (e, t, ins, out) => e.node('Transpose', ins, [out], [{ name: 'perm', type: 'ints', ints: t.attrs.perm as number[] }]),
   Slice: (e, t, ins, out) => {
     const end = Math.min(t.attrs.end as number, Number.MAX_SAFE_INTEGER);

@@ -407,3 +407,26 @@ export function gelu(x: Tensor, approximate: 'erf' | 'tanh'): Tensor {
   if (!FLOAT_DTYPES.includes(x.dtype)) fail('Gelu', 'needs a float tensor', x);
   return x.g.node('Gelu', [x], { approximate }, x.dtype, x.shape);
 }
+
+/** Target dim for reshapeTo: a fixed size, or "the runtime size of input axis `from`". */
+export type DimSpec = number | { from: number };
+
+/** Reshape whose target mixes fixed sizes and runtime sizes of the input's axes (no -1 needed). */
+export function reshapeTo(x: Tensor, spec: readonly DimSpec[]): Tensor {
+  const shape = spec.map((d) => (typeof d === 'number' ? d : x.shape[normAxis('ReshapeTo', d.from, x.rank, x)]!));
+  const key = spec.map((d) => (typeof d === 'number' ? d : `@${d.from}`)).join(',');
+  return x.g.node('ReshapeTo', [x], { spec: key }, x.dtype, shape);
+}
+
+/** Runtime size of one axis, as an int64 scalar. */
+export function sizeOf(x: Tensor, axis: number): Tensor {
+  return x.g.node('SizeOf', [x], { axis: normAxis('SizeOf', axis, x.rank, x) }, 'int64', []);
+}
+
+/** The last position along `axis` (kept as a size-1 axis). */
+export function sliceLast(x: Tensor, axis: number): Tensor {
+  const a = normAxis('SliceLast', axis, x.rank, x);
+  const shape = x.shape.slice();
+  shape[a] = 1;
+  return x.g.node('SliceLast', [x], { axis: a }, x.dtype, shape);
+}

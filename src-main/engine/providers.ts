@@ -3,11 +3,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const require = createRequire(import.meta.url);
+const requireCjs = createRequire(import.meta.url);
 
 function ortBinDir(): string | null {
   try {
-    const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+    const pkg = dirname(requireCjs.resolve('onnxruntime-node/package.json'));
     const dir = join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
     return existsSync(dir) ? dir : null;
   } catch {

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { Request, Response, SessionOptions, TensorData } from './protocol.js';
 import { cudaHelp, providersAvailable } from './providers.js';
 
-const require = createRequire(import.meta.url);
+const requireCjs = createRequire(import.meta.url);
 const sessions = new Map<number, ort.InferenceSession>();
 let nextSession = 1;
 
@@ -75,7 +75,7 @@ async function handle(m: Request): Promise<Response> {
     case 'info':
       return {
         id: m.id, ok: true, kind: 'info',
-        ortVersion: (require('onnxruntime-node/package.json') as { version: string }).version,
+        ortVersion: (requireCjs('onnxruntime-node/package.json') as { version: string }).version,
         providers: providersAvailable(),
         rssMb: process.memoryUsage().rss / 2 ** 20,
       };

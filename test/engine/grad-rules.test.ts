@@ -90,6 +90,7 @@ const cases: Record<string, Case> = {
     ops: ['LayerNorm'], shapes: [[2, 3, 6], [6], [6]],
     build: ([x, w, b]) => o.layerNormOp(x!, w!, b!, 1e-5),
   },
+  reshape_to: { ops: ['ReshapeTo'], shapes: [[2, 3, 4]], build: ([a]) => o.mul(o.reshapeTo(a!, [{ from: 0 }, 2, 6]), 2) },
   reshape_like: {
     ops: ['ReshapeLike'], shapes: [[2, 6], [3, 4]],
     build: ([a, b]) => o.mul(o.reshapeLike(a!, b!), b!),

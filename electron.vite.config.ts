@@ -1,0 +1,29 @@
+/** electron-vite: main (Electron entry + worker entries), sandboxed preload (CommonJS), renderer. */
+import { defineConfig } from 'electron-vite';
+import renderer from './src-renderer/vite.config.js';
+
+export default defineConfig({
+  main: {
+    build: {
+      // dependencies stay external (electron-vite's default); the native ones must
+      externalizeDeps: { include: ['onnxruntime-node', 'better-sqlite3'] },
+      rolldownOptions: {
+        input: {
+          index: 'src-main/app/main.ts',
+          // worker_threads entries, loaded beside index.js (e.g. new URL('./worker.js', import.meta.url))
+          worker: 'src-main/engine/worker.ts',
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      rolldownOptions: {
+        input: { index: 'src-preload/index.ts' },
+        // a sandboxed preload must be one CommonJS file
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer,
+});

@@ -1,0 +1,59 @@
+/**
+ * Electron entry: the window, and the contract over IPC. The only module that imports `electron`
+ * at runtime. No research logic here.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { OPS_ARG_PREFIX } from '../api/bridge.js';
+import { createContext, type ApiContext } from '../api/context.js';
+import { ops } from '../api/ops/index.js';
+import { forwardEvents, registerIpc } from './ipc.js';
+
+/** out/main/ once built; preload and renderer sit beside it. */
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function createWindow(ctx: ApiContext): void {
+  const win = new BrowserWindow({
+    width: 1200,
+    height: 800,
+    title: 'Undertone',
+    show: false,
+    webPreferences: {
+      preload: join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      // the sandboxed preload derives window.undertone from these names
+      additionalArguments: [OPS_ARG_PREFIX + Object.keys(ops).join(',')],
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  const stopEvents = forwardEvents(ctx, (channel, event, payload) => win.webContents.send(channel, event, payload));
+  win.on('closed', stopEvents);
+
+  // Production pages are file:// and carry the strict CSP as a <meta> (src-renderer/csp.ts);
+  // `electron-vite dev` serves them over HTTP with HMR instead.
+  const devUrl = process.env['ELECTRON_RENDERER_URL'];
+  if (devUrl) void win.loadURL(devUrl);
+  else void win.loadFile(join(here, '../renderer/index.html'));
+}
+
+app.enableSandbox();
+
+void app.whenReady().then(() => {
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, grant) => grant(false));
+  const ctx = createContext();
+  registerIpc(ipcMain, ctx, (event) => BrowserWindow.fromWebContents(event.sender) !== null);
+  createWindow(ctx);
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(ctx);
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => void ctx.close());
+});

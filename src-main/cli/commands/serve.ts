@@ -1,0 +1,30 @@
+/** `serve`: the app in a browser, with the API over HTTP + WebSocket on 127.0.0.1 behind a token. */
+import { createContext } from '../../api/context.js';
+import { openBrowser } from '../../serve/open-browser.js';
+import { ensureRendererBuilt } from '../../serve/renderer-build.js';
+import { startServer } from '../../serve/server.js';
+import { parseFlags, type Command } from '../command.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'the app in a browser: renderer + API on 127.0.0.1, behind a random token',
+  usage: 'serve [--port N] [--store path] [--no-open]',
+  async run(argv) {
+    const { flags, positional } = parseFlags(argv, { port: 'string', store: 'string', 'no-open': 'boolean' });
+    if (positional.length) throw new Error(`serve takes no arguments (got '${positional[0]}')`);
+    const port = Number(flags.port ?? 0);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got '${flags.port}'`);
+    const ctx = createContext({ storePath: flags.store as string | undefined });
+    const staticDir = await ensureRendererBuilt((line) => console.log(line));
+    const running = await startServer({ ctx, staticDir, port });
+    console.log(`Undertone is serving at ${running.url}`);
+    if (!flags['no-open']) openBrowser(running.url);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await running.close();
+    await ctx.close();
+    return 0;
+  },
+};
