@@ -1,0 +1,306 @@
+/**
+ * ModelSpec → engine graph, with Hugging Face semantics (REFERENCE §2) for llama, qwen2, gemma,
+ * gemma2 and gpt2, and TransformerLens hooks (hooks.ts) that can be captured, added to, or replaced.
+ *
+ * Shape legend: B batch, T seq (new positions), P past (KV cache), S = P + T key positions,
+ * D d_model, H heads, K kv heads, G = H/K query heads per kv head, Dh head_dim, F d_mlp, V vocab.
+ *
+ * Interventions are graph inputs: one compiled graph serves every value, and a wildcard add
+ * (`blocks.*.hook_resid_post`) takes one vector per layer, so sweeping the layer needs no recompile.
+ */
+import * as o from '../engine/ops.js';
+import { crossEntropy, geluTanh, rmsNorm, layerNorm, layerNormComposite, rope, silu } from '../engine/nn.js';
+import type { DType, Graph, Tensor } from '../engine/tensor.js';
+import type { ModelSpec } from './config.js';
+import { hookInfo } from './hooks.js';
+import type { WeightRole } from './weights.js';
+
+/** Returns the tensor for a weight role (null when the architecture has none). */
+export type WeightSource = (role: WeightRole, layer: number | null) => Tensor | null;
+
+export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+
+export interface AddSpec {
+  /** a hook name, or a wildcard over layers like `blocks.*.hook_resid_post` */
+  hook: string;
+  /** broadcast: one vector for every position ([D], or [L, D] for a wildcard); position: [B, T, ...] */
+  mode: 'broadcast' | 'position';
+}
+
+export interface ModelGraphOptions {
+  dtype: DType;
+  capture?: readonly string[];
+  add?: readonly AddSpec[];
+  /** replace a hook's value with a function of it (the SAE splice uses this) */
+  replace?: Readonly<Record<string, (x: Tensor) => Tensor>>;
+  /** inputs past.{l}.k/v [B,K,P,Dh] and outputs present.{l}.k/v [B,K,S,Dh] */
+  kvCache?: boolean;
+  /** inputs targets [B,T] and loss_mask [B,T]; outputs loss (nats/token) and per-token losses */
+  loss?: boolean;
+  /** logits of the last position only ([B,1,V]) */
+  lastOnly?: boolean;
+  lora?: { rank: number; alpha: number; targets: readonly LoraTarget[]; layers?: readonly number[] };
+}
+
+export interface ModelGraph {
+  ids: Tensor; // int64 [B,T]
+  /** 1 = real token, 0 = padding, over key positions ([B,S]) */
+  attnMask: Tensor;
+  /** int64 [B,T] absolute positions (left padding: cumsum(mask) - 1) */
+  positions: Tensor;
+  logits: Tensor; // [B,T,V] or [B,1,V]
+  loss?: Tensor;
+  perToken?: Tensor;
+  targets?: Tensor;
+  lossMask?: Tensor;
+  /** captured hooks by name */
+  hooks: Map<string, Tensor>;
+  /** intervention inputs by hook spec */
+  adds: Map<string, Tensor>;
+  lora: Record<string, Tensor>;
+  present: { k: Tensor; v: Tensor }[];
+}
+
+export function addInputName(hook: string): string {
+  return `add:${hook}`;
+}
+
+/** Build the forward graph of a model. */
+export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts: ModelGraphOptions): ModelGraph {
+  const dt = opts.dtype;
+  const { dModel: D, nHeads: H, nKvHeads: K, headDim: Dh } = spec;
+  const G = H / K;
+  const capture = new Set(opts.capture ?? []);
+  for (const h of capture) hookInfo(spec, h);
+  const hooks = new Map<string, Tensor>();
+  const adds = new Map<string, Tensor>();
+  const lora: Record<string, Tensor> = {};
+  const present: { k: Tensor; v: Tensor }[] = [];
+
+  // interventions: validate names, create inputs
+  const addAt = new Map<string, { spec: AddSpec; layerIndexed: boolean }>();
+  for (const a of opts.add ?? []) {
+    const wild = a.hook.includes('*');
+    if (wild) {
+      if (a.mode !== 'broadcast') throw new Error(`add '${a.hook}': a wildcard hook takes one vector per layer (mode 'broadcast')`);
+      for (let l = 0; l < spec.nLayers; l++) addAt.set(a.hook.replace('*', String(l)), { spec: a, layerIndexed: true });
+      hookInfo(spec, a.hook.replace('*', '0'));
+    } else {
+      hookInfo(spec, a.hook);
+      addAt.set(a.hook, { spec: a, layerIndexed: false });
+    }
+  }
+  for (const name of Object.keys(opts.replace ?? {})) hookInfo(spec, name);
+
+  const ids = g.input('ids', 'int64', ['batch', 'seq']);
+  const positions = g.input('positions', 'int64', ['batch', 'seq']);
+
+  /** Apply replace → add → capture at a hook point. */
+  const hook = (name: string, x: Tensor): Tensor => {
+    const rep = opts.replace?.[name];
+    if (rep) x = rep(x);
+    const a = addAt.get(name);
+    if (a) {
+      const key = a.spec.hook;
+      let inp = adds.get(key);
+      if (!inp) {
+        const tail = x.shape.slice(2);
+        const shape = a.layerIndexed ? [spec.nLayers, ...tail] : a.spec.mode === 'broadcast' ? tail : x.shape;
+        inp = g.input(addInputName(key), dt, shape);
+        adds.set(key, inp);
+      }
+      let v = inp;
+      if (a.layerIndexed) {
+        const l = Number(/^blocks\.(\d+)\./.exec(name)![1]);
+        v = o.squeeze(o.slice(inp, 0, l, l + 1), 0);
+      }
+      x = o.add(x, v);
+    }
+    if (capture.has(name)) hooks.set(name, x);
+    return x;
+  };
+
+  const weight = (role: WeightRole, layer: number | null): Tensor => {
+    const w = W(role, layer);
+    if (!w) throw new Error(`model graph: weight '${role}'${layer === null ? '' : ` of layer ${layer}`} is missing`);
+    return w;
+  };
+  const maybe = (role: WeightRole, layer: number | null): Tensor | null => W(role, layer);
+
+  /** y = x W^T (+ b) for HF [out,in] weights; y = x W (+ b) for GPT-2 Conv1D [in,out]; plus LoRA. */
+  const linear = (x: Tensor, role: 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down' | 'qkv' | 'fc' | 'proj', layer: number): Tensor => {
+    const w = weight(`${role}.w` as WeightRole, layer);
+    let y = spec.conv1d ? o.matmul(x, w) : o.matmul(x, w, { transB: true });
+    const b = maybe(`${role}.b` as WeightRole, layer);
+    if (b) y = o.add(y, b);
+    const L = opts.lora;
+    if (L && (LORA_TARGETS as readonly string[]).includes(role) && L.targets.includes(role as LoraTarget) && (!L.layers || L.layers.includes(layer))) {
+      const inDim = x.shape[x.rank - 1] as number;
+      const outDim = y.shape[y.rank - 1] as number;
+      const A = g.input(`lora.${layer}.${role}.A`, dt, [L.rank, inDim]);
+      const Bm = g.input(`lora.${layer}.${role}.B`, dt, [outDim, L.rank]);
+      lora[`${layer}.${role}.A`] = A;
+      lora[`${layer}.${role}.B`] = Bm;
+      y = o.add(y, o.mul(o.matmul(o.matmul(x, A, { transB: true }), Bm, { transB: true }), L.alpha / L.rank));
+    }
+    return y;
+  };
+
+  /** Norm with its `hook_normalized` point between normalisation and the weight. */
+  const norm = (x: Tensor, role: 'attn_norm' | 'mlp_norm' | 'attn_post_norm' | 'mlp_post_norm' | 'final_norm', layer: number | null, hookName: string | null): Tensor => {
+    const w = weight(`${role}.w` as WeightRole, layer);
+    if (spec.norm === 'layernorm') {
+      const b = weight(`${role}.b` as WeightRole, layer);
+      const wanted = hookName && (capture.has(hookName) || addAt.has(hookName) || opts.replace?.[hookName]);
+      if (!wanted) return layerNorm(x, w, b, spec.normEps);
+      const n = hook(hookName, layerNormComposite(x, null, null, spec.normEps));
+      return o.add(o.mul(n, w), b);
+    }
+    const n0 = rmsNorm(x, null, spec.normEps);
+    const n = hookName ? hook(hookName, n0) : n0;
+    return o.mul(n, spec.norm === 'rms-1plus' ? o.add(w, 1) : w);
+  };
+
+  // ---------------------------------------------------------------- embeddings
+  let emb = o.gather(weight('embed', null), ids); // [B,T,D]
+  if (spec.embedScale !== 1) emb = o.mul(emb, spec.embedScale);
+  let x = hook('hook_embed', emb);
+  if (spec.posEmbed === 'learned') x = o.add(x, hook('hook_pos_embed', o.gather(weight('pos_embed', null), positions)));
+
+  // RoPE tables from positions: cos/sin [B,T,1,Dh] (broadcast over heads in [B,T,H,Dh] layout)
+  let cos: Tensor | null = null;
+  let sin: Tensor | null = null;
+  if (spec.rope) {
+    const invFreq = ropeInvFreq(spec);
+    const ropeDt: DType = dt === 'float64' ? 'float64' : 'float32';
+    const inv = o.constOf(ids, Array.from(invFreq), ropeDt, [invFreq.length]);
+    const freqs = o.mul(o.unsqueeze(o.cast(positions, ropeDt), -1), inv); // [B,T,Dh/2]
+    const embF = o.concat([freqs, freqs], -1); // [B,T,Dh]
+    cos = o.cast(o.unsqueeze(o.cos(embF), 2), dt); // [B,T,1,Dh]
+    sin = o.cast(o.unsqueeze(o.sin(embF), 2), dt);
+  }
+
+  // key-side mask and positions
+  let attnMask: Tensor | null = null;
+  const allowedFor = (q: Tensor, k: Tensor, window: number | null): Tensor => {
+    // q [B,K,G,T,Dh], k [B,K,1,S,Dh]: absolute query index = (S - T) + t
+    const j = o.arangeOf(k, 3); // [S]
+    const qi = o.add(o.arangeOf(q, 3), o.sub(o.sizeOf(k, 3), o.sizeOf(q, 3))); // [T]
+    const diff = o.sub(o.unsqueeze(qi, 1), o.unsqueeze(j, 0)); // [T,S] = i - j
+    let allowed = o.lessOrEqual(0, diff);
+    if (window !== null) allowed = o.and(allowed, o.less(diff, window));
+    attnMask ??= g.input('attn_mask', 'int64', ['batch', k.shape[3]!]);
+    const keyOk = o.reshapeTo(o.equal(attnMask, 1), [{ from: 0 }, 1, 1, 1, { from: 1 }]); // [B,1,1,1,S]
+    return o.and(allowed, keyOk); // [B,1,1,T,S]
+  };
+
+  for (let l = 0; l < spec.nLayers; l++) {
+    const p = `blocks.${l}.`;
+    x = hook(p + 'hook_resid_pre', x);
+    const h = norm(x, 'attn_norm', l, p + 'ln1.hook_normalized');
+
+    // ---- attention
+    let q: Tensor;
+    let k: Tensor;
+    let v: Tensor;
+    if (spec.arch === 'gpt2') {
+      const qkv = linear(h, 'qkv', l); // [B,T,3D]
+      q = o.slice(qkv, -1, 0, D);
+      k = o.slice(qkv, -1, D, 2 * D);
+      v = o.slice(qkv, -1, 2 * D, 3 * D);
+    } else {
+      q = linear(h, 'q', l); // [B,T,H*Dh]
+      k = linear(h, 'k', l); // [B,T,K*Dh]
+      v = linear(h, 'v', l);
+    }
+    q = hook(p + 'attn.hook_q', o.reshape(q, [0, 0, H, Dh])); // [B,T,H,Dh]
+    k = hook(p + 'attn.hook_k', o.reshape(k, [0, 0, K, Dh])); // [B,T,K,Dh]
+    v = hook(p + 'attn.hook_v', o.reshape(v, [0, 0, K, Dh]));
+    if (cos && sin) {
+      q = hook(p + 'attn.hook_rot_q', rope(q, cos, sin));
+      k = hook(p + 'attn.hook_rot_k', rope(k, cos, sin));
+    }
+    const q5 = o.reshapeTo(o.transpose(q, [0, 2, 1, 3]), [{ from: 0 }, K, G, { from: 2 }, Dh]); // [B,K,G,T,Dh]
+    let kT = o.transpose(k, [0, 2, 1, 3]); // [B,K,T,Dh]
+    let vT = o.transpose(v, [0, 2, 1, 3]);
+    if (opts.kvCache) {
+      const pk = g.input(`past.${l}.k`, dt, ['batch', K, 'past', Dh]);
+      const pv = g.input(`past.${l}.v`, dt, ['batch', K, 'past', Dh]);
+      kT = o.concat([pk, kT], 2); // [B,K,S,Dh]
+      vT = o.concat([pv, vT], 2);
+      present.push({ k: kT, v: vT });
+    }
+    const k5 = o.unsqueeze(kT, 2); // [B,K,1,S,Dh]
+    const v5 = o.unsqueeze(vT, 2);
+    let scores = o.mul(o.matmul(q5, k5, { transB: true }), spec.attnScale); // [B,K,G,T,S]
+    if (spec.attnSoftcap !== null) scores = o.mul(o.tanh(o.mul(scores, 1 / spec.attnSoftcap)), spec.attnSoftcap);
+    const allowed = allowedFor(q5, k5, spec.slidingWindow[l] ?? null);
+    const big = dt === 'float16' ? -65504 : -1e9;
+    let pattern = o.softmax(o.where(allowed, scores, big), -1); // [B,K,G,T,S]
+    const patternName = p + 'attn.hook_pattern';
+    if (capture.has(patternName) || addAt.has(patternName) || opts.replace?.[patternName]) {
+      const p4 = hook(patternName, o.reshapeTo(pattern, [{ from: 0 }, H, { from: 3 }, { from: 4 }])); // [B,H,T,S]
+      pattern = o.reshapeTo(p4, [{ from: 0 }, K, G, { from: 2 }, { from: 3 }]);
+    }
+    const z5 = o.matmul(pattern, v5); // [B,K,G,T,Dh]
+    const z = hook(p + 'attn.hook_z', o.transpose(o.reshapeTo(z5, [{ from: 0 }, H, { from: 3 }, Dh]), [0, 2, 1, 3])); // [B,T,H,Dh]
+    let attnOut = linear(o.reshape(z, [0, 0, H * Dh]), 'o', l); // [B,T,D]
+    if (spec.sandwichNorm) attnOut = norm(attnOut, 'attn_post_norm', l, null);
+    attnOut = hook(p + 'hook_attn_out', attnOut);
+    x = hook(p + 'hook_resid_mid', o.add(x, attnOut));
+
+    // ---- MLP
+    const mlpIn = hook(p + 'hook_mlp_in', x);
+    const h2 = norm(mlpIn, 'mlp_norm', l, p + 'ln2.hook_normalized');
+    let post: Tensor;
+    if (spec.arch === 'gpt2') {
+      const pre = hook(p + 'mlp.hook_pre', linear(h2, 'fc', l));
+      post = hook(p + 'mlp.hook_post', geluTanh(pre));
+    } else {
+      const pre = hook(p + 'mlp.hook_pre', linear(h2, 'gate', l));
+      const act = spec.act === 'silu' ? silu(pre) : geluTanh(pre);
+      post = hook(p + 'mlp.hook_post', o.mul(act, linear(h2, 'up', l)));
+    }
+    let mlpOut = linear(post, spec.arch === 'gpt2' ? 'proj' : 'down', l);
+    if (spec.sandwichNorm) mlpOut = norm(mlpOut, 'mlp_post_norm', l, null);
+    mlpOut = hook(p + 'hook_mlp_out', mlpOut);
+    x = hook(p + 'hook_resid_post', o.add(mlpIn, mlpOut));
+  }
+
+  let hf = norm(x, 'final_norm', null, 'ln_final.hook_normalized'); // [B,T,D]
+  if (opts.lastOnly) hf = o.sliceLast(hf, 1); // [B,1,D]
+  const head = spec.tiedHead ? weight('embed', null) : weight('lm_head.w', null);
+  let logits = o.matmul(hf, head, { transB: true }); // [B,T,V]
+  if (spec.finalSoftcap !== null) logits = o.mul(o.tanh(o.mul(logits, 1 / spec.finalSoftcap)), spec.finalSoftcap);
+
+  const out: ModelGraph = { ids, positions, attnMask: attnMask!, logits, hooks, adds, lora, present };
+  if (opts.loss) {
+    const targets = g.input('targets', 'int64', ['batch', 'seq']);
+    const lossMask = g.input('loss_mask', dt, ['batch', 'seq']);
+    const ce = crossEntropy(logits, targets, lossMask);
+    Object.assign(out, { targets, lossMask, loss: ce.loss, perToken: ce.perToken });
+  }
+  return out;
+}
+
+/** RoPE inverse frequencies (rotate_half layout), with Llama 3 or linear scaling, in float64. */
+export function ropeInvFreq(spec: ModelSpec): Float64Array {
+  const r = spec.rope!;
+  const half = r.dim / 2;
+  const inv = new Float64Array(half);
+  // HF computes these in float32
+  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(r.theta ** Math.fround((2 * i) / r.dim)));
+  const s = r.scaling;
+  if (!s) return inv;
+  if (s.type === 'linear') return inv.map((f) => f / s.factor);
+  const lowWl = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
+  const highWl = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+  return inv.map((f) => {
+    const wl = (2 * Math.PI) / f;
+    if (wl < highWl) return f;
+    if (wl > lowWl) return f / s.factor;
+    const smooth = (s.originalMaxPositionEmbeddings / wl - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+    return (1 - smooth) * (f / s.factor) + smooth * f;
+  });
+}

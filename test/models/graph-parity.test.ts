@@ -1,0 +1,77 @@
+/**
+ * Graph-built models against the independent float64 plain-loop oracle (test/oracles/ref-forward.ts):
+ * logits and every hook, per architecture, tolerance 1e-4 (float32 graph vs float64 oracle).
+ * Cases: GQA with head_dim ≠ D/H (llama), Llama 3 rope scaling, q/k/v biases (qwen2), MQA + tied
+ * head + embed scale (gemma), softcaps + sandwich norms + sliding window shorter than the sequence
+ * (gemma2), Conv1D + learned positions (gpt2); bf16 storage.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Graph } from '../../src-main/engine/tensor.js';
+import { compile } from '../../src-main/engine/onnx-export.js';
+import { Runtime, type TensorData } from '../../src-main/engine/runtime.js';
+import { openCheckpoint } from '../../src-main/models/checkpoint.js';
+import { buildModelGraph } from '../../src-main/models/graph.js';
+import { checkpointWeights } from '../../src-main/models/graph-weights.js';
+import { hookNames } from '../../src-main/models/hooks.js';
+import { loadRefModel, refForward } from '../oracles/ref-forward.js';
+import { TINY_KINDS, writeTinyCheckpoint, type TinyKind } from '../oracles/tiny-checkpoints.js';
+
+const TOL = 1e-4;
+const i64 = (v: number[], dims: number[]): TensorData => ({ dtype: 'int64', dims, data: BigInt64Array.from(v.map(BigInt)) });
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('model graphs vs the float64 oracle', () => {
+  let rt: Runtime;
+  let root: string;
+  before(() => {
+    rt = Runtime.start();
+    root = mkdtempSync(join(tmpdir(), 'undertone-parity-'));
+  });
+  after(async () => {
+    await rt.close();
+  });
+
+  const cases: { kind: TinyKind; dtype?: 'BF16' }[] = [...TINY_KINDS.map((kind) => ({ kind })), { kind: 'llama', dtype: 'BF16' }];
+  for (const c of cases) {
+    it(`${c.kind}${c.dtype ? ` (${c.dtype} storage)` : ''}: logits and all hooks within ${TOL}`, async () => {
+      const dir = join(root, `${c.kind}-${c.dtype ?? 'F32'}`);
+      writeTinyCheckpoint(dir, c.kind, { dtype: c.dtype ?? 'F32' });
+      const ck = openCheckpoint(dir);
+      const spec = ck.spec;
+      const ids = [3, 17, 5, 9, 1, 22, 7, 30, 2, 11].map((x) => x % spec.vocab);
+      const T = ids.length;
+      const g = new Graph();
+      const names = hookNames(spec);
+      const m = buildModelGraph(g, spec, checkpointWeights(g, ck, 'float32'), { dtype: 'float32', capture: names });
+      const outputs = Object.fromEntries([['logits', m.logits], ...[...m.hooks].map(([n, t]) => [`hook:${n}`, t])]);
+      const s = await rt.load(compile({ outputs }));
+      const r = await s.run({ ids: i64(ids, [1, T]), positions: i64(ids.map((_, i) => i), [1, T]), attn_mask: i64(ids.map(() => 1), [1, T]) });
+      await s.release();
+      const ref = refForward(loadRefModel(dir), ids, { hooks: true });
+      const got = r.logits!.data as Float32Array;
+      const want = new Float64Array(ref.logits.flatMap((row) => Array.from(row)));
+      const dl = maxAbs(got, want);
+      assert.ok(dl < TOL, `logits max abs diff ${dl.toExponential(2)}`);
+      let checked = 0;
+      for (const n of names) {
+        const h = ref.hooks.get(n);
+        assert.ok(h, `oracle has hook ${n}`);
+        const gh = r[`hook:${n}`]!;
+        assert.deepEqual(gh.dims, h.shape, `${n} shape`);
+        const d = maxAbs(gh.data as Float32Array, h.data);
+        assert.ok(d < TOL, `${n}: max abs diff ${d.toExponential(2)}`);
+        checked++;
+      }
+      assert.equal(checked, names.length);
+    });
+  }
+});
