@@ -9,6 +9,13 @@ export interface TensorData {
   data: TypedData;
 }
 
+/** A tensor kept in the worker from an earlier run (e.g. a KV cache), fed back without a copy. */
+export interface HeldRef {
+  held: string;
+}
+
+export type Feed = TensorData | HeldRef;
+
 export type ExecutionProvider = 'cpu' | 'cuda';
 
 export interface SessionOptions {
@@ -27,7 +34,8 @@ export interface SessionOptions {
 
 export type Request =
   | { id: number; kind: 'create'; bytes: Uint8Array; externalDir: string | null; options: SessionOptions }
-  | { id: number; kind: 'run'; session: number; feeds: Record<string, TensorData>; outputs: string[] }
+  | { id: number; kind: 'run'; session: number; feeds: Record<string, Feed>; outputs: string[]; keep?: Record<string, string> }
+  | { id: number; kind: 'drop'; names: string[] }
   | { id: number; kind: 'release'; session: number }
   | { id: number; kind: 'info' };
 
@@ -35,5 +43,6 @@ export type Response =
   | { id: number; ok: true; kind: 'create'; session: number; inputNames: string[]; outputNames: string[] }
   | { id: number; ok: true; kind: 'run'; outputs: Record<string, TensorData>; ms: number }
   | { id: number; ok: true; kind: 'release' }
+  | { id: number; ok: true; kind: 'drop' }
   | { id: number; ok: true; kind: 'info'; ortVersion: string; providers: string[]; rssMb: number }
   | { id: number; ok: false; error: string };

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Compiled, IoInfo } from './onnx-export.js';
 import { WANT_GRAD } from './onnx-export.js';
-import type { Request, Response, SessionOptions, TensorData, TypedData } from './protocol.js';
+import type { Feed, HeldRef, Request, Response, SessionOptions, TensorData, TypedData } from './protocol.js';
 import { EngineError, fmtShape, type DType } from './tensor.js';
 
-export type { SessionOptions, TensorData, TypedData };
+export type { Feed, HeldRef, SessionOptions, TensorData, TypedData };
 
 type Pending = { resolve: (r: Response) => void; reject: (e: Error) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -79,10 +79,15 @@ export class Runtime {
   }
 
   /** @internal */
-  async _run(session: number, feeds: Record<string, TensorData>, outputs: string[]): Promise<{ outputs: Record<string, TensorData>; ms: number }> {
-    const r = await this.call({ kind: 'run', session, feeds, outputs });
+  async _run(session: number, feeds: Record<string, Feed>, outputs: string[], keep?: Record<string, string>): Promise<{ outputs: Record<string, TensorData>; ms: number }> {
+    const r = await this.call({ kind: 'run', session, feeds, outputs, keep });
     if (r.ok && r.kind === 'run') return { outputs: r.outputs, ms: r.ms };
     throw new EngineError('unexpected reply');
+  }
+
+  /** Free tensors kept in the worker by `run(..., {keep})`. */
+  async drop(names: string[]): Promise<void> {
+    if (names.length) await this.call({ kind: 'drop', names });
   }
 
   /** @internal */
@@ -108,22 +113,24 @@ export class Session {
    * Run the graph. `grad: true` also computes the gradient outputs (the same session and weights).
    * Returns the requested outputs (default: all forward outputs, plus gradients when grad is set).
    */
-  async run(feeds: Record<string, TensorData>, opts: { grad?: boolean; outputs?: string[] } = {}): Promise<Record<string, TensorData>> {
+  async run(feeds: Record<string, Feed>, opts: { grad?: boolean; outputs?: string[]; keep?: Record<string, string> } = {}): Promise<Record<string, TensorData>> {
     const c = this.compiled;
-    const all = { ...feeds };
+    const all: Record<string, Feed> = { ...feeds };
     if (c.gradOutputs.length) all[WANT_GRAD] = { dtype: 'bool', dims: [], data: Uint8Array.of(opts.grad ? 1 : 0) };
     else if (opts.grad) throw new EngineError('run: this graph was compiled without gradients');
     checkFeeds(c.inputs, all);
     const fwd = c.outputs.filter((o) => !c.gradOutputs.includes(o.name)).map((o) => o.name);
-    const outputs = opts.outputs ?? (opts.grad ? [...fwd, ...c.gradOutputs] : fwd);
+    const kept = new Set(Object.keys(opts.keep ?? {}));
+    const outputs = (opts.outputs ?? (opts.grad ? [...fwd, ...c.gradOutputs] : fwd)).filter((o) => !kept.has(o));
+    for (const o of kept) if (!c.outputs.some((x) => x.name === o)) throw new EngineError(`run: cannot keep unknown output '${o}'`);
     for (const o of outputs) if (!c.outputs.some((x) => x.name === o)) throw new EngineError(`run: unknown output '${o}' (outputs: ${c.outputs.map((x) => x.name).join(', ')})`);
     if (c.gradOutputs.length) {
       // The If node always produces gradient outputs: ask ORT for them, drop the unrequested ones.
       const req = [...new Set([...outputs, ...c.gradOutputs])];
-      const r = await this.rt._run(this.id, all, req);
+      const r = await this.rt._run(this.id, all, req, opts.keep);
       return Object.fromEntries(outputs.map((o) => [o, r.outputs[o]!]));
     }
-    return (await this.rt._run(this.id, all, outputs)).outputs;
+    return (await this.rt._run(this.id, all, outputs, opts.keep)).outputs;
   }
 
   release(): Promise<void> {
@@ -137,11 +144,12 @@ const DATA_CTOR: Record<DType, string> = {
 };
 
 /** Check dtype, rank, static dims and symbolic-dim consistency of every feed. */
-export function checkFeeds(inputs: readonly IoInfo[], feeds: Record<string, TensorData>): void {
+export function checkFeeds(inputs: readonly IoInfo[], feeds: Record<string, Feed>): void {
   const sym = new Map<string, { v: number; who: string }>();
   for (const i of inputs) {
     const f = feeds[i.name];
     if (!f) throw new EngineError(`run: missing input '${i.name}' (${i.dtype}${fmtShape(i.shape)})`);
+    if ('held' in f) continue; // checked by ORT in the worker
     const want = `${i.dtype}${fmtShape(i.shape)}`;
     const got = `${f.dtype}${fmtShape(f.dims)}`;
     if (f.dtype !== i.dtype) throw new EngineError(`run: input '${i.name}' expects ${want}, got ${got} (dtype)`);

@@ -5,11 +5,13 @@
 import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import type { Request, Response, SessionOptions, TensorData } from './protocol.js';
+import type { Feed, Request, Response, SessionOptions, TensorData } from './protocol.js';
 import { cudaHelp, providersAvailable } from './providers.js';
 
 const requireCjs = createRequire(import.meta.url);
 const sessions = new Map<number, ort.InferenceSession>();
+/** tensors kept from earlier runs (KV caches), by name */
+const held = new Map<string, ort.Tensor>();
 let nextSession = 1;
 
 function sessionOptions(o: SessionOptions, externalDir: string | null): ort.InferenceSession.SessionOptions {
@@ -31,6 +33,15 @@ function sessionOptions(o: SessionOptions, externalDir: string | null): ort.Infe
 
 function toOrt(t: TensorData): ort.Tensor {
   return new ort.Tensor(t.dtype as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+}
+
+function feedOf(input: string, f: Feed): ort.Tensor {
+  if ('held' in f) {
+    const t = held.get(f.held);
+    if (!t) throw new Error(`input '${input}': no held tensor '${f.held}' (dropped or never kept)`);
+    return t;
+  }
+  return toOrt(f);
 }
 
 function fromOrt(t: ort.Tensor): TensorData {
@@ -58,10 +69,12 @@ async function handle(m: Request): Promise<Response> {
       const s = sessions.get(m.session);
       if (!s) throw new Error(`session ${m.session} is not open (released or never created)`);
       const feeds: Record<string, ort.Tensor> = {};
-      for (const [k, v] of Object.entries(m.feeds)) feeds[k] = toOrt(v);
+      for (const [k, v] of Object.entries(m.feeds)) feeds[k] = feedOf(k, v);
+      const keep = m.keep ?? {};
       const t0 = performance.now();
-      const res = await s.run(feeds, m.outputs);
+      const res = await s.run(feeds, [...new Set([...m.outputs, ...Object.keys(keep)])]);
       const ms = performance.now() - t0;
+      for (const [out, name] of Object.entries(keep)) held.set(name, res[out]!);
       const outputs: Record<string, TensorData> = {};
       for (const k of m.outputs) outputs[k] = fromOrt(res[k]!);
       return { id: m.id, ok: true, kind: 'run', outputs, ms };
@@ -72,6 +85,9 @@ async function handle(m: Request): Promise<Response> {
       await s?.release();
       return { id: m.id, ok: true, kind: 'release' };
     }
+    case 'drop':
+      for (const n of m.names) held.delete(n);
+      return { id: m.id, ok: true, kind: 'drop' };
     case 'info':
       return {
         id: m.id, ok: true, kind: 'info',

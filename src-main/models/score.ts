@@ -1,0 +1,86 @@
+/**
+ * Scoring: per-token log-probabilities and mean completion loss for (prompt, completion) pairs,
+ * batched with left padding and HF position ids. A batched result equals the unbatched one.
+ *
+ * Units: losses in nats per completion token; logprobs in nats.
+ */
+import type { TensorData } from '../engine/runtime.js';
+import { leftPad, type LanguageModel } from './lm.js';
+
+export interface ScoreItem {
+  /** token ids of prompt + completion */
+  ids: readonly number[];
+  /** 1 where ids[t] is a completion token (scored), else 0; same length as ids */
+  completionMask: readonly number[];
+}
+
+export interface ScoreResult {
+  /** logprob of ids[t] given ids[0..t-1], for t = 1..n-1 (index t-1) */
+  tokenLogprobs: Float64Array;
+  /** mean negative logprob over completion tokens (nats/token); NaN when there are none */
+  lossNats: number;
+  completionTokens: number;
+}
+
+export interface ScoreOptions {
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export async function scoreItems(model: LanguageModel, items: readonly ScoreItem[], opts: ScoreOptions = {}): Promise<ScoreResult[]> {
+  items.forEach((it, i) => {
+    if (it.ids.length !== it.completionMask.length) throw new Error(`score item ${i}: ids has ${it.ids.length} tokens but completionMask has ${it.completionMask.length}`);
+    if (it.ids.length < 2) throw new Error(`score item ${i}: needs at least 2 tokens`);
+    const bad = it.ids.find((t) => !Number.isInteger(t) || t < 0 || t >= model.spec.vocab);
+    if (bad !== undefined) throw new Error(`score item ${i}: token id ${bad} is outside the vocabulary (0..${model.spec.vocab - 1})`);
+  });
+  const bs = opts.batchSize ?? 8;
+  const s = await model.session('score');
+  const pad = model.spec.padId ?? model.spec.eosIds[0] ?? 0;
+  const out: ScoreResult[] = [];
+  const dt = model.dtype;
+  for (let start = 0; start < items.length; start += bs) {
+    if (opts.signal?.aborted) throw new Error('cancelled');
+    const batch = items.slice(start, start + bs);
+    const { ids, mask, positions, T } = leftPad(batch.map((b) => b.ids), pad);
+    const B = batch.length;
+    const tgt = ids.map((r) => [...r.slice(1), pad]);
+    // score every real next token; the completion mean is taken here from the completion mask
+    const lossMask = mask.map((r) => [...r.slice(1), 0]);
+    const i64 = (m: number[][]): TensorData => ({ dtype: 'int64', dims: [B, T], data: BigInt64Array.from(m.flat().map(BigInt)) });
+    const lm: TensorData = dt === 'float64'
+      ? { dtype: 'float64', dims: [B, T], data: Float64Array.from(lossMask.flat()) }
+      : { dtype: 'float32', dims: [B, T], data: Float32Array.from(lossMask.flat()) };
+    const r = await s.run({ ids: i64(ids), positions: i64(positions), attn_mask: i64(mask), targets: i64(tgt), loss_mask: lm }, { outputs: ['per_token'] });
+    const nll = r.per_token!.data as Float32Array | Float64Array;
+    batch.forEach((it, b) => {
+      const n = it.ids.length;
+      const off = T - n;
+      const lp = new Float64Array(n - 1);
+      let sum = 0;
+      let cnt = 0;
+      for (let t = 1; t < n; t++) {
+        const v = -nll[b * T + off + t - 1]!;
+        lp[t - 1] = v;
+        if (it.completionMask[t]) {
+          sum -= v;
+          cnt++;
+        }
+      }
+      out.push({ tokenLogprobs: lp, lossNats: cnt ? sum / cnt : NaN, completionTokens: cnt });
+    });
+    opts.onProgress?.(Math.min(start + bs, items.length), items.length);
+  }
+  return out;
+}
+
+/** Mean and standard error over per-sample losses (nats/token), ignoring NaN samples. */
+export function meanWithStderr(xs: readonly number[]): { mean: number; stderr: number; n: number } {
+  const v = xs.filter((x) => Number.isFinite(x));
+  const n = v.length;
+  if (!n) return { mean: NaN, stderr: NaN, n: 0 };
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  const varr = n > 1 ? v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, stderr: Math.sqrt(varr / n), n };
+}
