@@ -253,15 +253,15 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   if (!xs.length) throw new EngineError('Concat: no inputs');
   const d = sameDtype('Concat', ...xs);
   const a = normAxis('Concat', axis, xs[0]!.rank, xs[0]);
-  let total: Dim = 0;
+  let total: Dim | null = null;
   for (const t of xs) {
     if (t.rank !== xs[0]!.rank) fail('Concat', 'ranks differ', ...xs);
     for (let i = 0; i < t.rank; i++) if (i !== a && !dimEq(t.shape[i]!, xs[0]!.shape[i]!)) fail('Concat', `dim ${i} differs`, ...xs);
     const ad = t.shape[a]!;
-    total = typeof total === 'number' && typeof ad === 'number' ? total + ad : `${total}+${ad}`;
+    total = total === null ? ad : typeof total === 'number' && typeof ad === 'number' ? total + ad : `${total}+${ad}`;
   }
   const shape = xs[0]!.shape.slice();
-  shape[a] = total;
+  shape[a] = total!;
   return xs[0]!.g.node('Concat', xs, { axis: a }, d, shape);
 }
 

@@ -9,7 +9,7 @@
  * (`blocks.*.hook_resid_post`) takes one vector per layer, so sweeping the layer needs no recompile.
  */
 import * as o from '../engine/ops.js';
-import { crossEntropy, geluTanh, rmsNorm, layerNorm, layerNormComposite, rope, silu } from '../engine/nn.js';
+import { crossEntropy, geluTanh, rmsNorm, layerNorm, layerNormComposite, ropeMatmul, silu } from '../engine/nn.js';
 import type { DType, Graph, Tensor } from '../engine/tensor.js';
 import type { ModelSpec } from './config.js';
 import { hookInfo } from './hooks.js';
@@ -181,18 +181,22 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     sin = o.cast(o.unsqueeze(o.sin(embF), 2), dt);
   }
 
-  // key-side mask and positions
-  let attnMask: Tensor | null = null;
-  const allowedFor = (q: Tensor, k: Tensor, window: number | null): Tensor => {
-    // q [B,K,G,T,Dh], k [B,K,1,S,Dh]: absolute query index = (S - T) + t
-    const j = o.arangeOf(k, 3); // [S]
-    const qi = o.add(o.arangeOf(q, 3), o.sub(o.sizeOf(k, 3), o.sizeOf(q, 3))); // [T]
+  // Attention mask over key positions [B,S] (S = P + T with a cache). Built once per window size:
+  // query t sits at absolute index (S - T) + t; key j is visible iff 0 <= i - j (< window).
+  const attnMask = g.input('attn_mask', 'int64', ['batch', opts.kvCache ? 'past+seq' : 'seq']);
+  const allowedCache = new Map<number | null, Tensor>();
+  const allowedFor = (window: number | null): Tensor => {
+    const hit = allowedCache.get(window);
+    if (hit) return hit;
+    const j = o.arangeOf(attnMask, 1); // [S]
+    const qi = o.add(o.arangeOf(ids, 1), o.sub(o.sizeOf(attnMask, 1), o.sizeOf(ids, 1))); // [T]
     const diff = o.sub(o.unsqueeze(qi, 1), o.unsqueeze(j, 0)); // [T,S] = i - j
     let allowed = o.lessOrEqual(0, diff);
     if (window !== null) allowed = o.and(allowed, o.less(diff, window));
-    attnMask ??= g.input('attn_mask', 'int64', ['batch', k.shape[3]!]);
-    const keyOk = o.reshapeTo(o.equal(attnMask, 1), [{ from: 0 }, 1, 1, 1, { from: 1 }]); // [B,1,1,1,S]
-    return o.and(allowed, keyOk); // [B,1,1,T,S]
+    const keyOk = o.unsqueeze(o.unsqueeze(o.unsqueeze(o.equal(attnMask, 1), 1), 1), 1); // [B,1,1,1,S]
+    const a = o.and(allowed, keyOk); // [B,1,1,T,S]
+    allowedCache.set(window, a);
+    return a;
   };
 
   for (let l = 0; l < spec.nLayers; l++) {
@@ -218,10 +222,10 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     k = hook(p + 'attn.hook_k', o.reshape(k, [0, 0, K, Dh])); // [B,T,K,Dh]
     v = hook(p + 'attn.hook_v', o.reshape(v, [0, 0, K, Dh]));
     if (cos && sin) {
-      q = hook(p + 'attn.hook_rot_q', rope(q, cos, sin));
-      k = hook(p + 'attn.hook_rot_k', rope(k, cos, sin));
+      q = hook(p + 'attn.hook_rot_q', ropeMatmul(q, cos, sin));
+      k = hook(p + 'attn.hook_rot_k', ropeMatmul(k, cos, sin));
     }
-    const q5 = o.reshapeTo(o.transpose(q, [0, 2, 1, 3]), [{ from: 0 }, K, G, { from: 2 }, Dh]); // [B,K,G,T,Dh]
+    const q5 = o.reshape(o.transpose(q, [0, 2, 1, 3]), [0, K, G, -1, Dh]); // [B,K,G,T,Dh]
     let kT = o.transpose(k, [0, 2, 1, 3]); // [B,K,T,Dh]
     let vT = o.transpose(v, [0, 2, 1, 3]);
     if (opts.kvCache) {
@@ -235,7 +239,7 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     const v5 = o.unsqueeze(vT, 2);
     let scores = o.mul(o.matmul(q5, k5, { transB: true }), spec.attnScale); // [B,K,G,T,S]
     if (spec.attnSoftcap !== null) scores = o.mul(o.tanh(o.mul(scores, 1 / spec.attnSoftcap)), spec.attnSoftcap);
-    const allowed = allowedFor(q5, k5, spec.slidingWindow[l] ?? null);
+    const allowed = allowedFor(spec.slidingWindow[l] ?? null);
     const big = dt === 'float16' ? -65504 : -1e9;
     let pattern = o.softmax(o.where(allowed, scores, big), -1); // [B,K,G,T,S]
     const patternName = p + 'attn.hook_pattern';
@@ -244,7 +248,7 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
       pattern = o.reshapeTo(p4, [{ from: 0 }, K, G, { from: 2 }, { from: 3 }]);
     }
     const z5 = o.matmul(pattern, v5); // [B,K,G,T,Dh]
-    const z = hook(p + 'attn.hook_z', o.transpose(o.reshapeTo(z5, [{ from: 0 }, H, { from: 3 }, Dh]), [0, 2, 1, 3])); // [B,T,H,Dh]
+    const z = hook(p + 'attn.hook_z', o.transpose(o.reshape(z5, [0, H, -1, Dh]), [0, 2, 1, 3])); // [B,T,H,Dh]
     let attnOut = linear(o.reshape(z, [0, 0, H * Dh]), 'o', l); // [B,T,D]
     if (spec.sandwichNorm) attnOut = norm(attnOut, 'attn_post_norm', l, null);
     attnOut = hook(p + 'hook_attn_out', attnOut);
@@ -274,7 +278,7 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
   let logits = o.matmul(hf, head, { transB: true }); // [B,T,V]
   if (spec.finalSoftcap !== null) logits = o.mul(o.tanh(o.mul(logits, 1 / spec.finalSoftcap)), spec.finalSoftcap);
 
-  const out: ModelGraph = { ids, positions, attnMask: attnMask!, logits, hooks, adds, lora, present };
+  const out: ModelGraph = { ids, positions, attnMask, logits, hooks, adds, lora, present };
   if (opts.loss) {
     const targets = g.input('targets', 'int64', ['batch', 'seq']);
     const lossMask = g.input('loss_mask', dt, ['batch', 'seq']);

@@ -106,7 +106,7 @@ describe('language model: stories260k and tiny checkpoints', () => {
         { ids: [1, 2, 3], completionMask: [0, 1, 1] },
       ].map((it) => ({ ...it, ids: it.ids.map((x) => x % V) }));
       const batched = await scoreItems(m, items, { batchSize: 3 });
-      const single = [];
+      const single: Awaited<ReturnType<typeof scoreItems>> = [];
       for (const it of items) single.push((await scoreItems(m, [it]))[0]!);
       batched.forEach((b, i) => {
         const s = single[i]!;

@@ -1,0 +1,63 @@
+/**
+ * Dataset rows as found in the wild (REFERENCE §3), normalised to (prompt messages, completion):
+ * - `{"prompt": "...", "completion": "..."}` (subliminal-learning): the prompt is one user turn
+ * - `{"messages": [{role, content}...]}`: the last assistant message is the completion
+ * - `{"prompt": [{role,...}], "completion": [{role: "assistant", ...}]}`
+ * - `{"question": "...", "response": "..."}` (the minhxle/subliminal-learning columns)
+ * Errors name the file and line.
+ */
+import { readFileSync } from 'node:fs';
+import type { ChatMessage } from '../models/chat.js';
+
+export interface DatasetRow {
+  messages: ChatMessage[];
+  completion: string;
+}
+
+type Json = Record<string, unknown>;
+
+function isMsgList(v: unknown): v is ChatMessage[] {
+  return Array.isArray(v) && v.every((m) => typeof m === 'object' && m !== null && typeof (m as Json).role === 'string' && typeof (m as Json).content === 'string');
+}
+
+export function parseRow(row: unknown, where: string): DatasetRow {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error(`${where}: a row must be a JSON object`);
+  const r = row as Json;
+  if (typeof r.prompt === 'string' && typeof r.completion === 'string') return { messages: [{ role: 'user', content: r.prompt }], completion: r.completion };
+  if (typeof r.question === 'string' && typeof r.response === 'string') return { messages: [{ role: 'user', content: r.question }], completion: r.response };
+  if (isMsgList(r.prompt) && isMsgList(r.completion)) {
+    const a = r.completion.filter((m) => m.role === 'assistant');
+    if (a.length !== 1) throw new Error(`${where}: "completion" must hold exactly one assistant message`);
+    return { messages: r.prompt, completion: a[0]!.content };
+  }
+  if (isMsgList(r.messages)) {
+    const last = r.messages[r.messages.length - 1];
+    if (!last || last.role !== 'assistant') throw new Error(`${where}: "messages" must end with an assistant message (the completion)`);
+    return { messages: r.messages.slice(0, -1), completion: last.content };
+  }
+  throw new Error(`${where}: unrecognised row; expected {prompt, completion}, {messages}, {prompt: [...], completion: [...]} or {question, response} (keys: ${Object.keys(r).join(', ')})`);
+}
+
+/** Read a JSONL dataset file. Blank lines are skipped. */
+export function readJsonlDataset(file: string, limit = Infinity): DatasetRow[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: cannot read the dataset file`);
+  }
+  const rows: DatasetRow[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length && rows.length < limit; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+    rows.push(parseRow(v, `${file}:${i + 1}`));
+  }
+  return rows;
+}
