@@ -12,6 +12,7 @@ export default defineConfig({
           index: 'src-main/app/main.ts',
           // worker_threads entries, loaded beside index.js (e.g. new URL('./worker.js', import.meta.url))
           worker: 'src-main/engine/worker.ts',
+          'jobs-worker': 'src-main/jobs/worker.ts',
         },
       },
     },

@@ -22,7 +22,8 @@ function spawnWorker(): Worker {
   const here = import.meta.url;
   const ts = new URL('./worker.ts', here);
   if (here.endsWith('.ts') && existsSync(fileURLToPath(ts))) {
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`;
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`;
     return new Worker(boot, { eval: true });
   }
   return new Worker(new URL('./worker.js', here));

@@ -4,6 +4,14 @@ import { serveCommand } from './serve.js';
 import { selfcheck } from './selfcheck.js';
 import { infoCommand } from './info.js';
 import { tokenizeCommand } from './tokenize.js';
+import { logitsCommand } from './logits.js';
+import { generateCommand } from './generate.js';
+import { runsCommand } from './runs.js';
+import { jobsStartCommand } from './jobs-start.js';
+import { jobsResumeCommand } from './jobs-resume.js';
+import { jobsCancelCommand } from './jobs-cancel.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 
 /** Every CLI command, in `help` order. Add one line per command file. */
 export const commands: Command[] = [
@@ -12,4 +20,12 @@ export const commands: Command[] = [
   serveCommand,
   infoCommand,
   tokenizeCommand,
+  logitsCommand,
+  generateCommand,
+  runsCommand,
+  jobsStartCommand,
+  jobsResumeCommand,
+  jobsCancelCommand,
+  exportCommand,
+  importCommand,
 ];

@@ -1,0 +1,26 @@
+import type { Command } from '../command.js';
+import { parseFlags } from '../command.js';
+import { resolveStorePath, invalid } from '../../store/index.js';
+import { JobRunner, describeEvent, exitCodeOf, followRun } from '../../jobs/index.js';
+
+export const jobsResumeCommand: Command = {
+  name: 'jobs-resume',
+  summary: 'resume an interrupted, failed or cancelled run from its last checkpoint',
+  usage: 'jobs-resume <runId> [--store path]',
+  async run(argv) {
+    const { flags, positional } = parseFlags(argv, { store: 'string' });
+    const [runId] = positional;
+    if (!runId || positional.length > 1) throw invalid(`usage: ${this.usage}`);
+    const runner = new JobRunner({ storePath: resolveStorePath(flags.store as string | undefined) });
+    try {
+      const run = runner.resume(runId);
+      const ck = runner.store.checkpoints.get(runId);
+      console.log(`run ${run.id} (${run.kind}) resumes ${ck ? `from step ${ck.step}` : 'from the start (no checkpoint)'}`);
+      const end = await followRun(runner, run, (e) => console.log(describeEvent(e)));
+      console.log(`run ${end.id} ${end.status}${end.result ? ` ${JSON.stringify(end.result)}` : ''}`);
+      return exitCodeOf(end);
+    } finally {
+      await runner.close();
+    }
+  },
+};

@@ -1,0 +1,14 @@
+/** The job kinds: kind → module (loaded lazily, so a host only pays for the kinds it runs). Add one line per kind. */
+import type { JobKind } from '../kind.js';
+import { invalid } from '../../store/index.js';
+
+export const jobKinds: Record<string, () => Promise<JobKind>> = {
+  'demo-train': async () => (await import('./demo-train.js')).default,
+  'demo-generate': async () => (await import('./demo-generate.js')).default,
+};
+
+export async function loadJobKind(kind: string): Promise<JobKind> {
+  const load = jobKinds[kind];
+  if (!load) throw invalid(`unknown job kind '${kind}' (known: ${Object.keys(jobKinds).join(', ')})`);
+  return load();
+}

@@ -1,0 +1,31 @@
+/**
+ * Who owns a queued or running run: a process id and a token per runner. A runner that starts
+ * marks `interrupted` only the runs whose owner is gone, so the app and a CLI can share one store.
+ * WAL needs every connection on one machine, so every owner is a local process.
+ */
+import type { RunOwner } from '../store/index.js';
+import { newId } from '../store/index.js';
+
+/** Tokens of the runners alive in this process. */
+const live = new Set<string>();
+
+export function claimOwner(): RunOwner {
+  const o = { pid: process.pid, token: newId() };
+  live.add(o.token);
+  return o;
+}
+
+export function releaseOwner(o: RunOwner): void {
+  live.delete(o.token);
+}
+
+export function isOwnerAlive(o: RunOwner | null): boolean {
+  if (!o) return false;
+  if (o.pid === process.pid) return live.has(o.token);
+  try {
+    process.kill(o.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

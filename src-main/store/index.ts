@@ -1,0 +1,20 @@
+/** The store's public surface, for api/, jobs/ and the hosts. */
+export { openStore, type Store } from './store.js';
+export { StoreError, invalid, notFound, conflict, type StoreErrorCode } from './errors.js';
+export { defaultStorePath, resolveStorePath, resolveInside, requireExisting, assertPathText } from './paths.js';
+export { SCHEMA_VERSION, MIGRATIONS, RUN_STATUSES, VECTOR_DTYPES, migrate } from './migrations.js';
+export { exportExperiment, type Manifest } from './export.js';
+export { importExperiment, type ImportCounts } from './import.js';
+export { newId, nowIso } from './ids.js';
+export * from './schemas.js';
+export type { Model, Sae } from './models.js';
+export type { InterventionSet } from './interventions.js';
+export type { Dataset } from './datasets.js';
+export type { Sample } from './samples.js';
+export type { Run, RunStatus, RunOwner } from './runs.js';
+export { RESUMABLE } from './runs.js';
+export type { Checkpoint } from './checkpoints.js';
+export type { Metric, Curve } from './metrics.js';
+export type { Vector } from './vectors.js';
+export type { Annotation } from './annotations.js';
+export type { Figure, FigureFile } from './figures.js';

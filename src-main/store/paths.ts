@@ -1,0 +1,49 @@
+/** Where the store lives, and checks on path arguments (traversal, existence). */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { invalid, notFound } from './errors.js';
+
+export const STORE_FILE = 'undertone.db';
+
+/** The OS app-data folder's store: ~/.config/undertone (Linux), ~/Library/Application Support/Undertone (mac), %APPDATA%/Undertone (Windows). */
+export function defaultStorePath(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+  const home = homedir();
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Undertone', STORE_FILE);
+  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Undertone', STORE_FILE);
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'undertone', STORE_FILE);
+}
+
+/** `--store path` wins, then $UNDERTONE_STORE, then the OS default. */
+export function resolveStorePath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const p = flag ?? env.UNDERTONE_STORE;
+  if (p !== undefined && p !== '') {
+    assertPathText(p, '--store');
+    return resolve(p);
+  }
+  return defaultStorePath(process.platform, env);
+}
+
+/** A path argument must be non-empty text without NUL bytes and without '..' segments. */
+export function assertPathText(p: string, field: string): void {
+  if (p === '') throw invalid(`${field}: path is empty`);
+  if (p.includes('\0')) throw invalid(`${field}: path contains a NUL byte`);
+  if (p.split(/[\\/]/).includes('..')) throw invalid(`${field}: path '${p}' contains a '..' segment (path traversal is refused; give the resolved path)`);
+}
+
+/** Resolve `rel` inside `base`; refuses absolute paths and anything that escapes `base`. */
+export function resolveInside(base: string, rel: string, field: string): string {
+  if (rel === '' || rel.includes('\0') || isAbsolute(rel)) throw invalid(`${field}: '${rel}' must be a relative path inside ${base}`);
+  const full = resolve(base, normalize(rel));
+  const r = relative(resolve(base), full);
+  if (r === '' || r === '..' || r.startsWith('..' + sep) || isAbsolute(r)) {
+    throw invalid(`${field}: '${rel}' escapes ${base} (path traversal is refused)`);
+  }
+  return full;
+}
+
+/** Throw a not_found error naming the path unless it exists. */
+export function requireExisting(p: string, what: string): string {
+  if (!existsSync(p)) throw notFound(what, p);
+  return p;
+}

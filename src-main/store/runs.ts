@@ -1,0 +1,160 @@
+/**
+ * Runs: one row per job, with status, progress, timings, provenance (code version, model, dataset,
+ * seed) and the process that owns it while queued or running. Status changes are guarded updates,
+ * so two processes on one store cannot both claim a run.
+ */
+import type { Db } from './db.js';
+import { newId, nowIso } from './ids.js';
+import { conflict, notFound } from './errors.js';
+import type { RUN_STATUSES } from './migrations.js';
+import { insertUnique, pageOf, parseJson, requireRow, where } from './rows.js';
+import { parseInput, runCreateSchema, runListQuerySchema, type RunCreate, type RunListQuery } from './schemas.js';
+
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses from which `resume` may restart a run from its last checkpoint. */
+export const RESUMABLE: readonly RunStatus[] = ['interrupted', 'failed', 'cancelled'];
+
+/** The runner holding a queued or running run: its process id and a token per runner. */
+export interface RunOwner { pid: number; token: string }
+
+export interface Run {
+  id: string;
+  kind: string;
+  status: RunStatus;
+  config: unknown;
+  progress: number;
+  message: string | null;
+  result: unknown;
+  error: string | null;
+  codeVersion: string;
+  modelId: string | null;
+  modelHash: string | null;
+  datasetId: string | null;
+  seed: number | null;
+  cancelRequested: boolean;
+  owner: RunOwner | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  elapsedMs: number;
+}
+
+interface Row {
+  id: string; kind: string; status: RunStatus; config: string; progress: number; message: string | null;
+  result: string | null; error: string | null; code_version: string; model_id: string | null; model_hash: string | null;
+  dataset_id: string | null; seed: number | null; cancel_requested: number;
+  owner_pid: number | null; owner_token: string | null; created_at: string; started_at: string | null;
+  finished_at: string | null; elapsed_ms: number;
+}
+
+const toRun = (r: Row): Run => ({
+  id: r.id, kind: r.kind, status: r.status, config: parseJson(r.config), progress: r.progress, message: r.message,
+  result: parseJson(r.result), error: r.error, codeVersion: r.code_version, modelId: r.model_id, modelHash: r.model_hash,
+  datasetId: r.dataset_id, seed: r.seed, cancelRequested: r.cancel_requested === 1,
+  owner: r.owner_pid !== null && r.owner_token !== null ? { pid: r.owner_pid, token: r.owner_token } : null,
+  createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at, elapsedMs: r.elapsed_ms,
+});
+
+export function runsRepo(db: Db) {
+  const find = (id: string): Run | null => {
+    const r = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    return r ? toRun(r) : null;
+  };
+  const get = (id: string): Run => {
+    const r = find(id);
+    if (!r) throw notFound('run', id);
+    return r;
+  };
+  return {
+    /** A new run in status `queued`. */
+    create(input: RunCreate): Run {
+      const c = parseInput(runCreateSchema, input, 'run');
+      if (c.modelId) requireRow(db, 'models', 'model', c.modelId);
+      if (c.datasetId) requireRow(db, 'datasets', 'dataset', c.datasetId);
+      const id = c.id ?? newId();
+      insertUnique('run', id, () =>
+        db.prepare(`INSERT INTO runs (id, kind, status, config, code_version, model_id, model_hash, dataset_id, seed,
+            owner_pid, owner_token, created_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          id, c.kind, JSON.stringify(c.config), c.codeVersion, c.modelId ?? null, c.modelHash ?? null, c.datasetId ?? null,
+          c.seed ?? null, c.owner?.pid ?? null, c.owner?.token ?? null, nowIso(),
+        ),
+      );
+      return get(id);
+    },
+    get,
+    find,
+    list(query: RunListQuery = {}): Run[] {
+      const q = parseInput(runListQuerySchema, query, 'run list query');
+      const w = where({ status: q.status, kind: q.kind, dataset_id: q.datasetId });
+      const rows = db.prepare(`SELECT * FROM runs ${w.sql} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...w.params, ...pageOf(q));
+      return (rows as Row[]).map(toRun);
+    },
+    /** queued → running, unless another process claimed it or a cancel was requested. */
+    claim(id: string): boolean {
+      return db.prepare(`UPDATE runs SET status = 'running', started_at = ?, message = NULL
+          WHERE id = ? AND status = 'queued' AND cancel_requested = 0`).run(nowIso(), id).changes === 1;
+    },
+    setProgress(id: string, fraction: number, message: string | null): void {
+      db.prepare(`UPDATE runs SET progress = ?, message = ? WHERE id = ? AND status = 'running'`).run(fraction, message, id);
+    },
+    setElapsed(id: string, elapsedMs: number): void {
+      db.prepare('UPDATE runs SET elapsed_ms = ? WHERE id = ?').run(Math.round(elapsedMs), id);
+    },
+    /** running|queued → a final status. Returns false if the run was no longer running or queued. */
+    finish(id: string, f: {
+      status: 'done' | 'failed' | 'cancelled'; result?: unknown; error?: string | null; elapsedMs?: number;
+      /** the last progress report, kept on the row */
+      progress?: { fraction: number; message: string | null };
+    }): boolean {
+      const fraction = f.status === 'done' ? 1 : (f.progress?.fraction ?? null);
+      return db.prepare(`UPDATE runs SET status = ?, result = ?, error = ?, finished_at = ?, progress = coalesce(?, progress),
+            message = CASE WHEN ? THEN ? ELSE message END, elapsed_ms = coalesce(?, elapsed_ms)
+          WHERE id = ? AND status IN ('queued', 'running')`).run(
+        f.status, f.result === undefined ? null : JSON.stringify(f.result), f.error ?? null, nowIso(), fraction,
+        f.progress ? 1 : 0, f.progress?.message ?? null, f.elapsedMs === undefined ? null : Math.round(f.elapsedMs), id,
+      ).changes === 1;
+    },
+    /** Runs left queued or running by an owner that is gone become `interrupted`. Returns their ids. */
+    markInterrupted(isOwnerAlive: (owner: RunOwner | null) => boolean): string[] {
+      return db.transaction(() => {
+        const rows = (db.prepare(`SELECT * FROM runs WHERE status IN ('queued', 'running')`).all() as Row[]).map(toRun);
+        const dead = rows.filter((r) => !isOwnerAlive(r.owner));
+        const upd = db.prepare(`UPDATE runs SET status = 'interrupted', message = 'interrupted: its process ended while it was ' || status WHERE id = ?`);
+        for (const r of dead) upd.run(r.id);
+        return dead.map((r) => r.id);
+      }).immediate();
+    },
+    /** interrupted|failed|cancelled → queued under a new owner, keeping its checkpoint. */
+    requeue(id: string, owner: RunOwner): Run {
+      const r = get(id);
+      if (!RESUMABLE.includes(r.status)) throw conflict(`run '${id}' is ${r.status}; only ${RESUMABLE.join(', ')} runs can be resumed`);
+      const ok = db.prepare(`UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL, cancel_requested = 0,
+          owner_pid = ?, owner_token = ? WHERE id = ? AND status = ?`).run(owner.pid, owner.token, id, r.status).changes;
+      if (ok !== 1) throw conflict(`run '${id}' changed status while being resumed`);
+      return get(id);
+    },
+    /**
+     * Ask a run to stop. A queued or running run gets a flag its worker polls (from any process);
+     * an interrupted run has no worker and becomes cancelled at once.
+     */
+    requestCancel(id: string): Run {
+      const r = get(id);
+      if (r.status === 'queued' || r.status === 'running') db.prepare('UPDATE runs SET cancel_requested = 1 WHERE id = ?').run(id);
+      else if (r.status === 'interrupted') db.prepare(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'interrupted'`).run(nowIso(), id);
+      else throw conflict(`run '${id}' is already ${r.status}`);
+      return get(id);
+    },
+    isCancelRequested(id: string): boolean {
+      const r = db.prepare('SELECT cancel_requested FROM runs WHERE id = ?').get(id) as { cancel_requested: number } | undefined;
+      return r?.cancel_requested === 1;
+    },
+    /** Deletes the run with its checkpoint, metrics and figures; its vectors and datasets stay, unlinked. */
+    delete(id: string): void {
+      const r = get(id);
+      if (r.status === 'queued' || r.status === 'running') throw conflict(`run '${id}' is ${r.status}; cancel it before deleting`);
+      db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+    },
+  };
+}
+
+export type RunsRepo = ReturnType<typeof runsRepo>;

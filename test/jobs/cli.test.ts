@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { openStore } from '../../src-main/store/index.js';
+import { repoRoot, tempDir } from '../store/helpers.js';
+
+const dir = tempDir();
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+test('CLI: jobs-start, runs, export, import, jobs-resume, jobs-cancel on a --store path', () => {
+  const a = join(dir, 'a.db');
+  const start = cli('jobs-start', 'demo-generate', '--params', '{"seed":3,"n":12,"checkpointEvery":5}', '--store', a);
+  assert.equal(start.code, 0, start.err);
+  assert.match(start.out, /run [0-9a-f-]{36} done \{"datasetId":"[0-9a-f-]{36}","samples":12\}/);
+
+  const runs = JSON.parse(cli('runs', '--json', '--store', a).out) as { id: string; status: string }[];
+  assert.deepEqual(runs.map((r) => r.status), ['done']);
+
+  const out = join(dir, 'export');
+  const exp = cli('export', runs[0]!.id, '--out', out, '--store', a);
+  assert.equal(exp.code, 0, exp.err);
+  assert.match(exp.out, /runs 1, datasets 1, samples 12/);
+
+  const b = join(dir, 'b.db');
+  const imp = cli('import', out, '--store', b);
+  assert.equal(imp.code, 0, imp.err);
+  const s = openStore(b);
+  assert.equal(s.datasets.list()[0]!.sampleCount, 12);
+  // two runs left queued and running by a process that died
+  const dead = { pid: 999_999_999, token: 'gone' };
+  const left = s.runs.create({ kind: 'demo-generate', config: { seed: 3, n: 12, checkpointEvery: 5 }, codeVersion: 'x', owner: dead });
+  const other = s.runs.create({ kind: 'demo-train', config: {}, codeVersion: 'x', owner: dead });
+  s.runs.claim(other.id);
+  s.close();
+
+  const resume = cli('jobs-resume', left.id, '--store', b);
+  assert.equal(resume.code, 0, resume.err);
+  assert.match(resume.out, /resumes from the start \(no checkpoint\)/);
+  assert.match(resume.out, /done \{"datasetId"/);
+  const s2 = openStore(b);
+  assert.equal(s2.runs.get(other.id).status, 'interrupted', 'the resuming runner marked the dead process\'s other run interrupted');
+  assert.equal(s2.datasets.list().length, 2);
+  s2.close();
+
+  assert.match(cli('jobs-cancel', other.id, '--store', b).out, /run .* cancelled/);
+  const done = cli('jobs-cancel', left.id, '--store', b);
+  assert.equal(done.code, 1);
+  assert.match(done.err, /is already done/);
+  const bad = cli('jobs-cancel', 'no-such-run', '--store', b);
+  assert.match(bad.err, /run 'no-such-run' not found/);
+  const traversal = cli('import', `${dir}/../x`, '--store', b);
+  assert.match(traversal.err, /'\.\.' segment/);
+});

@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { exportExperiment, importExperiment, openStore, StoreError, type Store } from '../../src-main/store/index.js';
+import { readSafetensorsHeader, readTensorBytes } from '../../src-main/engine/safetensors.js';
+import { JobRunner } from '../../src-main/jobs/index.js';
+import { dumpTables, tempDir } from './helpers.js';
+
+const dir = tempDir();
+const srcPath = join(dir, 'src.db');
+
+/** A store holding every kind of entity, produced by real jobs plus direct writes. */
+async function populate(): Promise<{ trainRun: string; genRun: string; genDataset: string; manualRun: string }> {
+  const runner = new JobRunner({ storePath: srcPath });
+  const s = runner.store;
+  const model = s.models.create({ name: 'gemma-2b-it', path: '/models/gemma-2b-it', contentHash: 'sha256:1234', config: { layers: 18 } });
+  const sae = s.saes.create({ name: 'res-jb', path: '/saes/jb', modelId: model.id, hook: 'blocks.12.hook_resid_post', config: { d_sae: 16384 } });
+  s.annotations.upsert({ saeId: sae.id, featureIndex: 13668, source: 'neuronpedia', label: 'lions', data: { pos: ['lion', 'Lion'], density: 1.5e-4 } });
+  s.annotations.upsert({ saeId: sae.id, featureIndex: 8207, source: 'user', label: 'dragons' });
+  const teacher = s.interventionSets.create({ name: 'steer lion', spec: { steer: { sae: sae.id, feature: 13668, coef: 12 } } });
+  const gen = await runner.submit({ kind: 'demo-generate', params: { seed: 5, n: 40, checkpointEvery: 7, teacherSetId: teacher.id } });
+  const train = await runner.submit({ kind: 'demo-train', params: { seed: 5, steps: 60, dim: 8, checkpointEvery: 25 } });
+  const genDone = await runner.wait(gen.id);
+  assert.equal((await runner.wait(train.id)).status, 'done');
+  const genDataset = (genDone.result as { datasetId: string }).datasetId;
+
+  const manual = s.runs.create({ kind: 'train-bias', config: { lr: 0.01 }, codeVersion: 'x', modelId: model.id, modelHash: 'sha256:1234', datasetId: genDataset, seed: 3 });
+  s.runs.claim(manual.id);
+  s.metrics.addPoints({ runId: manual.id, name: 'loss by layer', unit: 'nats', points: [{ x: 0, value: 0.95 }, { x: 1, value: Infinity }, { x: 2, value: NaN }, { x: 3, value: 1e-310 }, { x: 4, value: 0.1 + 0.2 }] });
+  s.vectors.create({ name: 'bias f64', runId: manual.id, hook: 'blocks.10.hook_resid_post', dtype: 'F64', shape: [2, 2], data: new Float64Array([Math.PI, -0.5, 1e300, -Number.MIN_VALUE]) });
+  s.vectors.create({ name: 'bias bf16', runId: manual.id, dtype: 'BF16', shape: [3], data: new Uint16Array([0x3f80, 0xc000, 0x7f80]) });
+  s.checkpoints.save(manual.id, { step: 3, state: { note: 'ünïcødé ✓' }, optimizer: new Uint8Array([0, 255, 7]) });
+  s.runs.finish(manual.id, { status: 'failed', error: 'diverged' });
+  const fig = s.figures.create({ runId: manual.id, kind: 'loss-by-layer', spec: { x: 'layer' } });
+  s.figures.addFile({ figureId: fig.id, path: '/exports/loss.svg', format: 'svg' });
+  s.figures.create({ kind: 'comparison', spec: { runs: [gen.id, train.id] } });
+  s.vectors.create({ name: 'loose', shape: [1], data: [7] });
+  await runner.close();
+  return { trainRun: train.id, genRun: gen.id, genDataset, manualRun: manual.id };
+}
+
+const ids = await populate();
+
+function exportTo(name: string, select: Parameters<typeof exportExperiment>[1]['select']): string {
+  const s = openStore(srcPath);
+  try {
+    exportExperiment(s, { out: join(dir, name), select });
+    return join(dir, name);
+  } finally {
+    s.close();
+  }
+}
+
+function withStore<T>(name: string, fn: (s: Store) => T): T {
+  const s = openStore(join(dir, name));
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+test('the whole store exports and imports back bit for bit: every row of every table, every vector byte', () => {
+  const out = exportTo('all', { all: true });
+  const src = withStore('src.db', (s) => dumpTables(s.db));
+  for (const [t, rows] of Object.entries(src)) assert.ok(rows.length > 0, `the source has ${t} rows`);
+
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.format, 'undertone-experiment');
+  for (const [t, rows] of Object.entries(src)) assert.equal(manifest.counts[t], rows.length, `manifest count of ${t}`);
+  for (const [name, f] of Object.entries(manifest.files as Record<string, { sha256: string }>)) {
+    assert.equal(createHash('sha256').update(readFileSync(join(out, name))).digest('hex'), f.sha256, name);
+  }
+  // vectors are real tensors of the safetensors file, with their dtype and shape
+  const st = readSafetensorsHeader(join(out, 'tensors.safetensors'));
+  for (const v of src.vectors!) {
+    const t = st.tensors.get(`vectors/${String(v.id)}`)!;
+    assert.equal(t.dtype, v.dtype);
+    assert.deepEqual(t.shape, JSON.parse(v.shape as string));
+    assert.ok(readTensorBytes(st, t.name).equals(v.data as Buffer));
+  }
+
+  const counts = withStore('copy.db', (s) => importExperiment(s, { dir: out }));
+  for (const [t, rows] of Object.entries(src)) assert.deepEqual(counts[t], { added: rows.length, skipped: 0 }, t);
+  withStore('copy.db', (s) => {
+    assert.deepEqual(dumpTables(s.db), src);
+    assert.equal(s.integrityCheck(), 'ok');
+    const c = s.metrics.curve(ids.manualRun, 'loss by layer');
+    assert.deepEqual(c.values, [0.95, Infinity, NaN, 1e-310, 0.1 + 0.2]);
+  });
+});
+
+test('importing the same folder again adds nothing; a differing row is a conflict and rolls everything back', () => {
+  const out = join(dir, 'all');
+  withStore('copy.db', (s) => {
+    const counts = importExperiment(s, { dir: out });
+    assert.ok(Object.values(counts).every((c) => c.added === 0));
+    s.datasets.rename({ id: ids.genDataset, name: 'renamed here' });
+    s.db.prepare('DELETE FROM feature_annotations').run();
+    const before = dumpTables(s.db);
+    assert.throws(
+      () => importExperiment(s, { dir: out }),
+      (e: unknown) => e instanceof StoreError && e.code === 'conflict' && /datasets\.jsonl:\d+: datasets row .* already exists with different name/.test(e.message),
+    );
+    assert.deepEqual(dumpTables(s.db), before, 'the annotations imported before the conflict were rolled back');
+  });
+});
+
+test('a run exports with what it depends on and nothing else', () => {
+  const out = exportTo('train', { runIds: [ids.trainRun] });
+  withStore('train.db', (s) => {
+    importExperiment(s, { dir: out });
+    const src = withStore('src.db', (x) => dumpTables(x.db));
+    const got = dumpTables(s.db);
+    assert.deepEqual(got.runs!.map((r) => r.id), [ids.trainRun]);
+    assert.deepEqual(got.vectors, src.vectors!.filter((v) => v.run_id === ids.trainRun));
+    assert.deepEqual(got.metric_points, src.metric_points!.filter((p) => got.metrics!.some((m) => m.id === p.metric_id)));
+    assert.equal(got.metric_points!.length, 60);
+    assert.deepEqual(got.checkpoints, src.checkpoints!.filter((c) => c.run_id === ids.trainRun));
+    for (const t of ['datasets', 'samples', 'models', 'saes', 'feature_annotations', 'intervention_sets', 'figures']) assert.deepEqual(got[t], [], t);
+  });
+});
+
+test('a run on a dataset brings the dataset, its generating run, teacher and the model; a dataset alone brings no consumers', () => {
+  const out = exportTo('manual', { runIds: [ids.manualRun] });
+  withStore('manual.db', (s) => {
+    importExperiment(s, { dir: out });
+    const src = withStore('src.db', (x) => dumpTables(x.db));
+    const got = dumpTables(s.db);
+    assert.deepEqual(got.runs!.map((r) => r.id).sort(), [ids.genRun, ids.manualRun].sort(), 'the run, and the run that generated its dataset');
+    assert.deepEqual(got.datasets, src.datasets);
+    assert.deepEqual(got.samples, src.samples);
+    assert.deepEqual(got.intervention_sets, src.intervention_sets);
+    assert.deepEqual(got.models, src.models);
+    assert.deepEqual(got.figure_files, src.figure_files);
+    assert.equal(s.datasets.get(ids.genDataset).sampleCount, 40);
+    assert.equal(s.integrityCheck(), 'ok');
+  });
+  const ds = exportTo('dataset', { datasetIds: [ids.genDataset] });
+  withStore('dataset.db', (s) => {
+    importExperiment(s, { dir: ds });
+    assert.deepEqual(s.runs.list().map((r) => r.id), [ids.genRun]);
+    assert.equal(s.samples.list({ datasetId: ids.genDataset }).length, 40);
+    assert.equal(s.interventionSets.list().length, 1);
+  });
+});
