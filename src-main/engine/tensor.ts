@@ -105,7 +105,7 @@ export class Graph {
   /** Small constant, hash-consed by content. */
   constant(data: Float64Array | Float32Array | BigInt64Array | Int32Array | Uint8Array, dtype: DType, shape: readonly number[]): Tensor {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const h = createHash('sha1').update(bytes).digest('hex').slice(0, 16);
+    const h = createHash('sha1').update(`${dtype}|${shape.join(',')}|`).update(bytes).digest('hex').slice(0, 16);
     const key = `Constant|${dtype}|${shape.join(',')}|${h}`;
     const hit = this.memo.get(key);
     if (hit) return hit;

@@ -8,6 +8,7 @@
  */
 import type { Feed, TensorData } from '../engine/runtime.js';
 import { leftPad, type LanguageModel } from './lm.js';
+import type { InterventionSet } from './interventions.js';
 
 export interface SamplingOptions {
   /** 0 = greedy (argmax); default 1 */
@@ -25,6 +26,8 @@ export interface GenerateOptions extends SamplingOptions {
   stopStrings?: string[];
   onProgress?: (p: { step: number; maxNew: number; done: number; total: number }) => void;
   signal?: AbortSignal;
+  /** generate under these interventions (the system prompt must already be in the prompt ids) */
+  set?: InterventionSet;
 }
 
 export interface Generation {
@@ -98,7 +101,9 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
       if (id !== undefined && tok.specialIds.has(id)) stop.add(id);
     }
   }
-  const s = await model.session('decode');
+  const bound = await model.bind('decode', opts.set);
+  const s = bound.session;
+  const ifeeds = bound.feeds();
   const pad = spec.padId ?? spec.eosIds[0] ?? 0;
   const { ids, mask, positions, T } = leftPad(prompts, pad);
   const K = spec.nKvHeads;
@@ -122,7 +127,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   const finish: (Generation['finish'] | null)[] = new Array(B).fill(null);
   const attn = mask.map((r) => [...r]);
   const nextPos = positions.map((r) => r[r.length - 1]! + 1);
-  let feeds: Record<string, Feed> = { ids: i64(ids), positions: i64(positions), attn_mask: i64(attn), ...pastFeeds(null) };
+  let feeds: Record<string, Feed> = { ids: i64(ids), positions: i64(positions), attn_mask: i64(attn), ...pastFeeds(null), ...ifeeds };
   let prevStep: number | null = null;
   try {
     for (let step = 0; step < maxNew; step++) {
@@ -158,6 +163,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
         positions: i64(nextPos.map((p) => [p])),
         attn_mask: i64(attn),
         ...pastFeeds(step),
+        ...ifeeds,
       };
       for (let b = 0; b < B; b++) nextPos[b]!++;
     }

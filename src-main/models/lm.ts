@@ -7,25 +7,38 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { compile } from '../engine/onnx-export.js';
-import type { Runtime, Session, SessionOptions } from '../engine/runtime.js';
+import { compile, type Compiled } from '../engine/onnx-export.js';
+import { grad } from '../engine/grad.js';
+import type { Runtime, Session, SessionOptions, TensorData } from '../engine/runtime.js';
 import { Graph, type DType } from '../engine/tensor.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { ModelSpec } from './config.js';
 import { buildModelGraph } from './graph.js';
 import { checkpointWeights } from './graph-weights.js';
 import { loadTokenizer, type HfTokenizer } from './tokenizer.js';
+import { EMPTY_SET, structureKey, type InterventionSet } from './interventions.js';
+import { interventionFeeds, prepareInterventions, type Prepared, type SaeResolver } from './intervened.js';
 
-export type Purpose = 'score' | 'decode';
+/** score: full forward + per-token losses; decode: KV-cache step; train: loss + gradients of trainable interventions */
+export type Purpose = 'score' | 'decode' | 'train';
 
 export interface OpenModelOptions {
   /** compute dtype (default float32) */
   dtype?: DType;
   session?: SessionOptions;
+  /** loads SAEs named by intervention sets */
+  sae?: SaeResolver;
+}
+
+export interface BoundSession {
+  session: Session;
+  prepared: Prepared;
+  /** the prepared values as feeds (override trainable values per step) */
+  feeds(override?: Record<string, Float32Array>): Record<string, TensorData>;
 }
 
 export class LanguageModel {
-  private readonly sessions = new Map<Purpose, Promise<Session>>();
+  private readonly sessions = new Map<string, Promise<Session>>();
 
   private constructor(
     readonly rt: Runtime,
@@ -34,12 +47,16 @@ export class LanguageModel {
     readonly tok: HfTokenizer | null,
     readonly dtype: DType,
     private readonly sessionOptions: SessionOptions,
+    private readonly sae?: SaeResolver,
   ) {}
 
   static open(rt: Runtime, dir: string, opts: OpenModelOptions = {}): LanguageModel {
     const ck = openCheckpoint(dir);
     const tok = existsSync(join(dir, 'tokenizer.json')) ? loadTokenizer(dir) : null;
-    return new LanguageModel(rt, dir, ck, tok, opts.dtype ?? 'float32', opts.session ?? {});
+    const dtype = opts.dtype ?? 'float32';
+    // ORT's extended fusions (e.g. QuickGelu) have float-only kernels but also fire on float64 graphs
+    const session: SessionOptions = { ...(dtype === 'float64' ? { optimization: 'basic' as const } : {}), ...opts.session };
+    return new LanguageModel(rt, dir, ck, tok, dtype, session, opts.sae);
   }
 
   get spec(): ModelSpec {
@@ -52,20 +69,43 @@ export class LanguageModel {
     return this.tok;
   }
 
-  session(p: Purpose): Promise<Session> {
-    let s = this.sessions.get(p);
+  /** The session for a purpose under an intervention set (compiled once per set structure). */
+  async bind(p: Purpose, set: InterventionSet = EMPTY_SET, seed = 0): Promise<BoundSession> {
+    const prepared = prepareInterventions(this.spec, set, this.sae, seed);
+    if (p === 'train' && !prepared.trainable.length) throw new Error('training needs at least one trainable intervention (resid_bias, feature_bias or lora with trainable: true)');
+    const key = `${p}|${structureKey(set)}|${p === 'train' ? prepared.trainable.join(',') : ''}`;
+    let s = this.sessions.get(key);
     if (!s) {
-      const g = new Graph();
-      const W = checkpointWeights(g, this.ck, this.dtype);
-      const m = buildModelGraph(g, this.spec, W, p === 'score' ? { dtype: this.dtype, loss: true } : { dtype: this.dtype, kvCache: true, lastOnly: true });
-      const outputs: Record<string, import('../engine/tensor.js').Tensor> =
-        p === 'score'
-          ? { logits: m.logits, per_token: m.perToken! }
-          : { logits: m.logits, ...Object.fromEntries(m.present.flatMap((kv, l) => [[`present.${l}.k`, kv.k], [`present.${l}.v`, kv.v]])) };
-      s = this.rt.load(compile({ outputs, name: `${this.spec.arch}-${p}` }), this.sessionOptions);
-      this.sessions.set(p, s);
+      s = this.rt.load(this.compileFor(p, prepared), this.sessionOptions);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
     }
-    return s;
+    const session = await s;
+    return { session, prepared, feeds: (override) => interventionFeeds(prepared, this.dtype, override) };
+  }
+
+  /** The plain session (no interventions) for a purpose. */
+  async session(p: Exclude<Purpose, 'train'>): Promise<Session> {
+    return (await this.bind(p)).session;
+  }
+
+  private compileFor(p: Purpose, prepared: Prepared): Compiled {
+    const g = new Graph();
+    const W = checkpointWeights(g, this.ck, this.dtype);
+    const base = { dtype: this.dtype, ...prepared.graph };
+    const m = buildModelGraph(g, this.spec, W, p === 'decode' ? { ...base, kvCache: true, lastOnly: true } : { ...base, loss: true });
+    if (p === 'decode') {
+      const outputs = { logits: m.logits, ...Object.fromEntries(m.present.flatMap((kv, l) => [[`present.${l}.k`, kv.k], [`present.${l}.v`, kv.v]])) };
+      return compile({ outputs, name: `${this.spec.arch}-decode` });
+    }
+    if (p === 'score') return compile({ outputs: { logits: m.logits, per_token: m.perToken! }, name: `${this.spec.arch}-score` });
+    const wrt = prepared.trainable.map((n) => {
+      const t = g.inputs.get(n);
+      if (!t) throw new Error(`trainable input '${n}' is not in the graph`);
+      return t;
+    });
+    const gs = grad(m.loss!, wrt);
+    return compile({ outputs: { loss: m.loss!, per_token: m.perToken! }, grads: Object.fromEntries(prepared.trainable.map((n, i) => [`grad:${n}`, gs[i]!])), name: `${this.spec.arch}-train` });
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { TensorData } from '../engine/runtime.js';
 import { leftPad, type LanguageModel } from './lm.js';
+import type { InterventionSet } from './interventions.js';
 
 export interface ScoreItem {
   /** token ids of prompt + completion */
@@ -24,6 +25,8 @@ export interface ScoreResult {
 
 export interface ScoreOptions {
   batchSize?: number;
+  /** score under these interventions (their system prompt must already be in the ids: see encode-rows) */
+  set?: InterventionSet;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -36,7 +39,9 @@ export async function scoreItems(model: LanguageModel, items: readonly ScoreItem
     if (bad !== undefined) throw new Error(`score item ${i}: token id ${bad} is outside the vocabulary (0..${model.spec.vocab - 1})`);
   });
   const bs = opts.batchSize ?? 8;
-  const s = await model.session('score');
+  const bound = await model.bind('score', opts.set);
+  const s = bound.session;
+  const ifeeds = bound.feeds();
   const pad = model.spec.padId ?? model.spec.eosIds[0] ?? 0;
   const out: ScoreResult[] = [];
   const dt = model.dtype;
@@ -52,7 +57,7 @@ export async function scoreItems(model: LanguageModel, items: readonly ScoreItem
     const lm: TensorData = dt === 'float64'
       ? { dtype: 'float64', dims: [B, T], data: Float64Array.from(lossMask.flat()) }
       : { dtype: 'float32', dims: [B, T], data: Float32Array.from(lossMask.flat()) };
-    const r = await s.run({ ids: i64(ids), positions: i64(positions), attn_mask: i64(mask), targets: i64(tgt), loss_mask: lm }, { outputs: ['per_token'] });
+    const r = await s.run({ ids: i64(ids), positions: i64(positions), attn_mask: i64(mask), targets: i64(tgt), loss_mask: lm, ...ifeeds }, { outputs: ['per_token'] });
     const nll = r.per_token!.data as Float32Array | Float64Array;
     batch.forEach((it, b) => {
       const n = it.ids.length;
