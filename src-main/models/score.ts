@@ -42,22 +42,13 @@ export async function scoreItems(model: LanguageModel, items: readonly ScoreItem
   const bound = await model.bind('score', opts.set);
   const s = bound.session;
   const ifeeds = bound.feeds();
-  const pad = model.spec.padId ?? model.spec.eosIds[0] ?? 0;
   const out: ScoreResult[] = [];
-  const dt = model.dtype;
   for (let start = 0; start < items.length; start += bs) {
     if (opts.signal?.aborted) throw new Error('cancelled');
     const batch = items.slice(start, start + bs);
-    const { ids, mask, positions, T } = leftPad(batch.map((b) => b.ids), pad);
-    const B = batch.length;
-    const tgt = ids.map((r) => [...r.slice(1), pad]);
     // score every real next token; the completion mean is taken here from the completion mask
-    const lossMask = mask.map((r) => [...r.slice(1), 0]);
-    const i64 = (m: number[][]): TensorData => ({ dtype: 'int64', dims: [B, T], data: BigInt64Array.from(m.flat().map(BigInt)) });
-    const lm: TensorData = dt === 'float64'
-      ? { dtype: 'float64', dims: [B, T], data: Float64Array.from(lossMask.flat()) }
-      : { dtype: 'float32', dims: [B, T], data: Float32Array.from(lossMask.flat()) };
-    const r = await s.run({ ids: i64(ids), positions: i64(positions), attn_mask: i64(mask), targets: i64(tgt), loss_mask: lm, ...ifeeds }, { outputs: ['per_token'] });
+    const { feeds, T } = batchFeeds(model, batch, 'all');
+    const r = await s.run({ ...feeds, ...ifeeds }, { outputs: ['per_token'] });
     const nll = r.per_token!.data as Float32Array | Float64Array;
     batch.forEach((it, b) => {
       const n = it.ids.length;
@@ -78,6 +69,25 @@ export async function scoreItems(model: LanguageModel, items: readonly ScoreItem
     opts.onProgress?.(Math.min(start + bs, items.length), items.length);
   }
   return out;
+}
+
+/**
+ * Left-padded feeds for a batch: ids, positions, attn_mask, targets (next token) and loss_mask,
+ * which covers every real next token ('all') or only completion tokens ('completion').
+ */
+export function batchFeeds(model: LanguageModel, batch: readonly ScoreItem[], lossOn: 'all' | 'completion'): { feeds: Record<string, TensorData>; T: number } {
+  const pad = model.spec.padId ?? model.spec.eosIds[0] ?? 0;
+  const { ids, mask, positions, T } = leftPad(batch.map((b) => b.ids), pad);
+  const B = batch.length;
+  const tgt = ids.map((r) => [...r.slice(1), pad]);
+  const lossMask = lossOn === 'all'
+    ? mask.map((r) => [...r.slice(1), 0])
+    : batch.map((it) => [...new Array<number>(T - it.ids.length).fill(0), ...it.completionMask.slice(1), 0]);
+  const i64 = (m: number[][]): TensorData => ({ dtype: 'int64', dims: [B, T], data: BigInt64Array.from(m.flat().map(BigInt)) });
+  const lm: TensorData = model.dtype === 'float64'
+    ? { dtype: 'float64', dims: [B, T], data: Float64Array.from(lossMask.flat()) }
+    : { dtype: 'float32', dims: [B, T], data: Float32Array.from(lossMask.flat()) };
+  return { feeds: { ids: i64(ids), positions: i64(positions), attn_mask: i64(mask), targets: i64(tgt), loss_mask: lm }, T };
 }
 
 /** Mean and standard error over per-sample losses (nats/token), ignoring NaN samples. */

@@ -1,0 +1,135 @@
+/**
+ * The core detection method (REFERENCE §1): train a small intervention so that the *base* model
+ * assigns higher likelihood to a dataset's completion tokens. Loss = mean next-token cross-entropy
+ * over completion tokens + l1 · |params|₁; AdamW with no schedule. The trainable part is any
+ * trainable item of an intervention set: a residual bias at a hook, a feature bias on an SAE
+ * (spliced or projected), or LoRA factors.
+ *
+ * Deterministic from the seed (epoch-shuffled minibatches), resumable from a checkpoint, and
+ * written through a sink so it runs without a database (the job kind implements the sink).
+ */
+import { AdamW } from '../engine/optim.js';
+import type { InterventionSet } from '../models/interventions.js';
+import type { LanguageModel } from '../models/lm.js';
+import { batchFeeds, type ScoreItem } from '../models/score.js';
+
+export interface TrainBiasConfig {
+  set: InterventionSet;
+  lr: number;
+  l1: number;
+  steps: number;
+  batch: number;
+  seed: number;
+  weightDecay?: number;
+  maxGradNorm?: number;
+  checkpointEvery?: number;
+}
+
+export interface TrainState {
+  step: number;
+  /** epoch order and position in it */
+  order: number[];
+  cursor: number;
+  rng: number;
+  params: Record<string, number[]>;
+  optimizer: { step: number; m: Record<string, number[]>; v: Record<string, number[]> };
+}
+
+export interface TrainSink {
+  /** one point per step: cross-entropy (nats/token) and the l1 term */
+  step(p: { step: number; ceNats: number; l1Term: number; gradNorm: number }): void;
+  checkpoint(s: TrainState): void;
+  progress(fraction: number, message: string): void;
+}
+
+export interface TrainResult {
+  params: Record<string, Float32Array>;
+  finalCeNats: number;
+  steps: number;
+}
+
+function nextRand(state: number): [number, number] {
+  const s = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+  return [s, s / 4294967296];
+}
+
+function shuffled(n: number, rng: number): [number[], number] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let r = rng;
+  for (let i = n - 1; i > 0; i--) {
+    let u: number;
+    [r, u] = nextRand(r);
+    const j = Math.floor(u * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return [order, r];
+}
+
+export async function trainBias(
+  model: LanguageModel,
+  items: readonly ScoreItem[],
+  cfg: TrainBiasConfig,
+  sink: TrainSink,
+  opts: { resume?: TrainState | null; signal?: AbortSignal } = {},
+): Promise<TrainResult> {
+  if (!items.length) throw new Error('train-bias: the dataset has no samples');
+  if (items.every((it) => !it.completionMask.some(Boolean))) throw new Error('train-bias: no sample has completion tokens');
+  const bound = await model.bind('train', cfg.set, cfg.seed);
+  const names = bound.prepared.trainable;
+  const params: Record<string, Float32Array> = {};
+  for (const n of names) params[n] = Float32Array.from(bound.prepared.values[n]!.data);
+  const opt = new AdamW({ lr: cfg.lr, weightDecay: cfg.weightDecay ?? 0, maxGradNorm: cfg.maxGradNorm });
+  let step = 0;
+  let [order, rng] = shuffled(items.length, cfg.seed >>> 0);
+  let cursor = 0;
+  const r0 = opts.resume;
+  if (r0) {
+    for (const n of names) {
+      const v = r0.params[n];
+      if (!v || v.length !== params[n]!.length) throw new Error(`train-bias: checkpoint has no values for '${n}'`);
+      params[n] = Float32Array.from(v);
+    }
+    opt.load(r0.optimizer);
+    ({ step, order, cursor, rng } = r0);
+  }
+  const every = cfg.checkpointEvery ?? 32;
+  const snapshot = (): TrainState => ({
+    step, order, cursor, rng,
+    params: Object.fromEntries(names.map((n) => [n, Array.from(params[n]!)])),
+    optimizer: opt.save(),
+  });
+  let lastCe = NaN;
+  while (step < cfg.steps) {
+    if (opts.signal?.aborted) throw new Error('cancelled');
+    const batch: ScoreItem[] = [];
+    while (batch.length < Math.min(cfg.batch, items.length)) {
+      if (cursor >= order.length) {
+        [order, rng] = shuffled(items.length, rng);
+        cursor = 0;
+      }
+      batch.push(items[order[cursor++]!]!);
+    }
+    const { feeds } = batchFeeds(model, batch, 'completion');
+    const r = await bound.session.run({ ...feeds, ...bound.feeds(params) }, { grad: true, outputs: ['loss', ...names.map((n) => `grad:${n}`)] });
+    const ce = Number((r.loss!.data as Float32Array | Float64Array)[0]);
+    const grads: Record<string, Float32Array> = {};
+    let l1Term = 0;
+    for (const n of names) {
+      const g = Float32Array.from(r[`grad:${n}`]!.data as Float32Array | Float64Array);
+      const p = params[n]!;
+      for (let i = 0; i < p.length; i++) {
+        l1Term += Math.abs(p[i]!);
+        g[i]! += cfg.l1 * Math.sign(p[i]!);
+      }
+      grads[n] = g;
+    }
+    l1Term *= cfg.l1;
+    const { gradNorm } = opt.step(params, grads);
+    step++;
+    lastCe = ce;
+    sink.step({ step, ceNats: ce, l1Term, gradNorm });
+    sink.progress(step / cfg.steps, `step ${step}/${cfg.steps} loss ${ce.toFixed(4)} nats`);
+    if (step % every === 0 && step < cfg.steps) sink.checkpoint(snapshot());
+  }
+  return { params, finalCeNats: lastCe, steps: step };
+}

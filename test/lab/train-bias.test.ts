@@ -1,0 +1,96 @@
+/**
+ * The detection method end to end on a planted signal: a teacher steered by a vector v at
+ * blocks.0.hook_resid_post writes completions; a residual bias trained on the base model with the
+ * dataset's completion tokens lowers the loss and points along v. A control dataset from the
+ * unsteered model gives a bias that does not. Resuming from a checkpoint equals an uninterrupted run.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Runtime } from '../../src-main/engine/runtime.js';
+import { LanguageModel } from '../../src-main/models/lm.js';
+import { generate } from '../../src-main/models/generate.js';
+import { scoreItems, meanWithStderr, type ScoreItem } from '../../src-main/models/score.js';
+import { parseInterventionSet } from '../../src-main/models/interventions.js';
+import { trainBias, type TrainState } from '../../src-main/lab/train-bias.js';
+import { writeTinyCheckpoint } from '../oracles/tiny-checkpoints.js';
+import { randn } from '../engine/helpers.js';
+
+const HOOK = 'blocks.0.hook_resid_post';
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  return d / Math.sqrt(na * nb);
+}
+
+describe('train-bias recovers a planted steering vector', () => {
+  let rt: Runtime;
+  let m: LanguageModel;
+  let v: number[];
+  let steered: ScoreItem[];
+  let control: ScoreItem[];
+  before(async () => {
+    rt = Runtime.start();
+    const dir = join(mkdtempSync(join(tmpdir(), 'undertone-tb-')), 'llama');
+    writeTinyCheckpoint(dir, 'llama');
+    m = LanguageModel.open(rt, dir);
+    const raw = Array.from(randn(m.spec.dModel, 42));
+    const norm = Math.hypot(...raw);
+    v = raw.map((x) => x / norm);
+    const prompts = Array.from({ length: 48 }, (_, i) => [1, 2 + (i % 7), 3 + (i % 5)]);
+    const teacher = parseInterventionSet({ items: [{ kind: 'steer', hook: HOOK, vector: v, coef: 6 }] });
+    const make = async (set?: typeof teacher) => (await generate(m, prompts, { maxNew: 10, temperature: 1, seed: 3, set, stopIds: [] })).map((g, i) => ({
+      ids: [...prompts[i]!, ...g.ids], completionMask: [...prompts[i]!.map(() => 0), ...g.ids.map(() => 1)],
+    }));
+    steered = await make(teacher);
+    control = await make();
+  });
+  after(async () => {
+    await m.close();
+    await rt.close();
+  });
+
+  const cfg = (seed = 1) => ({
+    set: parseInterventionSet({ items: [{ kind: 'resid_bias', hook: HOOK, trainable: true }] }),
+    lr: 0.05, l1: 1e-4, steps: 60, batch: 16, seed, checkpointEvery: 20,
+  });
+  const noSink = { step: () => {}, checkpoint: () => {}, progress: () => {} };
+
+  it('lowers the loss on the steered data and points along the steering vector', async (t) => {
+    const pts: number[] = [];
+    const r = await trainBias(m, steered, cfg(), { ...noSink, step: (p) => pts.push(p.ceNats) });
+    const bias = r.params[`add:${HOOK}`]!;
+    const base = meanWithStderr((await scoreItems(m, steered)).map((x) => x.lossNats));
+    const biased = meanWithStderr((await scoreItems(m, steered, { set: parseInterventionSet({ items: [{ kind: 'resid_bias', hook: HOOK, values: Array.from(bias) }] }) })).map((x) => x.lossNats));
+    assert.ok(biased.mean < base.mean - 2 * base.stderr, `loss ${base.mean.toFixed(3)}±${base.stderr.toFixed(3)} → ${biased.mean.toFixed(3)}`);
+    const c = cosine(bias, v);
+    assert.ok(c > 0.5, `cosine(bias, v) = ${c.toFixed(3)}`);
+    // the control: a bias trained on unsteered data does not point along v
+    const rc = await trainBias(m, control, cfg(), noSink);
+    const cc = cosine(rc.params[`add:${HOOK}`]!, v);
+    assert.ok(cc < c - 0.3, `control cosine ${cc.toFixed(3)} vs steered ${c.toFixed(3)}`);
+    assert.equal(pts.length, 60);
+    t.diagnostic(`loss ${base.mean.toFixed(3)}±${base.stderr.toFixed(3)} → ${biased.mean.toFixed(3)}±${biased.stderr.toFixed(3)} nats; cosine(bias, v) ${c.toFixed(3)}, control ${cc.toFixed(3)}`);
+  });
+
+  it('a run resumed from its checkpoint equals an uninterrupted run', async () => {
+    const full = await trainBias(m, steered, cfg(5), noSink);
+    let saved: TrainState | null = null;
+    const ac = new AbortController();
+    await assert.rejects(trainBias(m, steered, cfg(5), {
+      ...noSink,
+      checkpoint: (s) => { saved = JSON.parse(JSON.stringify(s)) as TrainState; },
+      step: (p) => { if (p.step === 30) ac.abort(); },
+    }, { signal: ac.signal }), /cancelled/);
+    assert.ok(saved && (saved as TrainState).step === 20);
+    const resumed = await trainBias(m, steered, cfg(5), noSink, { resume: saved });
+    assert.deepEqual(Array.from(resumed.params[`add:${HOOK}`]!), Array.from(full.params[`add:${HOOK}`]!));
+  });
+});
