@@ -40,6 +40,8 @@ export interface JobContext<P> {
 
 export interface JobKind<S extends z.ZodType = z.ZodType> {
   kind: string;
+  /** one line for UIs and `jobs.kinds`, e.g. what it trains or generates */
+  description?: string;
   /** validated in the runner before the run is created; the parsed value is stored as the run's config */
   params: S;
   /** resolves to a JSON result stored on the run (e.g. the ids of what it produced) */

@@ -12,6 +12,8 @@ import { jobsResumeCommand } from './jobs-resume.js';
 import { jobsCancelCommand } from './jobs-cancel.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { saeInfoCommand } from './sae-info.js';
+import { featureCommand } from './feature.js';
 
 /** Every CLI command, in `help` order. Add one line per command file. */
 export const commands: Command[] = [
@@ -28,4 +30,6 @@ export const commands: Command[] = [
   jobsCancelCommand,
   exportCommand,
   importCommand,
+  saeInfoCommand,
+  featureCommand,
 ];

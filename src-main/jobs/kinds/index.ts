@@ -5,6 +5,8 @@ import { invalid } from '../../store/index.js';
 export const jobKinds: Record<string, () => Promise<JobKind>> = {
   'demo-train': async () => (await import('./demo-train.js')).default,
   'demo-generate': async () => (await import('./demo-generate.js')).default,
+  'train-bias': async () => (await import('./train-bias.js')).default,
+  'loss-table': async () => (await import('./loss-table.js')).default,
 };
 
 export async function loadJobKind(kind: string): Promise<JobKind> {

@@ -1,12 +1,13 @@
 /**
  * `.npz` (a zip of `.npy` members) → tensor references {file, offset, byteLength}.
  *
- * - Stored members (np.savez, what Gemma Scope ships) are referenced in place inside the zip:
+ * - Stored members (np.savez) are referenced in place inside the zip:
  *   the data offset is local header + name + extra + the .npy header. Nothing is copied.
  * - Deflated members (np.savez_compressed) cannot be referenced in place. Each one is streamed
  *   through zlib (never held whole in memory), its CRC-32 and size checked, and written once as a
- *   one-tensor safetensors file in a cache folder: `<npz folder>/.undertone-cache/` when that is
- *   writable, else `<os tmpdir>/undertone-sae-cache/`. The name carries a hash of the npz's real
+ *   one-tensor safetensors file in a cache folder: `.undertone-cache/` in the folder of the npz path
+ *   as given (not its symlink target, e.g. an HF cache blob) when that is writable, else
+ *   `<os tmpdir>/undertone-sae-cache/`. The name carries a hash of the npz's real
  *   path, size, mtime and the member's CRC, so a changed npz never reuses a stale extract, and a
  *   later load reuses the extract (its header is re-validated). Writes go to a temp name, then
  *   rename, so a crash never leaves a half-written cache file under the final name.
@@ -14,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, closeSync, constants, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw, crc32 } from 'node:zlib';
@@ -82,7 +83,7 @@ function checkSize(file: string, member: string, h: NpyHeader, memberSize: numbe
 
 function cacheDirFor(z: ZipDirectory, opts: NpzOptions): string {
   if (opts.cacheDir) return opts.cacheDir;
-  const beside = join(dirname(z.real), '.undertone-cache');
+  const beside = join(dirname(resolve(z.file)), '.undertone-cache');
   try {
     if (!existsSync(beside)) mkdirSync(beside);
     accessSync(beside, constants.W_OK);
@@ -171,6 +172,6 @@ async function extractDeflated(z: ZipDirectory, name: string, at: number, opts: 
     if (fd !== null) closeSync(fd);
     rmSync(tmp, { force: true });
     if (err instanceof SaeError) throw err;
-    throw new SaeError(z.file, `cannot inflate: ${(err as Error).message}`, member);
+    throw new SaeError(z.file, `cannot inflate (corrupt deflate data): ${(err as Error).message}`, member);
   }
 }

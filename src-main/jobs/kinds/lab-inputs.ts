@@ -1,0 +1,57 @@
+/** Shared inputs of the research job kinds: the model, the dataset (store id or JSONL file). */
+import { z } from 'zod';
+import { Runtime } from '../../engine/runtime.js';
+import { LanguageModel } from '../../models/lm.js';
+import { modelIdentityHash } from '../../models/identity.js';
+import { readJsonlDataset, type DatasetRow } from '../../lab/dataset-rows.js';
+import { sampleToRow } from '../../lab/dataset-items.js';
+import type { Store } from '../../store/index.js';
+import { idSchema, pathSchema } from '../../store/schemas.js';
+
+export const modelInput = {
+  /** model folder (Hugging Face layout) */
+  model: pathSchema,
+  modelId: idSchema.optional(),
+  dtype: z.enum(['float32', 'float64']).default('float32'),
+  threads: z.int().min(1).max(256).default(2),
+  ep: z.enum(['cpu', 'cuda']).default('cpu'),
+};
+
+export const datasetInput = {
+  datasetId: idSchema.optional(),
+  datasetFile: pathSchema.optional(),
+  /** use only samples that passed the filter (when a filter ran) */
+  passedOnly: z.boolean().default(true),
+  limit: z.int().min(1).max(10_000_000).optional(),
+  /** encode as plain text even when the model has a chat template */
+  raw: z.boolean().default(false),
+};
+
+export function loadRows(store: Store, p: { datasetId?: string; datasetFile?: string; passedOnly: boolean; limit?: number }): DatasetRow[] {
+  if (!!p.datasetId === !!p.datasetFile) throw new Error('give exactly one of datasetId or datasetFile');
+  if (p.datasetFile) return readJsonlDataset(p.datasetFile, p.limit ?? Infinity);
+  const rows: DatasetRow[] = [];
+  const page = 5000;
+  for (let offset = 0; ; offset += page) {
+    const batch = store.samples.list({ datasetId: p.datasetId!, limit: page, offset, ...(p.passedOnly ? {} : {}) });
+    for (const s of batch) {
+      if (p.passedOnly && s.passed === false) continue;
+      rows.push(sampleToRow(s));
+      if (p.limit && rows.length >= p.limit) return rows;
+    }
+    if (batch.length < page) break;
+  }
+  if (!rows.length) throw new Error(`dataset '${p.datasetId}' has no usable samples`);
+  return rows;
+}
+
+export async function openModel(p: { model: string; dtype: 'float32' | 'float64'; threads: number; ep: 'cpu' | 'cuda' }): Promise<{ rt: Runtime; model: LanguageModel; modelHash: string }> {
+  const rt = Runtime.start();
+  try {
+    const model = LanguageModel.open(rt, p.model, { dtype: p.dtype, session: { threads: p.threads, ep: p.ep } });
+    return { rt, model, modelHash: modelIdentityHash(model.ck) };
+  } catch (e) {
+    await rt.close();
+    throw e;
+  }
+}

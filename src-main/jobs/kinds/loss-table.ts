@@ -1,0 +1,39 @@
+/** loss-table: a dataset scored under several configurations; mean loss ± standard error (nats/token) for each. */
+import { z } from 'zod';
+import { defineJobKind } from '../kind.js';
+import { interventionSetSchema } from '../../models/interventions.js';
+import { lossTable } from '../../lab/loss-table.js';
+import { datasetInput, loadRows, modelInput, openModel } from './lab-inputs.js';
+
+const params = z.strictObject({
+  ...modelInput,
+  ...datasetInput,
+  configs: z.array(z.strictObject({ name: z.string().min(1).max(200), set: interventionSetSchema })).min(1).max(64),
+  batchSize: z.int().min(1).max(1024).default(8),
+});
+
+export default defineJobKind({
+  kind: 'loss-table',
+  params,
+  async run(ctx) {
+    const p = ctx.params;
+    const { rt, model, modelHash } = await openModel(p);
+    try {
+      const rows = loadRows(ctx.store, p);
+      const table = await lossTable(model, rows, p.configs, {
+        batchSize: p.batchSize, raw: p.raw, signal: ctx.signal,
+        onProgress: (f, m) => ctx.progress({ fraction: f, message: m }),
+      });
+      ctx.write((s) => {
+        for (const r of table) {
+          s.metrics.addPoints({ runId: ctx.runId, name: `loss/${r.name}`, unit: 'nats/token', points: [{ x: 0, value: r.lossNats }] });
+          s.metrics.addPoints({ runId: ctx.runId, name: `stderr/${r.name}`, unit: 'nats/token', points: [{ x: 0, value: r.stderrNats }] });
+        }
+      });
+      return { table, modelHash };
+    } finally {
+      await model.close();
+      await rt.close();
+    }
+  },
+});

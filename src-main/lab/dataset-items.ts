@@ -1,0 +1,30 @@
+/**
+ * Dataset samples (from the store or a JSONL file) → token ids + completion masks for a model,
+ * under a teacher's system prompt when given. Samples whose filter verdict is `false` can be skipped.
+ */
+import type { ChatMessage } from '../models/chat.js';
+import { encodeRow } from '../models/encode-rows.js';
+import type { HfTokenizer } from '../models/tokenizer.js';
+import type { ScoreItem } from '../models/score.js';
+import type { DatasetRow } from './dataset-rows.js';
+
+export interface SampleLike {
+  prompt: string;
+  completion: string;
+  messages?: unknown;
+  passed?: boolean | null;
+}
+
+export function sampleToRow(s: SampleLike): DatasetRow {
+  const msgs = Array.isArray(s.messages) && s.messages.length ? (s.messages as ChatMessage[]) : [{ role: 'user', content: s.prompt }];
+  return { messages: msgs, completion: s.completion };
+}
+
+export function rowsToItems(tok: HfTokenizer, rows: readonly DatasetRow[], o: { system?: string; raw?: boolean; maxTokens?: number } = {}): ScoreItem[] {
+  const max = o.maxTokens ?? 4096;
+  return rows.map((r, i) => {
+    const it = encodeRow(tok, r.messages, r.completion, { system: o.system, raw: o.raw });
+    if (it.ids.length > max) throw new Error(`sample ${i}: ${it.ids.length} tokens, more than the limit ${max}`);
+    return { ids: it.ids, completionMask: it.completionMask };
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Loss table: one dataset scored under a list of configurations (base, teacher, base + SAE splice,
+ * biased models, ...), each with its mean completion loss (nats/token) and standard error over
+ * samples. Each configuration's own system prompt is put into the context (a prompted teacher).
+ */
+import { systemPromptOf, type InterventionSet } from '../models/interventions.js';
+import type { LanguageModel } from '../models/lm.js';
+import { meanWithStderr, scoreItems } from '../models/score.js';
+import type { DatasetRow } from './dataset-rows.js';
+import { rowsToItems } from './dataset-items.js';
+
+export interface LossTableRow {
+  name: string;
+  lossNats: number;
+  stderrNats: number;
+  samples: number;
+  tokens: number;
+}
+
+export async function lossTable(
+  model: LanguageModel,
+  rows: readonly DatasetRow[],
+  configs: readonly { name: string; set: InterventionSet }[],
+  opts: { batchSize?: number; raw?: boolean; onProgress?: (fraction: number, message: string) => void; signal?: AbortSignal } = {},
+): Promise<LossTableRow[]> {
+  const tok = model.tokenizer();
+  const out: LossTableRow[] = [];
+  for (const [k, c] of configs.entries()) {
+    const items = rowsToItems(tok, rows, { system: systemPromptOf(c.set), raw: opts.raw });
+    const res = await scoreItems(model, items, {
+      set: c.set, batchSize: opts.batchSize, signal: opts.signal,
+      onProgress: (d, t) => opts.onProgress?.((k + d / t) / configs.length, `${c.name}: ${d}/${t} samples`),
+    });
+    const s = meanWithStderr(res.map((r) => r.lossNats));
+    out.push({ name: c.name, lossNats: s.mean, stderrNats: s.stderr, samples: s.n, tokens: res.reduce((a, r) => a + r.completionTokens, 0) });
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * The research job kinds through the real runner and store: a teacher-steered dataset in the store,
+ * `loss-table` (teacher below base), and `train-bias` (curves, a stored vector with provenance).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { JobRunner } from '../../src-main/jobs/index.js';
+import { Runtime } from '../../src-main/engine/runtime.js';
+import { LanguageModel } from '../../src-main/models/lm.js';
+import { generate } from '../../src-main/models/generate.js';
+import { randn } from '../engine/helpers.js';
+import { tempDir } from '../store/helpers.js';
+
+const HOOK = 'blocks.1.hook_resid_pre';
+const DIR = tempDir();
+
+describe('lab job kinds', () => {
+  let runner: JobRunner;
+  let modelDir: string;
+  let datasetId: string;
+  let teacher: { items: { kind: 'steer'; hook: string; vector: number[]; coef: number }[] };
+  before(async () => {
+    const dir = DIR;
+    modelDir = new URL('../fixtures/stories260k/', import.meta.url).pathname;
+    const rt = Runtime.start();
+    const m = LanguageModel.open(rt, modelDir);
+    const v = Array.from(randn(m.spec.dModel, 9)).map((x) => x / 2);
+    teacher = { items: [{ kind: 'steer', hook: HOOK, vector: v, coef: 5 }] };
+    const tok = m.tokenizer();
+    const prompts = Array.from({ length: 24 }, (_, i) => ['Once upon a time', 'The cat', 'Lily saw', 'One day', 'Tom was', 'A big dog'][i % 6]!);
+    const outs = await generate(m, prompts.map((p) => tok.encode(p)), { maxNew: 8, temperature: 1, seed: 4, set: teacher, stopIds: [] });
+    await m.close();
+    await rt.close();
+    runner = new JobRunner({ storePath: join(dir, 'store.db') });
+    const ds = runner.store.datasets.create({ name: 'steered numbers' });
+    datasetId = ds.id;
+    runner.store.samples.add({ datasetId, samples: outs.map((o, i) => ({ idx: i, prompt: prompts[i]!, completion: tok.decode(o.ids) })) });
+  });
+  after(async () => {
+    await runner.close();
+  });
+
+  it('loss-table: the steered teacher scores its own data lower than the base model', async () => {
+    const run = await runner.submit({ kind: 'loss-table', params: { model: modelDir, datasetId, raw: true, configs: [{ name: 'base', set: { items: [] } }, { name: 'teacher', set: teacher }] } });
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'done', done.error ?? '');
+    const table = (done.result as { table: { name: string; lossNats: number; stderrNats: number; samples: number }[] }).table;
+    assert.equal(table.length, 2);
+    assert.equal(table[0]!.samples, 24);
+    assert.ok(table[1]!.lossNats < table[0]!.lossNats, `teacher ${table[1]!.lossNats} vs base ${table[0]!.lossNats}`);
+    assert.ok(table[0]!.stderrNats > 0);
+    assert.equal(runner.store.metrics.curve(run.id, 'loss/teacher').values[0], table[1]!.lossNats);
+  });
+
+  it('train-bias: loss curve per step, trained vector stored with provenance', async () => {
+    const run = await runner.submit({ kind: 'train-bias', params: {
+      model: modelDir, datasetId, raw: true, seed: 3, steps: 24, batch: 8, lr: 0.05, l1: 1e-4, checkpointEvery: 8,
+      set: { items: [{ kind: 'resid_bias', hook: HOOK, trainable: true }] },
+    } });
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'done', done.error ?? '');
+    const ce = runner.store.metrics.curve(run.id, 'ce');
+    assert.deepEqual(ce.x, Array.from({ length: 24 }, (_, i) => i + 1));
+    assert.ok(ce.values.slice(-6).reduce((a, b) => a + b, 0) / 6 < ce.values.slice(0, 6).reduce((a, b) => a + b, 0) / 6, 'ce falls');
+    const { vectorIds, modelHash } = done.result as { vectorIds: Record<string, string>; modelHash: string };
+    const vec = runner.store.vectors.get(vectorIds[`add:${HOOK}`]!);
+    assert.equal(vec.hook, HOOK);
+    assert.match(modelHash, /^sha256:[0-9a-f]{64}$/);
+    const meta = vec.meta as { modelHash: string; seed: number; codeVersion: string; config: { lr: number } };
+    assert.equal(meta.modelHash, modelHash);
+    assert.equal(meta.seed, 3);
+    assert.equal(meta.config.lr, 0.05);
+    assert.match(meta.codeVersion, /^undertone@/);
+    assert.equal(runner.store.vectors.f32(vec.id).length, 64);
+  });
+});
