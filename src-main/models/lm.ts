@@ -17,7 +17,9 @@ import { buildModelGraph } from './graph.js';
 import { checkpointWeights } from './graph-weights.js';
 import { loadTokenizer, type HfTokenizer } from './tokenizer.js';
 import { EMPTY_SET, structureKey, type InterventionSet } from './interventions.js';
-import { interventionFeeds, prepareInterventions, type Prepared, type SaeResolver } from './intervened.js';
+import { interventionFeeds, prepareInterventions, type Prepared, type SaeBridge, type SaeResolver } from './intervened.js';
+import { checkSaeAgainstModel, loadSae } from './sae/load.js';
+import { saeBridge } from './sae/bridge.js';
 
 /** score: full forward + per-token losses; decode: KV-cache step; train: loss + gradients of trainable interventions */
 export type Purpose = 'score' | 'decode' | 'train';
@@ -26,7 +28,7 @@ export interface OpenModelOptions {
   /** compute dtype (default float32) */
   dtype?: DType;
   session?: SessionOptions;
-  /** loads SAEs named by intervention sets */
+  /** resolves SAEs named by intervention sets (default: load the folder with models/sae and check it against the model) */
   sae?: SaeResolver;
 }
 
@@ -39,6 +41,7 @@ export interface BoundSession {
 
 export class LanguageModel {
   private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly saes = new Map<string, Promise<SaeBridge>>();
 
   private constructor(
     readonly rt: Runtime,
@@ -71,7 +74,7 @@ export class LanguageModel {
 
   /** The session for a purpose under an intervention set (compiled once per set structure). */
   async bind(p: Purpose, set: InterventionSet = EMPTY_SET, seed = 0): Promise<BoundSession> {
-    const prepared = prepareInterventions(this.spec, set, this.sae, seed);
+    const prepared = prepareInterventions(this.spec, set, this.sae ?? (await this.loadSaes(set)), seed);
     if (p === 'train' && !prepared.trainable.length) throw new Error('training needs at least one trainable intervention (resid_bias, feature_bias or lora with trainable: true)');
     const key = `${p}|${structureKey(set)}|${p === 'train' ? prepared.trainable.join(',') : ''}`;
     let s = this.sessions.get(key);
@@ -82,6 +85,29 @@ export class LanguageModel {
     }
     const session = await s;
     return { session, prepared, feeds: (override) => interventionFeeds(prepared, this.dtype, override) };
+  }
+
+  /** Load (once) and check every SAE a set names; returns a resolver over them. */
+  private async loadSaes(set: InterventionSet): Promise<SaeResolver> {
+    const refs = set.items.flatMap((i) => ('sae' in i ? [i.sae] : []));
+    const got = new Map<string, SaeBridge>();
+    for (const ref of refs) {
+      let b = this.saes.get(ref);
+      if (!b) {
+        b = loadSae(ref).then((sae) => {
+          checkSaeAgainstModel(sae, this.spec);
+          return saeBridge(sae);
+        });
+        this.saes.set(ref, b);
+        b.catch(() => this.saes.delete(ref));
+      }
+      got.set(ref, await b);
+    }
+    return (ref) => {
+      const b = got.get(ref);
+      if (!b) throw new Error(`SAE '${ref}' was not loaded`);
+      return b;
+    };
   }
 
   /** The plain session (no interventions) for a purpose. */
