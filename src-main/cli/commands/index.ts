@@ -6,6 +6,7 @@ import { infoCommand } from './info.js';
 import { tokenizeCommand } from './tokenize.js';
 import { logitsCommand } from './logits.js';
 import { generateCommand } from './generate.js';
+import { scoreCommand } from './score.js';
 import { runsCommand } from './runs.js';
 import { jobsStartCommand } from './jobs-start.js';
 import { jobsResumeCommand } from './jobs-resume.js';
@@ -24,6 +25,7 @@ export const commands: Command[] = [
   tokenizeCommand,
   logitsCommand,
   generateCommand,
+  scoreCommand,
   runsCommand,
   jobsStartCommand,
   jobsResumeCommand,

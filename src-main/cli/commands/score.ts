@@ -1,0 +1,45 @@
+/** `score --model <dir> --dataset <file.jsonl> [--with <interventions.json>] [--limit N] [--batch 8] [--raw] [--json]` */
+import { readFileSync } from 'node:fs';
+import type { Command } from '../command.js';
+import { parseFlags } from '../command.js';
+import { Runtime } from '../../engine/runtime.js';
+import { LanguageModel } from '../../models/lm.js';
+import { EMPTY_SET, parseInterventionSet } from '../../models/interventions.js';
+import { readJsonlDataset } from '../../lab/dataset-rows.js';
+import { lossTable } from '../../lab/loss-table.js';
+
+export const scoreCommand: Command = {
+  name: 'score',
+  summary: 'mean completion loss (nats/token) ± standard error of a dataset, optionally under an intervention set',
+  usage: 'score --model <dir> --dataset <file.jsonl> [--with <interventions.json>] [--limit N] [--batch 8] [--raw] [--json]',
+  async run(argv) {
+    const { flags } = parseFlags(argv, { model: 'string', dataset: 'string', with: 'string', limit: 'string', batch: 'string', raw: 'boolean', json: 'boolean' });
+    if (typeof flags.model !== 'string' || typeof flags.dataset !== 'string') throw new Error(`usage: ${this.usage}`);
+    let set = EMPTY_SET;
+    if (typeof flags.with === 'string') {
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(flags.with, 'utf8'));
+      } catch (e) {
+        throw new Error(`${flags.with}: cannot read the intervention set (${(e as Error).message})`);
+      }
+      set = parseInterventionSet(json, flags.with);
+    }
+    const rows = readJsonlDataset(flags.dataset, flags.limit ? Number(flags.limit) : Infinity);
+    const rt = Runtime.start();
+    try {
+      const m = LanguageModel.open(rt, flags.model);
+      const [r] = await lossTable(m, rows, [{ name: set.name ?? (set.items.length ? 'with interventions' : 'base'), set }], {
+        batchSize: flags.batch ? Number(flags.batch) : 8, raw: !!flags.raw,
+        onProgress: (f, msg) => process.stderr.write(`\r${(f * 100).toFixed(0)}% ${msg}   `),
+      });
+      process.stderr.write('\n');
+      if (flags.json) console.log(JSON.stringify(r));
+      else console.log(`${r!.name}: loss ${r!.lossNats.toFixed(4)} ± ${r!.stderrNats.toFixed(4)} nats/token (${r!.samples} samples, ${r!.tokens} completion tokens)`);
+      await m.close();
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};
