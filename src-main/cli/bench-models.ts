@@ -21,7 +21,7 @@ const STORIES = new URL('../../test/fixtures/stories260k/', import.meta.url).pat
 export async function benchGenerate(): Promise<Record<string, unknown>> {
   const rt = Runtime.start();
   try {
-    const m = LanguageModel.open(rt, STORIES, { session: { threads: 2 } });
+    const m = LanguageModel.open(rt, STORIES, { session: { threads: Number(process.env.UNDERTONE_THREADS ?? 2) } });
     const run = async (batch: number, maxNew: number): Promise<number> => {
       await generate(m, new Array(batch).fill([1]), { maxNew: 8, temperature: 1, seed: 1 }); // warm-up
       const t0 = performance.now();

@@ -32,10 +32,26 @@ export interface SessionOptions {
   optimizedModelPath?: string;
 }
 
+/** An autoregressive decode loop run inside the worker (no round trip per token). */
+export interface DecodeLoop {
+  maxSteps: number;
+  /** input/output names the loop wires: next token ids [B,1], positions [B,1], mask [B,S] (a column of 1 appended per step) */
+  io: { token: string; position: string; mask: string; logits: string; carry: Record<string, string> };
+  sampling: { temperature: number; topK?: number; topP?: number };
+  /** one seed per row */
+  seeds: number[];
+  stopIds: number[];
+  /** Int32 [cancel, stop row 0, stop row 1, ...]: set by the caller to stop everything or one row */
+  control: SharedArrayBuffer;
+  /** post the new tokens every this many steps */
+  progressEvery: number;
+}
+
 export type Request =
   | { id: number; kind: 'create'; bytes: Uint8Array; externalDir: string | null; options: SessionOptions }
   | { id: number; kind: 'run'; session: number; feeds: Record<string, Feed>; outputs: string[]; keep?: Record<string, string> }
   | { id: number; kind: 'drop'; names: string[] }
+  | { id: number; kind: 'decode'; session: number; feeds: Record<string, Feed>; loop: DecodeLoop }
   | { id: number; kind: 'release'; session: number }
   | { id: number; kind: 'info' };
 
@@ -44,5 +60,7 @@ export type Response =
   | { id: number; ok: true; kind: 'run'; outputs: Record<string, TensorData>; ms: number }
   | { id: number; ok: true; kind: 'release' }
   | { id: number; ok: true; kind: 'drop' }
+  | { id: number; ok: true; kind: 'decode'; tokens: number[][]; finish: ('stop' | 'length' | 'cancelled')[]; steps: number; ms: number }
+  | { id: number; ok: true; kind: 'decode-progress'; step: number; tokens: number[][] }
   | { id: number; ok: true; kind: 'info'; ortVersion: string; providers: string[]; rssMb: number }
   | { id: number; ok: false; error: string };

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Compiled, IoInfo } from './onnx-export.js';
 import { WANT_GRAD } from './onnx-export.js';
-import type { Feed, HeldRef, Request, Response, SessionOptions, TensorData, TypedData } from './protocol.js';
+import type { DecodeLoop, Feed, HeldRef, Request, Response, SessionOptions, TensorData, TypedData } from './protocol.js';
 import { EngineError, fmtShape, type DType } from './tensor.js';
 
-export type { Feed, HeldRef, SessionOptions, TensorData, TypedData };
+export type { DecodeLoop, Feed, HeldRef, SessionOptions, TensorData, TypedData };
 
 type Pending = { resolve: (r: Response) => void; reject: (e: Error) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -31,11 +31,16 @@ function spawnWorker(): Worker {
 
 export class Runtime {
   private readonly pending = new Map<number, Pending>();
+  private readonly progress = new Map<number, (r: Response) => void>();
   private nextId = 1;
   private dead: Error | null = null;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (r: Response) => {
+      if (r.ok && r.kind === 'decode-progress') {
+        this.progress.get(r.id)?.(r);
+        return;
+      }
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
@@ -55,13 +60,14 @@ export class Runtime {
     this.pending.clear();
   }
 
-  private async call(req: DistributiveOmit<Request, 'id'>, transfer: ArrayBuffer[] = []): Promise<Response> {
+  private async call(req: DistributiveOmit<Request, 'id'>, transfer: ArrayBuffer[] = [], onProgress?: (r: Response) => void): Promise<Response> {
     if (this.dead) throw this.dead;
     const id = this.nextId++;
+    if (onProgress) this.progress.set(id, onProgress);
     const res = await new Promise<Response>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...req, id } as Request, transfer);
-    });
+    }).finally(() => this.progress.delete(id));
     if (!res.ok) throw new EngineError(res.error);
     return res;
   }
@@ -83,6 +89,15 @@ export class Runtime {
   async _run(session: number, feeds: Record<string, Feed>, outputs: string[], keep?: Record<string, string>): Promise<{ outputs: Record<string, TensorData>; ms: number }> {
     const r = await this.call({ kind: 'run', session, feeds, outputs, keep });
     if (r.ok && r.kind === 'run') return { outputs: r.outputs, ms: r.ms };
+    throw new EngineError('unexpected reply');
+  }
+
+  /** @internal */
+  async _decode(session: number, feeds: Record<string, Feed>, loop: DecodeLoop, onProgress?: (step: number, tokens: number[][]) => void): Promise<{ tokens: number[][]; finish: ('stop' | 'length' | 'cancelled')[]; steps: number; ms: number }> {
+    const r = await this.call({ kind: 'decode', session, feeds, loop }, [], (p) => {
+      if (p.ok && p.kind === 'decode-progress') onProgress?.(p.step, p.tokens);
+    });
+    if (r.ok && r.kind === 'decode') return { tokens: r.tokens, finish: r.finish, steps: r.steps, ms: r.ms };
     throw new EngineError('unexpected reply');
   }
 
@@ -132,6 +147,15 @@ export class Session {
       return Object.fromEntries(outputs.map((o) => [o, r.outputs[o]!]));
     }
     return (await this.rt._run(this.id, all, outputs, opts.keep)).outputs;
+  }
+
+  /**
+   * Autoregressive decoding inside the worker: runs, samples each row, feeds tokens, positions, a
+   * growing mask and the carried outputs (KV cache) back, until every row stops or maxSteps.
+   */
+  decode(feeds: Record<string, Feed>, loop: DecodeLoop, onProgress?: (step: number, tokens: number[][]) => void) {
+    checkFeeds(this.compiled.inputs, feeds);
+    return this.rt._decode(this.id, feeds, loop, onProgress);
   }
 
   release(): Promise<void> {

@@ -5,7 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import type { Feed, Request, Response, SessionOptions, TensorData } from './protocol.js';
+import type { DecodeLoop, Feed, Request, Response, SessionOptions, TensorData } from './protocol.js';
+import { rowRng, sampleToken } from './sampling.js';
 import { cudaHelp, providersAvailable } from './providers.js';
 
 const requireCjs = createRequire(import.meta.url);
@@ -33,6 +34,76 @@ function sessionOptions(o: SessionOptions, externalDir: string | null): ort.Infe
 
 function toOrt(t: TensorData): ort.Tensor {
   return new ort.Tensor(t.dtype as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+}
+
+/** The autoregressive loop: run, sample every row, feed the tokens and the carried cache back. */
+async function decodeLoop(id: number, s: ort.InferenceSession, initial: Record<string, Feed>, L: DecodeLoop): Promise<Response> {
+  const t0 = performance.now();
+  const io = L.io;
+  const tok0 = initial[io.token];
+  const pos0 = initial[io.position];
+  const mask0 = initial[io.mask];
+  if (!tok0 || 'held' in tok0 || !pos0 || 'held' in pos0 || !mask0 || 'held' in mask0) throw new Error(`decode: '${io.token}', '${io.position}' and '${io.mask}' must be given as data`);
+  const B = tok0.dims[0]!;
+  if (L.seeds.length !== B) throw new Error(`decode: ${L.seeds.length} seeds for ${B} rows`);
+  const ctl = new Int32Array(L.control);
+  const T0 = pos0.dims[1]!;
+  const pos = new BigInt64Array(B);
+  for (let b = 0; b < B; b++) pos[b] = (pos0.data as BigInt64Array)[b * T0 + T0 - 1]! + 1n;
+  let S = mask0.dims[1]!;
+  let mask = mask0.data as BigInt64Array;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(initial)) feeds[k] = feedOf(k, v);
+  const rngs = L.seeds.map((sd, b) => rowRng(sd, b));
+  const stop = new Set(L.stopIds);
+  const out: number[][] = Array.from({ length: B }, () => []);
+  const sent = new Array<number>(B).fill(0);
+  const finish: ('stop' | 'length' | 'cancelled' | null)[] = new Array(B).fill(null);
+  const outNames = [io.logits, ...Object.keys(io.carry)];
+  let scratch = new Float64Array(0);
+  let steps = 0;
+  const progress = (): void => {
+    const tokens = out.map((r, b) => r.slice(sent[b]));
+    out.forEach((r, b) => (sent[b] = r.length));
+    parentPort!.postMessage({ id, ok: true, kind: 'decode-progress', step: steps, tokens } satisfies Response);
+  };
+  for (let step = 0; step < L.maxSteps; step++) {
+    if (Atomics.load(ctl, 0)) {
+      for (let b = 0; b < B; b++) finish[b] ??= 'cancelled';
+      break;
+    }
+    const res = await s.run(feeds, outNames);
+    steps++;
+    const lg = res[io.logits]!;
+    const V = lg.dims[lg.dims.length - 1]!;
+    if (scratch.length < V) scratch = new Float64Array(V);
+    const data = lg.data as Float32Array;
+    const next = new BigInt64Array(B);
+    for (let b = 0; b < B; b++) {
+      if (!finish[b] && Atomics.load(ctl, 1 + b)) finish[b] = 'stop';
+      if (finish[b]) continue;
+      const t = sampleToken(data.subarray(b * V, (b + 1) * V), L.sampling, rngs[b]!, scratch);
+      next[b] = BigInt(t);
+      if (stop.has(t)) finish[b] = 'stop';
+      else out[b]!.push(t);
+    }
+    if (finish.every((f) => f)) break;
+    feeds[io.token] = new ort.Tensor('int64', next, [B, 1]);
+    feeds[io.position] = new ort.Tensor('int64', pos.slice(), [B, 1]);
+    for (let b = 0; b < B; b++) pos[b]! += 1n;
+    const m2 = new BigInt64Array(B * (S + 1));
+    for (let b = 0; b < B; b++) {
+      m2.set(mask.subarray(b * S, (b + 1) * S), b * (S + 1));
+      m2[b * (S + 1) + S] = 1n;
+    }
+    mask = m2;
+    S++;
+    feeds[io.mask] = new ort.Tensor('int64', mask, [B, S]);
+    for (const [o, i] of Object.entries(io.carry)) feeds[i] = res[o]!;
+    if (L.progressEvery > 0 && steps % L.progressEvery === 0) progress();
+  }
+  if (L.progressEvery > 0 && steps % L.progressEvery !== 0) progress();
+  return { id, ok: true, kind: 'decode', tokens: out, finish: finish.map((f) => f ?? 'length'), steps, ms: performance.now() - t0 };
 }
 
 function feedOf(input: string, f: Feed): ort.Tensor {
@@ -84,6 +155,11 @@ async function handle(m: Request): Promise<Response> {
       sessions.delete(m.session);
       await s?.release();
       return { id: m.id, ok: true, kind: 'release' };
+    }
+    case 'decode': {
+      const s = sessions.get(m.session);
+      if (!s) throw new Error(`session ${m.session} is not open (released or never created)`);
+      return decodeLoop(m.id, s, m.feeds, m.loop);
     }
     case 'drop':
       for (const n of m.names) held.delete(n);

@@ -132,12 +132,24 @@ describe('language model: stories260k and tiny checkpoints', () => {
   it('generation stops at max new tokens and reports progress; cancel stops it', async () => {
     const m = LanguageModel.open(rt, STORIES);
     const steps: number[] = [];
-    const [g] = await generate(m, [[1]], { temperature: 0, maxNew: 5, onProgress: (p) => steps.push(p.step) });
+    const [g] = await generate(m, [[1]], { temperature: 0, maxNew: 5, progressEvery: 1, onProgress: (p) => steps.push(p.step) });
     assert.equal(g!.ids.length, 5);
     assert.equal(g!.finish, 'length');
     assert.deepEqual(steps, [1, 2, 3, 4, 5]);
     const ac = new AbortController();
-    await assert.rejects(generate(m, [[1]], { maxNew: 50, signal: ac.signal, onProgress: (p) => p.step === 3 && ac.abort() }), /cancelled/);
+    await assert.rejects(generate(m, [[1]], { maxNew: 50, signal: ac.signal, progressEvery: 1, onProgress: (p) => p.step === 3 && ac.abort() }), /cancelled/);
     await m.close();
+  });
+});
+
+describe('stop strings', () => {
+  it('stop at a stop string: the text is cut before it and the finish reason says so', async () => {
+    const rt = Runtime.start();
+    const m = LanguageModel.open(rt, STORIES);
+    const [g] = await generate(m, [[1]], { temperature: 0, maxNew: 64, stopStrings: [' girl'] });
+    assert.equal(g!.finish, 'stop_string');
+    assert.equal(g!.text, REF.greedy_text.slice(0, REF.greedy_text.indexOf(' girl')));
+    await m.close();
+    await rt.close();
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * Token sampling from logits, shared by the in-worker decode loop and callers: temperature,
+ * top-k, top-p, and a per-row seeded PRNG (the same seed gives the same samples whatever the batch).
+ *
+ * Procedure (our definition, fixed so that samples are reproducible): temperature 0 is argmax.
+ * Otherwise softmax(logits / T); with top-k or top-p < 1 the candidates are sorted by logit
+ * (descending), cut to k, then to the smallest prefix whose mass reaches p, renormalised; a uniform
+ * draw u picks by inverse CDF over the candidates (in index order when no cut applies).
+ */
+
+export interface SamplingOptions {
+  /** 0 = greedy (argmax); default 1 */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+}
+
+/** mulberry32 seeded by (seed, row) */
+export function rowRng(seed: number, row: number): () => number {
+  let a = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(row + 1, 0x85ebca6b)) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rnd: () => number, scratch?: Float64Array): number {
+  const V = logits.length;
+  const temp = o.temperature ?? 1;
+  let best = 0;
+  for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
+  if (temp === 0) return best;
+  const mx = logits[best]!;
+  const cut = (o.topK !== undefined && o.topK > 0 && o.topK < V) || (o.topP !== undefined && o.topP < 1);
+  if (!cut) {
+    const p = scratch && scratch.length >= V ? scratch : new Float64Array(V);
+    let z = 0;
+    for (let i = 0; i < V; i++) z += p[i] = Math.exp((logits[i]! - mx) / temp);
+    let u = rnd() * z;
+    for (let i = 0; i < V; i++) {
+      u -= p[i]!;
+      if (u <= 0) return i;
+    }
+    return V - 1;
+  }
+  let idx = Array.from({ length: V }, (_, i) => i);
+  idx.sort((a, b) => logits[b]! - logits[a]! || a - b);
+  if (o.topK && o.topK > 0 && o.topK < V) idx = idx.slice(0, o.topK);
+  let probs = idx.map((i) => Math.exp((logits[i]! - mx) / temp));
+  let z = probs.reduce((a, b) => a + b, 0);
+  probs = probs.map((p) => p / z);
+  if (o.topP !== undefined && o.topP < 1) {
+    let cum = 0;
+    let keep = 0;
+    while (keep < probs.length && cum < o.topP) cum += probs[keep++]!;
+    keep = Math.max(1, keep);
+    idx = idx.slice(0, keep);
+    probs = probs.slice(0, keep);
+    z = probs.reduce((a, b) => a + b, 0);
+    probs = probs.map((p) => p / z);
+  }
+  let u = rnd();
+  for (let k = 0; k < probs.length; k++) {
+    u -= probs[k]!;
+    if (u <= 0) return idx[k]!;
+  }
+  return idx[idx.length - 1]!;
+}
