@@ -322,9 +322,12 @@ function onnxCode(d: DType): number {
   return { float32: 1, float16: 10, float64: 11, bfloat16: 16, int64: 7, int32: 6, bool: 9 }[d];
 }
 
+/** Names of op outputs that are graph outputs: emitted under the output's name, so no Identity copy. */
+let outputNames = new Map<number, string>();
+
 function nameOf(t: Tensor): string {
   if (t.op === 'Input' || t.op === 'Initializer' || t.op === 'Constant') return t.leaf!.name;
-  return `t${t.id}`;
+  return outputNames.get(t.id) ?? `t${t.id}`;
 }
 
 /** Compile tensors to an ONNX model. */
@@ -372,19 +375,42 @@ export function compile(spec: CompileSpec): Compiled {
     return e.nodes;
   };
 
-  const mainNodes = lowerAll(fwdOrder, 'f');
+  // An op tensor that is a graph output is emitted under the output's name (its first one); leaves
+  // and repeated outputs are bound with Identity nodes. Gradients computed inside the backward
+  // branch are named as the branch outputs the same way.
+  outputNames = new Map();
+  const identityOuts: string[] = [];
+  for (const n of outNames) {
+    const t = spec.outputs[n]!;
+    if (!t.isLeaf && !outputNames.has(t.id)) outputNames.set(t.id, n);
+    else identityOuts.push(n);
+  }
+  const bwdIds = new Set(bwdOrder.map((t) => t.id));
+  const identityGrads: string[] = [];
+  for (const n of gradNames) {
+    const t = spec.grads![n]!;
+    if (bwdIds.has(t.id) && !t.isLeaf && !outputNames.has(t.id)) outputNames.set(t.id, `${n}__then`);
+    else identityGrads.push(n);
+  }
+  let mainNodes: PbNode[];
+  let thenLowered: PbNode[] = [];
+  try {
+    mainNodes = lowerAll(fwdOrder, 'f');
+    if (gradNames.length) thenLowered = lowerAll(bwdOrder, 'b');
+    for (const n of identityOuts) mainNodes.push({ op: 'Identity', inputs: [nameOf(spec.outputs[n]!)], outputs: [n] });
+    for (const n of identityGrads) thenLowered.push({ op: 'Identity', inputs: [nameOf(spec.grads![n]!)], outputs: [`${n}__then`] });
+  } finally {
+    outputNames = new Map();
+  }
   const outputs: IoInfo[] = outNames.map((n) => ({ name: n, dtype: spec.outputs[n]!.dtype, shape: spec.outputs[n]!.shape }));
-  // Graph outputs are named by the caller: bind them with Identity nodes.
-  for (const n of outNames) mainNodes.push({ op: 'Identity', inputs: [nameOf(spec.outputs[n]!)], outputs: [n] });
 
   if (gradNames.length) {
-    const thenNodes = lowerAll(bwdOrder, 'b');
+    const thenNodes = thenLowered;
     const thenOut: PbValueInfo[] = [];
     const elseNodes: PbNode[] = [];
     const elseOut: PbValueInfo[] = [];
     for (const n of gradNames) {
       const t = spec.grads![n]!;
-      thenNodes.push({ op: 'Identity', inputs: [nameOf(t)], outputs: [`${n}__then`] });
       thenOut.push({ name: `${n}__then`, dtype: ONNX_NAME[t.dtype] });
       elseNodes.push({
         op: 'Constant', inputs: [], outputs: [`${n}__else`],
