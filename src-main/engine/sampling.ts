@@ -8,6 +8,8 @@
  * draw u picks by inverse CDF over the candidates (in index order when no cut applies).
  */
 
+import { mulberry32 } from './prng.js';
+
 export interface SamplingOptions {
   /** 0 = greedy (argmax); default 1 */
   temperature?: number;
@@ -18,14 +20,7 @@ export interface SamplingOptions {
 
 /** mulberry32 seeded by (seed, row) */
 export function rowRng(seed: number, row: number): () => number {
-  let a = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(row + 1, 0x85ebca6b)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(row + 1, 0x85ebca6b)) >>> 0);
 }
 
 export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rnd: () => number, scratch?: Float64Array): number {

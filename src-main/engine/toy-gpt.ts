@@ -7,6 +7,7 @@
  * Pre-LN blocks: x += proj(attn(ln1 x)); x += fc2(gelu(fc1(ln2 x))); logits = head(ln_f x).
  */
 import * as o from './ops.js';
+import { mulberry32 } from './prng.js';
 import { crossEntropy, causalAllowed, geluErf, layerNorm, maskScores } from './nn.js';
 import type { DType, Graph, Tensor } from './tensor.js';
 
@@ -51,13 +52,7 @@ export function toyGptWeight(c: ToyGptConfig, seed: number, name: string): Float
   if (!shape) throw new Error(`toy GPT has no weight '${name}'`);
   let a = seed >>> 0;
   for (let i = 0; i < name.length; i++) a = Math.imul(a ^ name.charCodeAt(i), 0x9e3779b1) >>> 0;
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(a);
   const n = shape.reduce((p, d) => p * d, 1);
   const data = new Float32Array(n);
   if (shape.length === 2) {

@@ -1,20 +1,11 @@
 /** Test helpers: seeded data, float64 finite differences, oracle comparison with a labelled tolerance. */
 import { compile } from '../../src-main/engine/onnx-export.js';
-import type { Runtime, TensorData } from '../../src-main/engine/runtime.js';
+import type { Runtime, SessionOptions, TensorData } from '../../src-main/engine/runtime.js';
 import { grad } from '../../src-main/engine/grad.js';
 import type { Tensor } from '../../src-main/engine/tensor.js';
 
-/** Mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../../src-main/engine/prng.js';
+import { mulberry32 as rng } from '../../src-main/engine/prng.js';
 
 export function randn(n: number, seed: number, scale = 1): Float64Array {
   const r = rng(seed);
@@ -57,11 +48,12 @@ export async function fdCheck(
   params: Record<string, { t: Tensor; value: TensorData }>,
   fixed: Record<string, TensorData> = {},
   eps = 1e-6,
+  session: SessionOptions = {},
 ): Promise<Record<string, number>> {
   const names = Object.keys(params);
   const gs = grad(loss, names.map((n) => params[n]!.t));
   const c = compile({ outputs: { loss }, grads: Object.fromEntries(names.map((n, i) => [`grad_${n}`, gs[i]!])) });
-  const s = await rt.load(c);
+  const s = await rt.load(c, session);
   const feeds = (over?: { name: string; i: number; d: number }): Record<string, TensorData> => {
     const f: Record<string, TensorData> = { ...fixed };
     for (const n of names) {
