@@ -14,6 +14,9 @@ export default defineConfig({
           worker: 'src-main/engine/worker.ts',
           'jobs-worker': 'src-main/jobs/worker.ts',
         },
+        // shared chunks beside the entries, so `new URL('./worker.js', import.meta.url)` in a chunk
+        // (engine/runtime.ts, shared by the app and the jobs worker) finds the worker entry
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

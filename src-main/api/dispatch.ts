@@ -1,8 +1,12 @@
 /** The one path from any host to a handler: look up, validate, run, wrap the result or the error. */
-import type { z } from 'zod';
 import type { ApiContext } from './context.js';
-import { ApiError, type ApiErrorBody, type ApiIssue } from './errors.js';
+import { StoreError, type StoreErrorCode } from '../store/errors.js';
+import { ApiError, type ApiErrorBody, type ApiErrorCode } from './errors.js';
+import { toIssues } from './issues.js';
 import { ops, type OpRegistry } from './ops/index.js';
+
+/** The store's and job runner's deliberate errors, as API codes (HTTP: 400, 404, 409). */
+const STORE_CODES: Record<StoreErrorCode, ApiErrorCode> = { invalid: 'invalid_input', not_found: 'not_found', conflict: 'conflict' };
 
 export type Envelope = { result: unknown } | { error: ApiErrorBody };
 
@@ -26,22 +30,10 @@ export async function dispatch(
   try {
     return { result: await def.handler(parsed.data, ctx) };
   } catch (err) {
-    if (err instanceof ApiError) return { error: { code: err.code, op, message: err.message } };
+    if (err instanceof ApiError) {
+      return { error: { code: err.code, op, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } };
+    }
+    if (err instanceof StoreError) return { error: { code: STORE_CODES[err.code], op, message: err.message } };
     return { error: { code: 'internal', op, message: err instanceof Error ? err.message : String(err) } };
   }
 }
-
-/** One issue per offending field; an unknown key is reported at its own path. */
-function toIssues(zodIssues: z.core.$ZodIssue[]): ApiIssue[] {
-  const out: ApiIssue[] = [];
-  for (const issue of zodIssues) {
-    const base = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: [...base, key].join('.'), message: 'unknown field' });
-    } else {
-      out.push({ path: base.join('.'), message: issue.message });
-    }
-  }
-  return out;
-}
-

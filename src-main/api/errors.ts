@@ -15,11 +15,16 @@ export interface ApiErrorBody {
   issues?: ApiIssue[];
 }
 
-/** Thrown by handlers for expected failures (`not_found`, `conflict`); anything else becomes `internal`. */
+/**
+ * Thrown by handlers for expected failures: `not_found`, `conflict`, or `invalid_input` found only
+ * once the handler runs (a path outside the allowed roots, params a job kind refuses), with issues
+ * naming the fields. Anything else becomes `internal`. The store's own errors are mapped in dispatch.ts.
+ */
 export class ApiError extends Error {
   constructor(
-    readonly code: Exclude<ApiErrorCode, 'invalid_input' | 'unknown_op' | 'internal'>,
+    readonly code: Exclude<ApiErrorCode, 'unknown_op' | 'internal'>,
     message: string,
+    readonly issues?: ApiIssue[],
   ) {
     super(message);
     this.name = 'ApiError';

@@ -46,14 +46,31 @@ app.enableSandbox();
 
 void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, grant) => grant(false));
-  const ctx = createContext();
+  // The store at $UNDERTONE_STORE or the OS app-data folder (the CLI's default too, so both share it).
+  // Quitting interrupts running jobs; they resume from their last checkpoint.
+  const ctx = createContext({ jobsOnClose: 'interrupt' });
   registerIpc(ipcMain, ctx, (event) => BrowserWindow.fromWebContents(event.sender) !== null);
   createWindow(ctx);
+  // Start the job runner now: it marks runs left running by a crashed process as interrupted.
+  setImmediate(() => {
+    try {
+      void ctx.jobs;
+    } catch (err) {
+      console.error(`undertone: the job runner could not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(ctx);
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('will-quit', () => void ctx.close());
+  let closed = false;
+  app.on('will-quit', (event) => {
+    if (closed) return;
+    // close the runner (workers stopped, runs marked interrupted) and the store before exiting
+    event.preventDefault();
+    closed = true;
+    void ctx.close().finally(() => app.exit(0));
+  });
 });

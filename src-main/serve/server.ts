@@ -55,6 +55,8 @@ const COMMON_HEADERS = {
 };
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  // A long-lived host: stopping it interrupts the jobs it runs (resumable), it does not wait for them.
+  opts.ctx.jobsOnClose = 'interrupt';
   const token = opts.token ?? newToken();
   const maxBodyBytes = opts.maxBodyBytes ?? 1 << 20;
   const events = new EventsSocket(opts.ctx.events);

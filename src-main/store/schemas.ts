@@ -13,11 +13,11 @@ export const MAX_JSON_BYTES = 1_000_000;
 export const MAX_PATH = 4096;
 export const MAX_BATCH = 100_000;
 
-export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id: 1 to 64 letters, digits, _ or -');
+export const idSchema = z.string().max(64).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id: 1 to 64 letters, digits, _ or -');
 export const nameSchema = z.string().min(1).max(MAX_NAME);
 const shortText = z.string().min(1).max(MAX_NAME);
 export const hookSchema = z.string().min(1).max(MAX_NAME);
-export const hashSchema = z.string().regex(/^[A-Za-z0-9:_-]{1,160}$/, 'must be a content hash such as sha256:<hex>');
+export const hashSchema = z.string().max(160).regex(/^[A-Za-z0-9:_-]{1,160}$/, 'must be a content hash such as sha256:<hex>');
 export const seedSchema = z.int().min(0);
 
 export const pathSchema = z

@@ -1,4 +1,4 @@
-/** The workbench's views, in nav order. Only `engine` is live so far. */
+/** The workbench's views, in nav order. A view with a `plan` is not built yet and says so. */
 export interface View {
   id: string;
   label: string;
@@ -8,12 +8,9 @@ export interface View {
 
 export const VIEWS: View[] = [
   { id: 'engine', label: 'Engine' },
-  {
-    id: 'datasets',
-    label: 'Datasets',
-    plan: 'Teacher-generated number datasets: samples, filter results and pass rate, and the teacher that made them.',
-  },
-  { id: 'runs', label: 'Runs', plan: 'Every job and run with its config, progress, checkpoints and provenance.' },
+  { id: 'jobs', label: 'Jobs' },
+  { id: 'runs', label: 'Runs' },
+  { id: 'datasets', label: 'Datasets' },
   {
     id: 'detect',
     label: 'Detect',
@@ -26,3 +23,11 @@ export const VIEWS: View[] = [
   },
   { id: 'compare', label: 'Compare', plan: 'Put runs side by side: losses by layer, preferences, and the features they surface.' },
 ];
+
+/** `#runs/<id>` → the runs view with param `<id>`; anything unknown → the first view. */
+export function routeFromHash(hash: string): { view: View; param?: string } {
+  const [id, ...rest] = hash.replace(/^#/, '').split('/');
+  const view = VIEWS.find((v) => v.id === id) ?? VIEWS[0]!;
+  const param = view.id === id && rest.length ? decodeURIComponent(rest.join('/')) : undefined;
+  return param ? { view, param } : { view };
+}

@@ -1,8 +1,11 @@
 // The `api` CLI command reaches every op through the same dispatcher as the app.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { test } from 'node:test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ops } from '../../src-main/api/ops/index.js';
 
@@ -53,4 +56,37 @@ test('api CLI: lists every op, runs engine.status, and reports bad input as stru
 
   assert.equal(notJson.code, 1);
   assert.match(notJson.stderr, /input is not JSON/);
+});
+
+test('api CLI with --store: store ops, a job run to its end, errors with their codes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-cli-api-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = ['--store', join(dir, 'store.db')];
+  const json = (r: { stdout: string }) => JSON.parse(r.stdout);
+
+  // a one-shot CLI call runs the job it starts to the end before it exits
+  const start = await cli(['api', 'jobs.start', JSON.stringify({ kind: 'demo-generate', params: { n: 20 } }), ...store]);
+  assert.equal(start.code, 0, start.stderr);
+  const runId = json(start).id as string;
+  const [run, datasets, info, model, missing, outside, badParams] = await Promise.all([
+    cli(['api', 'runs.get', JSON.stringify({ id: runId }), ...store]),
+    cli(['api', 'datasets.list', '{}', ...store]),
+    cli(['api', 'store.info', ...store]),
+    cli(['api', 'models.create', JSON.stringify({ name: 'tiny', path: '/models/tiny' }), ...store]),
+    cli(['api', 'datasets.get', JSON.stringify({ id: 'nope' }), ...store]),
+    cli(['api', 'experiments.export', JSON.stringify({ select: { all: true }, out: '/etc/undertone' }), ...store]),
+    cli(['api', 'jobs.start', JSON.stringify({ kind: 'demo-train', params: { steps: -1 } }), ...store]),
+  ]);
+  assert.equal(json(run).status, 'done', run.stderr);
+  const [d] = json(datasets);
+  assert.deepEqual([d.runId, d.sampleCount], [runId, 20]);
+  assert.equal(json(info).path, join(dir, 'store.db'));
+  assert.equal(json(info).counts.samples, 20);
+  assert.equal(json(model).name, 'tiny');
+  assert.equal(missing.code, 1);
+  assert.equal(JSON.parse(missing.stderr).error.code, 'not_found');
+  assert.equal(outside.code, 2);
+  assert.deepEqual(JSON.parse(outside.stderr).error.issues.map((i: { path: string }) => i.path), ['out']);
+  assert.equal(badParams.code, 2);
+  assert.deepEqual(JSON.parse(badParams.stderr).error.issues.map((i: { path: string }) => i.path), ['params.steps']);
 });

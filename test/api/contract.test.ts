@@ -1,12 +1,13 @@
 // The contract's rules hold for every op: strict, bounded inputs; structured errors, never a crash.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { z } from 'zod';
 import { createContext } from '../../src-main/api/context.js';
 import { dispatch } from '../../src-main/api/dispatch.js';
 import { ApiError } from '../../src-main/api/errors.js';
 import { defineOp } from '../../src-main/api/op.js';
 import { ops, type OpRegistry } from '../../src-main/api/ops/index.js';
+import type { SharedEngine } from '../../src-main/api/services/engine.js';
 
 type JsonSchema = {
   type?: string | string[];
@@ -39,6 +40,7 @@ function unboundedParts(s: JsonSchema, path: string): string[] {
 }
 
 const ctx = createContext();
+after(() => ctx.close());
 
 test('every op input is a strict object whose strings and arrays are bounded', () => {
   for (const [name, def] of Object.entries(ops as OpRegistry)) {
@@ -68,8 +70,10 @@ test('engine.status returns what its output schema says', async () => {
   const status = ops['engine.status'].output.parse(r.result);
   assert.match(status.ortVersion, /^\d+\.\d+\.\d+/);
   assert.ok(status.providers.includes('cpu'), `providers: ${status.providers.join(', ')}`);
+  const runtime = (ctx.engine as SharedEngine).runtime();
   const again = await dispatch(ctx, 'engine.status', undefined);
   assert.ok('result' in again, `no input means {}: ${JSON.stringify(again)}`);
+  assert.equal((ctx.engine as SharedEngine).runtime(), runtime, 'one shared engine runtime, not a worker per call');
 });
 
 // A registry with richer inputs than today's ops, to pin down the dispatcher's error shapes.
@@ -155,4 +159,78 @@ test('services are created on first use only, and closed with the context', asyn
   assert.equal(made, 1);
   await lazy.close();
   assert.equal(closed, 1);
+});
+
+/** The JSON types a property schema allows (through anyOf/oneOf), or null for "any JSON" ($ref'd json values). */
+function allowedTypes(s: JsonSchema & { $ref?: string }): Set<string> | null {
+  if (s.$ref) return null;
+  const out = new Set<string>();
+  const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
+  for (const t of types) out.add(t === 'integer' ? 'number' : t);
+  for (const v of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) {
+    const inner = allowedTypes(v);
+    if (inner === null) return null;
+    for (const t of inner) out.add(t);
+  }
+  return out.size ? out : null;
+}
+
+const SAMPLE_OF_TYPE: [string, unknown][] = [
+  ['object', { wrong: true }],
+  ['string', 'wrong'],
+  ['number', 12.5],
+  ['boolean', true],
+  ['array', ['wrong']],
+];
+
+function props(name: string): Record<string, JsonSchema & { $ref?: string }> {
+  const schema = z.toJSONSchema((ops as OpRegistry)[name]!.input, { io: 'input' }) as JsonSchema;
+  return (schema.properties ?? {}) as Record<string, JsonSchema & { $ref?: string }>;
+}
+
+function stringLimit(s: JsonSchema): number | undefined {
+  return s.maxLength ?? (s.anyOf ?? []).map((v) => v.maxLength).find((m) => m !== undefined);
+}
+
+async function issuesFor(name: string, input: unknown): Promise<string[]> {
+  const r = await dispatch(ctx, name, input);
+  assert.ok('error' in r, `${name} accepted ${JSON.stringify(input).slice(0, 200)}`);
+  assert.equal(r.error.code, 'invalid_input', JSON.stringify(r.error));
+  return (r.error.issues ?? []).map((i) => i.path);
+}
+
+test('every op: a wrong type or an oversized string in any field is invalid_input at that field', async () => {
+  let checked = 0;
+  for (const name of Object.keys(ops)) {
+    for (const [key, p] of Object.entries(props(name))) {
+      const allowed = allowedTypes(p);
+      if (allowed) {
+        const [, wrong] = SAMPLE_OF_TYPE.find(([t]) => !allowed.has(t))!;
+        assert.ok((await issuesFor(name, { [key]: wrong })).includes(key), `${name}.${key} = ${JSON.stringify(wrong)}`);
+        checked++;
+      }
+      const max = stringLimit(p);
+      if (max !== undefined) {
+        assert.ok((await issuesFor(name, { [key]: 'x'.repeat(max + 1) })).includes(key), `${name}.${key}: ${max + 1} characters`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 100, `only ${checked} field checks`);
+});
+
+test("every file-path field refuses a '..' segment (path traversal) before any handler runs", async () => {
+  const pathFields = Object.keys(ops).flatMap((name) =>
+    Object.entries(props(name))
+      .filter(([key, p]) => ['path', 'out', 'dir'].includes(key) && stringLimit(p) === 4096)
+      .map(([key]) => [name, key] as const),
+  );
+  assert.deepEqual(pathFields.map(([n, k]) => `${n}.${k}`).sort(), [
+    'experiments.export.out', 'experiments.import.dir', 'models.create.path', 'saes.create.path',
+  ]);
+  for (const [name, key] of pathFields) {
+    for (const bad of ['/tmp/../etc/passwd', '../../etc', 'a/../../b', 'C:\\x\\..\\y']) {
+      assert.ok((await issuesFor(name, { [key]: bad })).includes(key), `${name}.${key} = ${bad}`);
+    }
+  }
 });

@@ -2,8 +2,10 @@
 // and renderer; the built main runs against a stub `electron`; the built preload runs in a bare VM.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
@@ -22,7 +24,11 @@ before(() => {
   );
   assert.equal(r.status, 0, `electron-vite build failed:\n${r.stdout}\n${r.stderr}`);
 });
-after(() => rmSync(outDir, { recursive: true, force: true }));
+const storeDir = mkdtempSync(join(tmpdir(), 'undertone-electron-'));
+after(() => {
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(storeDir, { recursive: true, force: true });
+});
 
 test('the build has main, the engine worker, a CommonJS preload, and a renderer page carrying the CSP', () => {
   for (const f of ['main/index.js', 'main/worker.js', 'preload/index.cjs', 'renderer/index.html']) {
@@ -39,11 +45,12 @@ test('the build has main, the engine worker, a CommonJS preload, and a renderer 
   assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'/);
 });
 
-test('built main: sandboxed, isolated window; one IPC handler per op; engine.status works end to end', () => {
+test('built main: sandboxed, isolated window; one IPC handler per op; engine.status and a job work end to end', () => {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('electron-stub/run-main.mjs', import.meta.url)), `${outDir}/main/index.js`], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
+    env: { ...process.env, UNDERTONE_STORE: join(storeDir, 'store.db') },
   });
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -61,6 +68,12 @@ test('built main: sandboxed, isolated window; one IPC handler per op; engine.sta
   assert.equal(report.status.result?.ortVersion, ortVersion, JSON.stringify(report.status));
   assert.equal(report.bad.error.code, 'invalid_input');
   assert.match(report.untrusted, /untrusted sender/);
+  // the built jobs worker ran demo-train; its events reached the window; its loss curve is stored
+  assert.equal(report.started.result?.status, 'queued', JSON.stringify(report.started));
+  assert.equal(report.events[0], 'queued');
+  assert.ok(report.events.includes('running'), JSON.stringify(report.events));
+  assert.equal(report.events.at(-1), 'done', JSON.stringify(report.events));
+  assert.deepEqual(report.metrics, [{ name: 'loss', points: 20 }]);
 });
 
 test('built preload: needs only `electron`, exposes a bridge derived from the op names, never raw IPC', async () => {
@@ -101,10 +114,11 @@ test('built preload: needs only `electron`, exposes a bridge derived from the op
 
   const got: unknown[] = [];
   const off = bridge.on('jobs.events', (payload: unknown) => got.push(payload));
-  relays[0]!({}, 'jobs.events', { type: 'status', jobId: 'a', status: 'done' });
+  const event = { runId: 'a', kind: 'demo-train', status: 'done', fraction: 1, etaSec: null, message: null };
+  relays[0]!({}, 'jobs.events', event);
   relays[0]!({}, 'other.events', { ignored: true });
   off();
   assert.equal(relays.length, 0);
-  assert.deepEqual(JSON.parse(JSON.stringify(got)), [{ type: 'status', jobId: 'a', status: 'done' }]);
+  assert.deepEqual(JSON.parse(JSON.stringify(got)), [event]);
   assert.throws(() => bridge.on('ipc.raw', () => {}), /unknown event/);
 });

@@ -44,7 +44,7 @@ test('one IPC handler per op; inputs validated; untrusted senders refused; unreg
 test('job events are forwarded to the window on the event channel until stopped', () => {
   const sent: unknown[][] = [];
   const stop = forwardEvents(ctx, (...args) => sent.push(args));
-  const payload = { type: 'status', jobId: 'j2', status: 'running' } as const;
+  const payload = { runId: 'j2', kind: 'demo-train', status: 'running', fraction: 0, etaSec: null, message: null } as const;
   ctx.events.emit('jobs.events', payload);
   stop();
   ctx.events.emit('jobs.events', payload);

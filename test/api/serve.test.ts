@@ -137,7 +137,7 @@ test('event socket: refused without the right token or from a foreign origin; pu
   const { ws } = await openSocket(`?token=${srv.token}`, { Origin: `http://127.0.0.1:${srv.port}` });
   assert.ok(ws, 'authorised socket opens');
   const received = new Promise<unknown>((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)))));
-  const payload = { type: 'progress', jobId: 'j1', fraction: 0.5, etaMs: 1000, message: 'step 5/10' } as const;
+  const payload = { runId: 'j1', kind: 'demo-train', status: 'running', fraction: 0.5, etaSec: 1, message: 'step 5/10' } as const;
   ctx.events.emit('jobs.events', payload);
   assert.deepEqual(await received, { event: 'jobs.events', payload });
   ws.close();

@@ -106,9 +106,9 @@ test('engine panel shows what engine.status returns, under the strict CSP', { sk
 test('views that are not built yet say so', { skip, timeout: 30_000 }, async () => {
   const { page, problems } = await openPage();
   await page.goto(url);
-  await page.getByRole('link', { name: /Datasets/ }).click();
+  await page.getByRole('link', { name: /Detect/ }).click();
   await page.getByText('coming in a later issue').waitFor({ timeout: 10_000 });
-  assert.equal(await page.locator('h2').textContent(), 'Datasets');
+  assert.equal(await page.locator('h2').textContent(), 'Detect');
   await page.getByRole('link', { name: /Engine/ }).click();
   await page.getByTestId('ort-version').waitFor({ timeout: 30_000 });
   assert.deepEqual(problems, []);

@@ -14,6 +14,7 @@ const params = z.strictObject({
 
 export default defineJobKind({
   kind: 'loss-table',
+  description: "score a dataset under several intervention sets: mean loss ± standard error (nats/token)",
   params,
   async run(ctx) {
     const p = ctx.params;

@@ -29,6 +29,7 @@ const params = z.strictObject({
 
 export default defineJobKind({
   kind: 'train-bias',
+  description: "train a residual bias, SAE feature bias or LoRA on a dataset's completion tokens (CE + L1, AdamW)",
   params,
   async run(ctx) {
     const p = ctx.params;

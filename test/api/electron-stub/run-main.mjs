@@ -17,6 +17,16 @@ try {
 }
 let permission;
 state.permissionHandler({}, 'media', (granted) => (permission = granted));
+
+// A job through IPC on the built jobs worker, its events pushed to the window, its metrics read back.
+const invoke = (op, input) => state.handlers.get(`undertone:op:${op}`)(trusted, input);
+const started = await invoke('jobs.start', { kind: 'demo-train', params: { steps: 20, checkpointEvery: 5 } });
+const runId = started.result?.id;
+const deadline = Date.now() + 30_000;
+const ended = () => win.sent.some(([, name, e]) => name === 'jobs.events' && e.runId === runId && e.status === 'done');
+while (runId && !ended() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+const events = win.sent.filter(([channel, name]) => channel === 'undertone:event' && name === 'jobs.events').map(([, , e]) => e);
+const metrics = runId ? await invoke('runs.metrics', { runId }) : undefined;
 console.log(
   JSON.stringify({
     sandboxEnabled: state.sandboxEnabled,
@@ -28,6 +38,9 @@ console.log(
     bad: await status(trusted, { nope: 1 }),
     untrusted,
     permission,
+    started,
+    events: events.filter((e) => e.runId === runId).map((e) => e.status),
+    metrics: metrics?.result?.map((c) => ({ name: c.name, points: c.x.length })) ?? metrics,
   }),
 );
 process.exit(0);

@@ -1,0 +1,78 @@
+/** Jobs: start any registered kind, cancel, resume from the last checkpoint; progress arrives on `jobs.events`. */
+import { z } from 'zod';
+import { jobKinds, jobStartSchema, runIdInputSchema, type JobKind } from '../../jobs/index.js';
+import { runOut } from '../entity-schemas.js';
+import { ApiError } from '../errors.js';
+import { toIssues } from '../issues.js';
+import { defineOp } from '../op.js';
+
+async function kindOf(name: string): Promise<JobKind> {
+  const load = Object.hasOwn(jobKinds, name) ? jobKinds[name] : undefined;
+  if (!load) {
+    const message = `unknown job kind '${name}' (known: ${Object.keys(jobKinds).join(', ')})`;
+    throw new ApiError('invalid_input', `kind: ${message}`, [{ path: 'kind', message }]);
+  }
+  return load();
+}
+
+export const jobOps = {
+  'jobs.start': defineOp({
+    summary: "start a job: {kind, params}; params are checked against the kind's schema (see jobs.kinds)",
+    input: jobStartSchema,
+    output: runOut,
+    handler: async (s, ctx) => {
+      const kind = await kindOf(s.kind);
+      const parsed = kind.params.safeParse(s.params);
+      if (!parsed.success) {
+        const issues = toIssues(parsed.error.issues, ['params']);
+        throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+      }
+      return ctx.jobs.start(s);
+    },
+  }),
+  'jobs.cancel': defineOp({
+    summary: 'ask a queued or running run to stop (cooperative); an interrupted run becomes cancelled at once',
+    input: runIdInputSchema,
+    output: runOut,
+    handler: async ({ runId }, ctx) => ctx.jobs.cancel(runId),
+  }),
+  'jobs.resume': defineOp({
+    summary: 'restart an interrupted, failed or cancelled run from its last checkpoint',
+    input: runIdInputSchema,
+    output: runOut,
+    handler: async ({ runId }, ctx) => ctx.jobs.resume(runId),
+  }),
+  'jobs.list': defineOp({
+    summary: 'the runs queued or running now (in any process on this store)',
+    input: z.strictObject({}),
+    output: z.array(runOut),
+    handler: async (_input, ctx) => [...ctx.store.runs.list({ status: 'running' }), ...ctx.store.runs.list({ status: 'queued' })],
+  }),
+  'jobs.kinds': defineOp({
+    summary: 'the registered job kinds: a one-line description, the params JSON Schema and their defaults',
+    input: z.strictObject({}),
+    output: z.array(
+      z.object({
+        kind: z.string(),
+        description: z.string(),
+        /** JSON Schema of the params (input side: defaults filled in by the server) */
+        params: z.unknown(),
+        /** the params a `{}` gets, or null when some are required */
+        defaults: z.unknown(),
+      }),
+    ),
+    handler: async () =>
+      Promise.all(
+        Object.keys(jobKinds).map(async (name) => {
+          const k = await kindOf(name);
+          const d = k.params.safeParse({});
+          return {
+            kind: name,
+            description: k.description ?? '',
+            params: z.toJSONSchema(k.params, { io: 'input', unrepresentable: 'any' }),
+            defaults: d.success ? d.data : null,
+          };
+        }),
+      ),
+  }),
+};

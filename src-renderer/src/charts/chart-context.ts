@@ -1,0 +1,38 @@
+/**
+ * The context a chart container (Chart.svelte) gives its layers (*.svg.svelte): scales and sizes,
+ * read through getters so layers follow every change.
+ */
+import { getContext, setContext } from 'svelte';
+import type { ScaleLinear } from 'd3';
+
+export interface Padding {
+  top: number;
+  right: number;
+  bottom: number;
+  left: number;
+}
+
+export interface ChartContext {
+  readonly xScale: ScaleLinear<number, number>;
+  readonly yScale: ScaleLinear<number, number>;
+  readonly width: number;
+  readonly height: number;
+  readonly padding: Padding;
+}
+
+const KEY = Symbol('chart');
+
+export const setChartContext = (c: ChartContext): ChartContext => setContext(KEY, c);
+
+export function chartContext(): ChartContext {
+  const c = getContext<ChartContext | undefined>(KEY);
+  if (!c) throw new Error('a chart layer must be inside <Chart>');
+  return c;
+}
+
+/** One curve: x values and y values (null = a gap, e.g. NaN). */
+export interface Series {
+  name: string;
+  x: readonly number[];
+  y: readonly (number | null)[];
+}

@@ -1,0 +1,37 @@
+/** Display formats shared by the views. */
+
+/** 1.2 s, 3 min 4 s, 2 h 5 min */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${m - h * 60} min`;
+}
+
+/** Local date and time, to the second, from an ISO timestamp. */
+export function formatTime(iso: string | null): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function formatPercent(fraction: number | null, digits = 0): string {
+  return fraction === null || !Number.isFinite(fraction) ? '—' : `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** The first 8 characters of an id (UUIDs are long). */
+export const shortId = (id: string): string => id.slice(0, 8);
+
+/** A float64 as the API sends it (NaN and infinities as strings) → a number, null for non-finite. */
+export function finiteOrNull(v: number | string): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

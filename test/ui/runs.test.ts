@@ -1,0 +1,170 @@
+// The whole job loop in a real browser (Debian Chromium) against `serve` on a temporary store:
+// Jobs launcher → Runs (live progress to done) → run detail with its loss chart → CSV/SVG/PNG export;
+// and the Datasets view's paged samples.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { createContext } from '../../src-main/api/context.js';
+import { startServer, type RunningServer } from '../../src-main/serve/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const skip = existsSync(CHROMIUM) ? false : `Debian Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run does)`;
+
+// its own renderer build (engine-panel.test.ts builds out/renderer at the same time)
+const outDir = `${root}out/.test-ui-${process.pid}`;
+const storeDir = mkdtempSync(join(tmpdir(), 'undertone-ui-runs-'));
+const ctx = createContext({ storePath: join(storeDir, 'store.db') });
+let srv: RunningServer | undefined;
+let browser: Browser | undefined;
+
+before(async () => {
+  if (skip) return;
+  await build({ configFile: `${root}src-renderer/vite.config.ts`, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  srv = await startServer({ ctx, staticDir: outDir, port: 0 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+  await ctx.close();
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(storeDir, { recursive: true, force: true });
+});
+
+async function openPage(hash: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${srv!.url}${hash}`);
+  return { page, problems };
+}
+
+async function api(op: string, input: unknown): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${srv!.port}/api/${op}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${srv!.token}` },
+    body: JSON.stringify(input),
+  });
+  return ((await res.json()) as { result: unknown }).result;
+}
+
+async function downloadText(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button, exact: true }).click()]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+test('Jobs launcher → Runs: a demo-train run goes to done live, its loss chart exports as CSV, SVG and PNG', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await openPage('#jobs');
+  const kind = page.locator('#job-kind');
+  await kind.locator('option[value="demo-train"]').waitFor({ state: 'attached', timeout: 15_000 });
+  await kind.selectOption('demo-train');
+  assert.match((await page.getByTestId('kind-description').textContent()) ?? '', /Logistic regression/);
+  assert.match(await page.locator('#job-params').inputValue(), /"steps": 200/, 'the params start at the defaults');
+
+  // errors are shown inline, and nothing starts
+  const params = page.locator('#job-params');
+  await params.fill('{"steps": 0, "bogus": 1');
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.getByTestId('form-error').waitFor();
+  await params.fill('{"steps": 0, "bogus": 1}');
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.getByTestId('issues').waitFor();
+  const issues = await page.getByTestId('issues').locator('li').allTextContents();
+  assert.deepEqual(issues.map((t) => t.split(':')[0]).sort(), ['params.bogus', 'params.steps'], issues.join('\n'));
+  assert.equal(await params.getAttribute('aria-invalid'), 'true');
+  mkdirSync(`${root}test-results`, { recursive: true });
+  await page.screenshot({ path: `${root}test-results/jobs-launcher.png` });
+  assert.deepEqual(await api('runs.list', {}), []);
+
+  await params.fill(JSON.stringify({ steps: 150, stepDelayMs: 12, checkpointEvery: 25, seed: 7 }));
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  const link = page.getByTestId('started').getByRole('link');
+  await link.waitFor();
+  await link.click();
+
+  // Runs: the row updates live; the progress bar is seen part-way, then at done
+  const row = page.locator('[data-testid="runs-table"] tbody tr').first();
+  await row.waitFor();
+  const runId = (await row.getAttribute('data-run-id'))!;
+  assert.equal(new URL(page.url()).hash, `#runs/${runId}`);
+  const bar = row.locator('progress');
+  // (`any`: this file is type-checked without DOM types)
+  const partWay = (tr: any) => {
+    const v = tr.querySelector('progress').value;
+    return v > 0.3 && v < 1 && tr.querySelector('[data-testid=status]').textContent === 'running';
+  };
+  await page.waitForFunction(partWay, await row.elementHandle(), { timeout: 20_000, polling: 20 });
+  await page.screenshot({ path: `${root}test-results/runs-running.png` });
+  assert.match((await row.textContent()) ?? '', /ETA \d/, 'an ETA while running');
+  await row.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 30_000 });
+  assert.equal(await bar.evaluate((el) => (el as unknown as { value: number }).value), 1);
+  assert.match((await row.textContent()) ?? '', /100%/);
+  assert.match((await row.locator('td').nth(5).textContent()) ?? '', /^undertone@/);
+
+  // the detail pane: chart, vectors, config
+  const detail = page.getByTestId('run-detail');
+  await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor();
+  const line = detail.locator('[data-testid="metric-chart"] path.line');
+  await page.waitForFunction((path: any) => path.getAttribute('d').split('L').length === 150, await line.elementHandle(), { timeout: 10_000 });
+  assert.equal(await detail.getByTestId('run-vectors').locator('tbody tr').count(), 1);
+  assert.equal(JSON.parse((await detail.getByTestId('run-config').textContent())!).steps, 150);
+  assert.equal(await detail.getByRole('button', { name: 'Resume' }).count(), 0);
+  assert.equal(await detail.getByRole('button', { name: 'Cancel' }).count(), 0);
+
+  // exports
+  const [loss] = await api('runs.metrics', { runId });
+  const csv = await downloadText(page, 'CSV');
+  assert.equal(csv.name, `demo-train-${runId.slice(0, 8)}-loss.csv`);
+  const lines = csv.bytes.toString('utf8').trim().split('\n');
+  assert.equal(lines[0], 'x,loss');
+  assert.deepEqual(lines.slice(1), loss.x.map((x: number, i: number) => `${x},${loss.values[i]}`));
+  const svg = await downloadText(page, 'SVG');
+  const svgText = svg.bytes.toString('utf8');
+  assert.match(svgText, /^<\?xml/);
+  assert.match(svgText, /<path[^>]+stroke="rgb\(/, 'the line keeps its colour outside the app');
+  const png = await downloadText(page, 'PNG');
+  assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  writeFileSync(`${root}test-results/runs-loss-export.png`, png.bytes);
+  await page.screenshot({ path: `${root}test-results/runs-view.png`, fullPage: true });
+  // (the refused start above is a 400 that Chromium logs; anything else is a problem)
+  const unexpected = problems.filter((p) => !/status of 400 \(Bad Request\)/.test(p));
+  assert.deepEqual(unexpected, [], 'no console errors (CSP violations show up here)');
+  await page.close();
+});
+
+test('Datasets: a generated dataset shows its pass rate and its samples in pages', { skip, timeout: 30_000 }, async () => {
+  const run = await api('jobs.start', { kind: 'demo-generate', params: { n: 45, seed: 3 } });
+  await ctx.jobs.runner.wait(run.id);
+  const [dataset] = await api('datasets.list', { runId: run.id });
+  const { page, problems } = await openPage('#datasets');
+  const row = page.getByTestId('datasets-table').locator('tbody tr', { hasText: 'demo numbers' });
+  await row.waitFor({ timeout: 10_000 });
+  assert.match((await row.textContent()) ?? '', new RegExp(`45.*${(dataset.passRate * 100).toFixed(1)}%`));
+  await row.getByRole('button').click();
+  const range = page.getByTestId('samples-range');
+  await range.filter({ hasText: '1–20 of 45' }).waitFor();
+  assert.equal(await page.getByTestId('samples').locator('tbody tr').count(), 20);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await range.filter({ hasText: '21–40 of 45' }).waitFor();
+  await page.getByRole('combobox').selectOption('failed');
+  const failed = 45 - dataset.passedCount;
+  await range.filter({ hasText: `1–${Math.min(20, failed)} of ${failed}` }).waitFor();
+  assert.deepEqual([...new Set(await page.getByTestId('samples').locator('tbody td:last-child').allTextContents())].map((t) => t.trim()), ['fail']);
+  await page.getByRole('combobox').selectOption('all');
+  await range.filter({ hasText: '1–20 of 45' }).waitFor();
+  await page.screenshot({ path: `${root}test-results/datasets-view.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
