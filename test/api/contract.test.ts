@@ -222,11 +222,11 @@ test('every op: a wrong type or an oversized string in any field is invalid_inpu
 test("every file-path field refuses a '..' segment (path traversal) before any handler runs", async () => {
   const pathFields = Object.keys(ops).flatMap((name) =>
     Object.entries(props(name))
-      .filter(([key, p]) => ['path', 'out', 'dir'].includes(key) && stringLimit(p) === 4096)
+      .filter(([key, p]) => ['path', 'out', 'dir', 'model', 'sae'].includes(key) && stringLimit(p) === 4096)
       .map(([key]) => [name, key] as const),
   );
   assert.deepEqual(pathFields.map(([n, k]) => `${n}.${k}`).sort(), [
-    'experiments.export.out', 'experiments.import.dir', 'models.create.path', 'saes.create.path',
+    'experiments.export.out', 'experiments.import.dir', 'lab.readout.model', 'lab.readout.sae', 'models.create.path', 'models.inspect.path', 'saes.create.path',
   ]);
   for (const [name, key] of pathFields) {
     for (const bad of ['/tmp/../etc/passwd', '../../etc', 'a/../../b', 'C:\\x\\..\\y']) {

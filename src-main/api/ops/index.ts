@@ -7,6 +7,7 @@ import { experimentOps } from './experiments.js';
 import { figureOps } from './figures.js';
 import { interventionOps } from './interventions.js';
 import { jobOps } from './jobs.js';
+import { labOps } from './lab.js';
 import { modelOps } from './models.js';
 import { runOps } from './runs.js';
 import { storeOps } from './store.js';
@@ -24,6 +25,7 @@ export const ops = {
   ...annotationOps,
   ...figureOps,
   ...experimentOps,
+  ...labOps,
 } satisfies Record<string, OpDef>;
 
 export type OpRegistry = Record<string, OpDef>;

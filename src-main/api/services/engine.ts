@@ -4,6 +4,8 @@ import { engineStatus, type EngineStatus } from '../../engine/status.js';
 
 export interface EngineService {
   status(): Promise<EngineStatus>;
+  /** the shared engine runtime (started on first use); absent in test doubles */
+  runtime?(): Runtime;
   close?(): unknown;
 }
 

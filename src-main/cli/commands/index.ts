@@ -7,6 +7,7 @@ import { tokenizeCommand } from './tokenize.js';
 import { logitsCommand } from './logits.js';
 import { generateCommand } from './generate.js';
 import { scoreCommand } from './score.js';
+import { readoutCommand } from './readout.js';
 import { runsCommand } from './runs.js';
 import { jobsStartCommand } from './jobs-start.js';
 import { jobsResumeCommand } from './jobs-resume.js';
@@ -15,6 +16,7 @@ import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { saeInfoCommand } from './sae-info.js';
 import { featureCommand } from './feature.js';
+import { featureStatsCommand } from './feature-stats.js';
 
 /** Every CLI command, in `help` order. Add one line per command file. */
 export const commands: Command[] = [
@@ -26,6 +28,7 @@ export const commands: Command[] = [
   logitsCommand,
   generateCommand,
   scoreCommand,
+  readoutCommand,
   runsCommand,
   jobsStartCommand,
   jobsResumeCommand,
@@ -34,4 +37,5 @@ export const commands: Command[] = [
   importCommand,
   saeInfoCommand,
   featureCommand,
+  featureStatsCommand,
 ];

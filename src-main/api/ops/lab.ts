@@ -1,0 +1,78 @@
+/**
+ * Research read-outs over the contract: what a model folder offers (`models.inspect`) and what a
+ * stored vector learned (`lab.readout`: top SAE features with labels, DLA). File paths follow
+ * allowed-paths.ts (absolute, inside the store's folder or the user's home).
+ */
+import { z } from 'zod';
+import { bytesToF32 } from '../../engine/safetensors.js';
+import { openCheckpoint } from '../../models/checkpoint.js';
+import { hookList, formatHookShape } from '../../models/hooks.js';
+import { loadSae } from '../../models/sae/load.js';
+import { loadTokenizer } from '../../models/tokenizer.js';
+import { readVector } from '../../lab/readouts.js';
+import { idSchema, pathSchema } from '../../store/index.js';
+import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
+import { ApiError } from '../errors.js';
+import { defineOp } from '../op.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const feature = z.object({ index: z.number(), score: z.number(), cosine: z.number().nullable(), encoderProj: z.number().nullable(), label: z.string().optional() });
+const token = z.object({ id: z.number(), token: z.string().nullable(), value: z.number() });
+
+export const labOps = {
+  'models.inspect': defineOp({
+    summary: "a model folder's architecture, parameter count and canonical hook list: {path} (absolute, inside the store's folder or home)",
+    input: z.strictObject({ path: pathSchema }),
+    output: z.object({
+      path: z.string(), arch: z.string(), dModel: z.number(), nLayers: z.number(), nHeads: z.number(), nKvHeads: z.number(),
+      headDim: z.number(), dMlp: z.number(), vocab: z.number(), paramCount: z.number(), dtypes: z.array(z.string()),
+      hasTokenizer: z.boolean(), hasChatTemplate: z.boolean(),
+      hooks: z.array(z.object({ name: z.string(), layer: z.number().nullable(), shape: z.string() })),
+    }),
+    handler: async ({ path }, ctx) => {
+      const dir = checkAllowedPath(path, allowedRoots(ctx.storeFile), 'path');
+      const ck = openCheckpoint(dir);
+      const s = ck.spec;
+      const hasTokenizer = existsSync(join(dir, 'tokenizer.json'));
+      return {
+        path: dir, arch: s.arch, dModel: s.dModel, nLayers: s.nLayers, nHeads: s.nHeads, nKvHeads: s.nKvHeads, headDim: s.headDim,
+        dMlp: s.dMlp, vocab: s.vocab, paramCount: ck.paramCount, dtypes: [...ck.dtypes], hasTokenizer,
+        hasChatTemplate: hasTokenizer && loadTokenizer(dir).chatTemplate !== null,
+        hooks: hookList(s).map((h) => ({ name: h.name, layer: h.layer, shape: formatHookShape(s, h) })),
+      };
+    },
+  }),
+  'lab.readout': defineOp({
+    summary: 'what a stored vector learned: top SAE features by decoder cosine (with labels) and direct logit attribution: {vectorId, model, sae?, k?, throughFinalNorm?}',
+    input: z.strictObject({
+      vectorId: idSchema,
+      model: pathSchema,
+      sae: pathSchema.optional(),
+      k: z.int().min(1).max(500).default(20),
+      throughFinalNorm: z.boolean().default(true),
+    }),
+    output: z.object({
+      space: z.enum(['residual', 'features']), norm: z.number(),
+      topFeatures: z.array(feature), bottomFeatures: z.array(feature),
+      dla: z.object({ top: z.array(token), bottom: z.array(token), throughFinalNorm: z.boolean() }),
+    }),
+    handler: async (input, ctx) => {
+      const roots = allowedRoots(ctx.storeFile);
+      const dir = checkAllowedPath(input.model, roots, 'model');
+      const saePath = input.sae ? checkAllowedPath(input.sae, roots, 'sae') : undefined;
+      const meta = ctx.store.vectors.get(input.vectorId);
+      if (meta.dtype === 'F64') throw new ApiError('invalid_input', `vector '${input.vectorId}' is F64; read-outs take F32/F16/BF16 vectors`, [{ path: 'vectorId', message: 'F64 vector' }]);
+      const values = Float32Array.from(bytesToF32(ctx.store.vectors.bytes(input.vectorId), meta.dtype, 'vector'));
+      const ck = openCheckpoint(dir);
+      const sae = saePath ? await loadSae(saePath) : undefined;
+      // labels: annotations of the store's SAE record with this path, if any
+      const saeRow = saePath ? ctx.store.saes.list({ limit: 1000 }).find((r) => r.path === saePath || r.path === input.sae) : undefined;
+      const label = (i: number): string | undefined => (saeRow ? ctx.store.annotations.list({ saeId: saeRow.id, featureIndex: i, limit: 1 })[0]?.label : undefined);
+      const tok = existsSync(join(dir, 'tokenizer.json')) ? loadTokenizer(dir) : null;
+      const rt = ctx.engine.runtime?.();
+      if (!rt) throw new Error('the engine service has no runtime');
+      return readVector(rt, ck, values, { sae, k: input.k, throughFinalNorm: input.throughFinalNorm, tok, label });
+    },
+  }),
+};

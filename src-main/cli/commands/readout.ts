@@ -1,0 +1,69 @@
+/** `readout --model <dir> (--vector-id ID [--store path] | --vector-file v.json|v.safetensors) [--sae <dir>] [--k 20] [--no-norm] [--json]` */
+import { readFileSync } from 'node:fs';
+import type { Command } from '../command.js';
+import { parseFlags } from '../command.js';
+import { Runtime } from '../../engine/runtime.js';
+import { readSafetensorsHeader, readTensorF32 } from '../../engine/safetensors.js';
+import { openCheckpoint } from '../../models/checkpoint.js';
+import { loadSae } from '../../models/sae/load.js';
+import { loadTokenizer } from '../../models/tokenizer.js';
+import { readVector } from '../../lab/readouts.js';
+import { openStore, resolveStorePath } from '../../store/index.js';
+import { bytesToF32 } from '../../engine/safetensors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+function vectorFromFile(file: string): Float32Array {
+  if (file.endsWith('.safetensors')) {
+    const st = readSafetensorsHeader(file);
+    const names = [...st.tensors.keys()];
+    if (names.length !== 1) throw new Error(`${file}: expected one tensor, found ${names.length} (${names.slice(0, 5).join(', ')})`);
+    return readTensorF32(st, names[0]!);
+  }
+  const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new Error(`${file}: expected a JSON array of numbers`);
+  return Float32Array.from(v as number[]);
+}
+
+export const readoutCommand: Command = {
+  name: 'readout',
+  summary: 'what a vector learned: top SAE features (decoder cosine), direct logit attribution',
+  usage: 'readout --model <dir> (--vector-id ID [--store path] | --vector-file F) [--sae <dir>] [--k 20] [--no-norm] [--json]',
+  async run(argv) {
+    const { flags } = parseFlags(argv, { model: 'string', 'vector-id': 'string', 'vector-file': 'string', store: 'string', sae: 'string', k: 'string', 'no-norm': 'boolean', json: 'boolean' });
+    if (typeof flags.model !== 'string' || (!flags['vector-id'] === !flags['vector-file'])) throw new Error(`usage: ${this.usage}`);
+    let v: Float32Array;
+    if (typeof flags['vector-file'] === 'string') v = vectorFromFile(flags['vector-file']);
+    else {
+      const store = openStore(resolveStorePath(typeof flags.store === 'string' ? flags.store : undefined));
+      try {
+        const meta = store.vectors.get(String(flags['vector-id']));
+        v = meta.dtype === 'F64' ? Float32Array.from(new Float64Array(new Uint8Array(store.vectors.bytes(meta.id)).buffer)) : Float32Array.from(bytesToF32(store.vectors.bytes(meta.id), meta.dtype, meta.id));
+      } finally {
+        store.close();
+      }
+    }
+    const rt = Runtime.start();
+    try {
+      const ck = openCheckpoint(flags.model);
+      const sae = typeof flags.sae === 'string' ? await loadSae(flags.sae) : undefined;
+      const tok = existsSync(join(flags.model, 'tokenizer.json')) ? loadTokenizer(flags.model) : null;
+      const r = await readVector(rt, ck, v, { sae, tok, k: flags.k ? Number(flags.k) : 20, throughFinalNorm: !flags['no-norm'] });
+      if (flags.json) console.log(JSON.stringify(r));
+      else {
+        console.log(`${r.space} vector, L2 norm ${r.norm.toFixed(4)}`);
+        if (r.topFeatures.length) {
+          console.log(`top SAE features (${r.space === 'residual' ? 'cosine with W_dec rows' : 'entries'}):`);
+          for (const f of r.topFeatures) console.log(`  #${f.index}  ${f.score.toFixed(4)}${f.encoderProj !== null ? `  enc ${f.encoderProj.toFixed(3)}` : ''}${f.label ? `  ${f.label}` : ''}`);
+        }
+        const fmt = (t: { id: number; token: string | null; value: number }) => `${t.token !== null ? JSON.stringify(t.token) : t.id} ${t.value.toFixed(3)}`;
+        console.log(`DLA${r.dla.throughFinalNorm ? ' (through the final norm weight)' : ''}, logits per unit:`);
+        console.log(`  top:    ${r.dla.top.map(fmt).join('  ')}`);
+        console.log(`  bottom: ${r.dla.bottom.map(fmt).join('  ')}`);
+      }
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};

@@ -1,0 +1,127 @@
+/**
+ * Read what a trained intervention learned (REFERENCE §1):
+ * - a residual-space vector v [D]: its cosine with every SAE decoder row (top features), its encoder
+ *   projection v @ W_enc, and its direct logit attribution v @ W_Uᵀ (optionally through the final
+ *   norm's weight: v ⊙ w, or v ⊙ (1 + w) for Gemma);
+ * - a feature-space vector b [d_sae] (a feature bias): its largest entries, and the DLA of b @ W_dec.
+ * Computed with the engine (W_U and W_dec stay in their files), one session per read-out.
+ *
+ * Units: cosine in [-1, 1]; DLA in logits per unit of the vector; encoder projection in feature units.
+ */
+import { compile } from '../engine/onnx-export.js';
+import * as o from '../engine/ops.js';
+import type { Runtime } from '../engine/runtime.js';
+import { Graph, type Tensor } from '../engine/tensor.js';
+import type { Checkpoint } from '../models/checkpoint.js';
+import { checkpointWeights } from '../models/graph-weights.js';
+import { saeWeights } from '../models/sae/graph.js';
+import type { Sae } from '../models/sae/load.js';
+import type { HfTokenizer } from '../models/tokenizer.js';
+
+export interface RankedFeature {
+  index: number;
+  /** cosine(v, W_dec[index]) for residual vectors; the entry itself for feature vectors */
+  score: number;
+  cosine: number | null;
+  encoderProj: number | null;
+  label?: string;
+}
+
+export interface RankedToken {
+  id: number;
+  token: string | null;
+  /** logits per unit of the vector */
+  value: number;
+}
+
+export interface Readout {
+  space: 'residual' | 'features';
+  /** L2 norm of the vector */
+  norm: number;
+  topFeatures: RankedFeature[];
+  bottomFeatures: RankedFeature[];
+  dla: { top: RankedToken[]; bottom: RankedToken[]; throughFinalNorm: boolean };
+}
+
+export interface ReadoutOptions {
+  sae?: Sae;
+  /** features / tokens per list (default 20) */
+  k?: number;
+  /** multiply by the final norm's weight before the unembedding (default true) */
+  throughFinalNorm?: boolean;
+  tok?: HfTokenizer | null;
+  label?: (index: number) => string | undefined;
+}
+
+function ranked(values: ArrayLike<number>, k: number, desc: boolean): number[] {
+  const idx = Array.from({ length: values.length }, (_, i) => i);
+  idx.sort((a, b) => (desc ? values[b]! - values[a]! : values[a]! - values[b]!) || a - b);
+  return idx.slice(0, k);
+}
+
+export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Array, opts: ReadoutOptions = {}): Promise<Readout> {
+  const spec = ck.spec;
+  const k = opts.k ?? 20;
+  const sae = opts.sae;
+  const D = spec.dModel;
+  let space: Readout['space'];
+  if (vector.length === D) space = 'residual';
+  else if (sae && vector.length === sae.dSae) space = 'features';
+  else throw new Error(`read-out: a vector of ${vector.length} values is neither residual (d_model ${D})${sae ? ` nor feature space (d_sae ${sae.dSae})` : ' (give an SAE for a feature-space vector)'}`);
+  if (sae && sae.dIn !== D) throw new Error(`read-out: SAE ${sae.path} has d_in ${sae.dIn}, the model's d_model is ${D}`);
+
+  const g = new Graph();
+  const W = checkpointWeights(g, ck, 'float32');
+  const v = g.input('v', 'float32', [1, vector.length]);
+  const outputs: Record<string, Tensor> = {};
+  let resid = v; // [1, D]
+  if (sae) {
+    const sw = saeWeights(g, sae, 'float32');
+    if (space === 'features') resid = o.matmul(v, sw.W_dec); // [1, d_in]
+    else {
+      const dots = o.matmul(v, sw.W_dec, { transB: true }); // [1, d_sae]
+      const rowNorms = o.sqrt(o.sum(o.mul(sw.W_dec, sw.W_dec), [-1])); // [d_sae]
+      const vNorm = o.sqrt(o.sum(o.mul(v, v), [-1], true)); // [1, 1]
+      outputs.cosine = o.div(dots, o.add(o.mul(rowNorms, vNorm), 1e-12));
+      outputs.encoder = o.matmul(v, sw.W_enc); // [1, d_sae]
+    }
+  }
+  const through = opts.throughFinalNorm ?? true;
+  let x = resid;
+  if (through) {
+    const w = W('final_norm.w', null)!;
+    x = o.mul(x, spec.norm === 'rms-1plus' ? o.add(w, 1) : w);
+  }
+  const head = spec.tiedHead ? W('embed', null)! : W('lm_head.w', null)!;
+  outputs.dla = o.matmul(x, head, { transB: true }); // [1, V]
+  const s = await rt.load(compile({ outputs, name: 'readout' }));
+  let r;
+  try {
+    r = await s.run({ v: { dtype: 'float32', dims: [1, vector.length], data: vector } });
+  } finally {
+    await s.release();
+  }
+  const dla = r.dla!.data as Float32Array;
+  const tokenOf = (id: number): RankedToken => ({ id, token: opts.tok ? opts.tok.decode([id]) : null, value: dla[id]! });
+  let norm = 0;
+  for (const x0 of vector) norm += x0 * x0;
+  const feat = (scoreArr: ArrayLike<number>, cos: ArrayLike<number> | null, enc: ArrayLike<number> | null, i: number): RankedFeature => {
+    const label = opts.label?.(i);
+    return { index: i, score: scoreArr[i]!, cosine: cos ? cos[i]! : null, encoderProj: enc ? enc[i]! : null, ...(label !== undefined ? { label } : {}) };
+  };
+  let topFeatures: RankedFeature[] = [];
+  let bottomFeatures: RankedFeature[] = [];
+  if (space === 'features') {
+    topFeatures = ranked(vector, k, true).map((i) => feat(vector, null, null, i));
+    bottomFeatures = ranked(vector, k, false).map((i) => feat(vector, null, null, i));
+  } else if (sae) {
+    const cos = r.cosine!.data as Float32Array;
+    const enc = r.encoder!.data as Float32Array;
+    topFeatures = ranked(cos, k, true).map((i) => feat(cos, cos, enc, i));
+    bottomFeatures = ranked(cos, k, false).map((i) => feat(cos, cos, enc, i));
+  }
+  return {
+    space, norm: Math.sqrt(norm), topFeatures, bottomFeatures,
+    dla: { top: ranked(dla, k, true).map(tokenOf), bottom: ranked(dla, k, false).map(tokenOf), throughFinalNorm: through },
+  };
+}

@@ -1,0 +1,56 @@
+// `models.inspect` and `lab.readout` through the dispatcher on a temporary store, with the model
+// copied inside the store's folder (the allowed-paths rule) and a stored vector + SAE annotations.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createContext } from '../../src-main/api/context.js';
+import { dispatch } from '../../src-main/api/dispatch.js';
+import { writeSaeLens } from '../sae/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'undertone-lab-ops-'));
+const model = join(dir, 'stories260k');
+cpSync(new URL('../fixtures/stories260k/', import.meta.url).pathname, model, { recursive: true });
+const sae = join(dir, 'sae');
+writeSaeLens(sae, { arch: 'standard', dIn: 64, dSae: 32, hook: 'blocks.2.hook_resid_post', seed: 2 });
+const ctx = createContext({ storePath: join(dir, 'store.db') });
+after(async () => {
+  await ctx.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('models.inspect: architecture and the canonical hook list', async () => {
+  const r = await dispatch(ctx, 'models.inspect', { path: model });
+  assert.ok('result' in r, JSON.stringify(r));
+  const m = r.result as { arch: string; nLayers: number; paramCount: number; hooks: { name: string }[]; hasTokenizer: boolean };
+  assert.equal(m.arch, 'llama');
+  assert.equal(m.nLayers, 5);
+  assert.equal(m.paramCount, 260032);
+  assert.ok(m.hasTokenizer);
+  assert.ok(m.hooks.some((h) => h.name === 'blocks.4.hook_resid_post'));
+});
+
+test('lab.readout: a stored feature-space vector ranks its largest entries first, with the SAE labels', async () => {
+  const s = ctx.store;
+  const saeRow = s.saes.create({ name: 'tiny sae', path: sae, hook: 'blocks.2.hook_resid_post' });
+  s.annotations.upsert({ saeId: saeRow.id, featureIndex: 5, source: 'test', label: 'owls' });
+  const v = new Float32Array(32);
+  v[5] = 3;
+  v[9] = 1;
+  const vec = s.vectors.create({ name: 'fbias', dtype: 'F32', shape: [32], data: v });
+  const r = await dispatch(ctx, 'lab.readout', { vectorId: vec.id, model, sae, k: 2 });
+  assert.ok('result' in r, JSON.stringify(r));
+  const out = r.result as { space: string; topFeatures: { index: number; label?: string }[]; dla: { top: { token: string | null }[] } };
+  assert.equal(out.space, 'features');
+  assert.deepEqual(out.topFeatures.map((f) => f.index), [5, 9]);
+  assert.equal(out.topFeatures[0]!.label, 'owls');
+  assert.equal(out.dla.top.length, 2);
+  assert.equal(typeof out.dla.top[0]!.token, 'string');
+});
+
+test('lab.readout: a model path outside the allowed folders is refused', async () => {
+  const r = await dispatch(ctx, 'lab.readout', { vectorId: 'x', model: '/etc' });
+  assert.ok('error' in r);
+  assert.match(JSON.stringify(r.error), /outside the allowed folders/);
+});
