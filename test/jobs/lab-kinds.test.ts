@@ -74,4 +74,15 @@ describe('lab job kinds', () => {
     assert.match(meta.codeVersion, /^undertone@/);
     assert.equal(runner.store.vectors.f32(vec.id).length, 64);
   });
+
+  it('bias-sweep: a loss per layer, each below the base loss on the steered data, a vector per layer', async () => {
+    const run = await runner.submit({ kind: 'bias-sweep', params: { model: modelDir, datasetId, raw: true, seed: 2, steps: 16, batch: 8, lr: 0.05, point: 'hook_resid_pre' } });
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'done', done.error ?? '');
+    const r = done.result as { hooks: string[]; base: { lossNats: number }; points: { hook: string; lossNats: number }[] };
+    assert.equal(r.points.length, 5);
+    assert.deepEqual(runner.store.metrics.curve(run.id, 'loss_by_layer').x, [0, 1, 2, 3, 4]);
+    for (const p of r.points) assert.ok(p.lossNats < r.base.lossNats, `${p.hook}: ${p.lossNats} vs base ${r.base.lossNats}`);
+    assert.equal(runner.store.vectors.list({ runId: run.id }).length, 5);
+  });
 });

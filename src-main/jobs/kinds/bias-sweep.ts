@@ -1,0 +1,60 @@
+/**
+ * bias-sweep: loss by layer. One residual bias per layer (or per listed hook), trained and scored on
+ * the dataset; writes `loss_by_layer` (x = sweep index, nats/token) with its standard error, the
+ * base model's loss, and each layer's vector with provenance. Resumes at the next unfinished hook.
+ */
+import { z } from 'zod';
+import { defineJobKind } from '../kind.js';
+import { codeVersion } from '../code-version.js';
+import { newId } from '../../store/index.js';
+import { rowsToItems } from '../../lab/dataset-items.js';
+import { biasSweep, layerHooks } from '../../lab/bias-sweep.js';
+import { datasetInput, loadRows, modelInput, openModel } from './lab-inputs.js';
+
+const params = z.strictObject({
+  ...modelInput,
+  ...datasetInput,
+  /** hook point swept over layers, e.g. hook_resid_post */
+  point: z.string().min(1).max(100).regex(/^[a-z_.]+$/).default('hook_resid_post'),
+  layers: z.array(z.int().min(0)).max(1024).optional(),
+  lr: z.number().positive().max(10).default(1e-2),
+  l1: z.number().min(0).max(100).default(0),
+  steps: z.int().min(1).max(1_000_000).default(256),
+  batch: z.int().min(1).max(4096).default(16),
+  seed: z.int().min(0).max(0xffffffff).default(0),
+  weightDecay: z.number().min(0).max(10).default(0),
+});
+
+export default defineJobKind({
+  kind: 'bias-sweep',
+  description: 'loss by layer: train and score one residual bias per layer on a dataset',
+  params,
+  async run(ctx) {
+    const p = ctx.params;
+    const { rt, model, modelHash } = await openModel(p);
+    try {
+      const hooks = layerHooks(model.spec.nLayers, p.point, p.layers);
+      for (const l of p.layers ?? []) if (l >= model.spec.nLayers) throw new Error(`layers: ${l} is out of range (the model has ${model.spec.nLayers} layers)`);
+      const items = rowsToItems(model.tokenizer(), loadRows(ctx.store, p), { raw: p.raw });
+      const startAt = ctx.resumeState ? ctx.resumeState.step : 0;
+      const provenance = { modelHash, model: p.model, seed: p.seed, config: { lr: p.lr, l1: p.l1, steps: p.steps, batch: p.batch }, codeVersion: codeVersion() };
+      const res = await biasSweep(model, items, hooks, p, {
+        point: (i, pt) => {
+          const id = newId();
+          ctx.write((s) => {
+            s.metrics.addPoints({ runId: ctx.runId, name: 'loss_by_layer', unit: 'nats/token', points: [{ x: i, value: pt.lossNats }] });
+            s.metrics.addPoints({ runId: ctx.runId, name: 'loss_by_layer_stderr', unit: 'nats/token', points: [{ x: i, value: pt.stderrNats }] });
+            s.vectors.create({ id, name: `bias ${pt.hook}`, runId: ctx.runId, hook: pt.hook, dtype: 'F32', shape: [pt.values.length], data: Float32Array.from(pt.values), meta: { ...provenance, hook: pt.hook, lossNats: pt.lossNats } });
+          });
+          ctx.checkpoint({ step: i + 1, state: { done: i + 1 } });
+        },
+        progress: (f, m) => ctx.progress({ fraction: f, message: m }),
+      }, { startAt, signal: ctx.signal });
+      ctx.write((s) => s.metrics.addPoints({ runId: ctx.runId, name: 'base_loss', unit: 'nats/token', points: [{ x: 0, value: res.base.lossNats }] }));
+      return { hooks, base: res.base, points: res.points.map((x) => ({ hook: x.hook, lossNats: x.lossNats, stderrNats: x.stderrNats })), modelHash };
+    } finally {
+      await model.close();
+      await rt.close();
+    }
+  },
+});
