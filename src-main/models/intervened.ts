@@ -118,14 +118,15 @@ export function prepareInterventions(spec: ModelSpec, set: InterventionSet, sae?
         case 'lora': {
           if (lora) throw new Error('only one LoRA adapter per set');
           lora = { rank: it.rank, alpha: it.alpha, targets: it.targets as LoraTarget[], layers: it.layers };
+          const given = new Map((it.values ?? []).map((e) => [e.name, e.values]));
           for (let l = 0; l < spec.nLayers; l++) {
             if (it.layers && !it.layers.includes(l)) continue;
             for (const t of it.targets) {
               const [outDim, inDim] = loraShape(spec, t);
               const A = `lora.${l}.${t}.A`;
               const B = `lora.${l}.${t}.B`;
-              values[A] = { shape: [it.rank, inDim], data: it.values?.[A] ? Float32Array.from(it.values[A]!) : loraInitA(it.rank, inDim, seed + l * 7 + LORA_TARGETS.indexOf(t)) };
-              values[B] = { shape: [outDim, it.rank], data: it.values?.[B] ? Float32Array.from(it.values[B]!) : new Float32Array(outDim * it.rank) };
+              values[A] = { shape: [it.rank, inDim], data: given.has(A) ? Float32Array.from(given.get(A)!) : loraInitA(it.rank, inDim, seed + l * 7 + LORA_TARGETS.indexOf(t)) };
+              values[B] = { shape: [outDim, it.rank], data: given.has(B) ? Float32Array.from(given.get(B)!) : new Float32Array(outDim * it.rank) };
               for (const n of [A, B]) if (values[n]!.data.length !== values[n]!.shape[0]! * values[n]!.shape[1]!) throw new Error(`${n}: expected ${values[n]!.shape.join('×')} values`);
               if (it.trainable) trainable.push(A, B);
             }

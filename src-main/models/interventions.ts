@@ -28,7 +28,7 @@ export const interventionSchema = z.discriminatedUnion('kind', [
     kind: z.literal('lora'), targets: z.array(z.enum(LORA_TARGETS)).min(1).max(7), rank: z.number().int().min(1).max(1024),
     alpha: z.number().positive(), layers: z.array(z.number().int().min(0)).max(1024).optional(), trainable: z.boolean().default(false),
     /** initial factors by input name (`lora.{layer}.{target}.A|B`), flattened row-major */
-    values: z.record(z.string().max(100), vector).optional(),
+    values: z.array(z.strictObject({ name: z.string().max(100), values: vector })).max(4096).optional(),
   }),
 ]);
 

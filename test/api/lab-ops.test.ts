@@ -54,3 +54,17 @@ test('lab.readout: a model path outside the allowed folders is refused', async (
   assert.ok('error' in r);
   assert.match(JSON.stringify(r.error), /outside the allowed folders/);
 });
+
+test('lab.tokenDiff: per-token logprob differences between a steered and the base model; zero for identical sets', async () => {
+  const steer = { items: [{ kind: 'steer' as const, hook: 'blocks.2.hook_resid_post', vector: new Array(64).fill(0.3), coef: 2 }] };
+  const r = await dispatch(ctx, 'lab.tokenDiff', { model, prompt: 'Once upon a time', completion: ' there was a cat.', a: steer, b: { items: [] }, raw: true });
+  assert.ok('result' in r, JSON.stringify(r));
+  const d = r.result as { tokens: { text: string }[]; diff: number[]; logprobA: number[]; logprobB: number[] };
+  assert.ok(d.tokens.length >= 4);
+  assert.equal(d.diff.length, d.tokens.length);
+  d.diff.forEach((x, i) => assert.ok(Math.abs(x - (d.logprobA[i]! - d.logprobB[i]!)) < 1e-9));
+  assert.ok(d.diff.some((x) => Math.abs(x) > 1e-3));
+  const same = await dispatch(ctx, 'lab.tokenDiff', { model, prompt: 'Once upon a time', completion: ' there was a cat.', a: { items: [] }, b: { items: [] }, raw: true });
+  assert.ok('result' in same);
+  for (const x of (same.result as { diff: number[] }).diff) assert.equal(x, 0);
+});

@@ -10,6 +10,9 @@ import { hookList, formatHookShape } from '../../models/hooks.js';
 import { loadSae } from '../../models/sae/load.js';
 import { loadTokenizer } from '../../models/tokenizer.js';
 import { readVector } from '../../lab/readouts.js';
+import { tokenDiff } from '../../lab/token-diff.js';
+import { LanguageModel } from '../../models/lm.js';
+import { interventionSetSchema } from '../../models/interventions.js';
 import { idSchema, pathSchema } from '../../store/index.js';
 import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
 import { ApiError } from '../errors.js';
@@ -73,6 +76,33 @@ export const labOps = {
       const rt = ctx.engine.runtime?.();
       if (!rt) throw new Error('the engine service has no runtime');
       return readVector(rt, ck, values, { sae, k: input.k, throughFinalNorm: input.throughFinalNorm, tok, label });
+    },
+  }),
+  'lab.tokenDiff': defineOp({
+    summary: 'per-token log-probability difference (nats) of one completion under two intervention sets A and B: {model, prompt, completion, a, b, raw?}',
+    input: z.strictObject({
+      model: pathSchema,
+      prompt: z.string().max(20_000),
+      completion: z.string().max(20_000),
+      a: interventionSetSchema,
+      b: interventionSetSchema,
+      raw: z.boolean().default(false),
+    }),
+    output: z.object({
+      tokens: z.array(z.object({ id: z.number(), text: z.string() })),
+      logprobA: z.array(z.number()), logprobB: z.array(z.number()), diff: z.array(z.number()),
+      lossA: z.number(), lossB: z.number(),
+    }),
+    handler: async (input, ctx) => {
+      const dir = checkAllowedPath(input.model, allowedRoots(ctx.storeFile), 'model');
+      const rt = ctx.engine.runtime?.();
+      if (!rt) throw new Error('the engine service has no runtime');
+      const m = LanguageModel.open(rt, dir);
+      try {
+        return await tokenDiff(m, [{ role: 'user', content: input.prompt }], input.completion, input.a, input.b, { raw: input.raw });
+      } finally {
+        await m.close();
+      }
     },
   }),
 };
