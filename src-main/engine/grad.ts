@@ -4,7 +4,7 @@
  * initializers (full weights).
  */
 import { GRAD_RULES, NON_DIFFERENTIABLE } from './grad-rules.js';
-import { add, cast, identity } from './ops.js';
+import { add, cast, constOf, identity } from './ops.js';
 import { EngineError, FLOAT_DTYPES, fmtShape, topo, type Tensor } from './tensor.js';
 
 /**
@@ -21,7 +21,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
     if (need.has(t.id) || t.inputs.some((i) => onPath.has(i.id))) onPath.add(t.id);
   }
   const grads = new Map<number, Tensor>();
-  grads.set(loss.id, seed ?? loss.g.constant(oneOf(loss), loss.dtype, []));
+  grads.set(loss.id, seed ?? constOf(loss, [1], loss.dtype, []));
   for (let i = order.length - 1; i >= 0; i--) {
     const y = order[i]!;
     const gy = grads.get(y.id);
@@ -42,10 +42,4 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
     if (gw) return gw === w ? identity(gw) : gw;
     return w.g.node('ZerosLike', [w], {}, w.dtype, w.shape);
   });
-}
-
-function oneOf(t: Tensor): Float64Array | Float32Array {
-  if (t.dtype === 'float64') return new Float64Array([1]);
-  if (t.dtype === 'float32') return new Float32Array([1]);
-  throw new EngineError(`grad: loss dtype ${t.dtype} needs an explicit seed`);
 }

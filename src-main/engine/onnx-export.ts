@@ -92,6 +92,21 @@ function swapLast(e: Emitter, name: string, rank: number): string {
   return o;
 }
 
+/**
+ * Scatter-add into zeros shaped like input 0. ORT's CPU scatter kernels have no float16/bfloat16
+ * 'add' reduction, so those dtypes scatter in float32 and cast back.
+ */
+function scatterIn32(e: Emitter, t: Tensor, ins: string[], out: string, emit: (zeros: string, updates: string, out: string) => void): void {
+  if (t.dtype !== 'float16' && t.dtype !== 'bfloat16') return emit(zerosOf(e, ins[0]!, t.dtype), ins[2]!, out);
+  const like = e.tmp();
+  e.node('Cast', [ins[0]!], [like], [{ name: 'to', type: 'int', i: 1 }]);
+  const upd = e.tmp();
+  e.node('Cast', [ins[2]!], [upd], [{ name: 'to', type: 'int', i: 1 }]);
+  const o32 = e.tmp();
+  emit(zerosOf(e, like, 'float32'), upd, o32);
+  e.node('Cast', [o32], [out], [{ name: 'to', type: 'int', i: onnxCode(t.dtype) }]);
+}
+
 function zerosOf(e: Emitter, like: string, dtype: DType): string {
   const shp = e.tmp();
   e.node('Shape', [like], [shp]);
@@ -204,19 +219,18 @@ export const LOWER: Record<string, Lower> = {
     e.node('Gather', [s, e.i64([t.attrs.axis as number], true)], [n], [{ name: 'axis', type: 'int', i: 0 }]);
     e.node('Range', [e.i64([0], true), n, e.i64([1], true)], [out]);
   },
-  ScatterAddRows: (e, t, ins, out) => {
-    const z = zerosOf(e, ins[0]!, t.dtype);
-    const idx = e.tmp();
-    e.node('Unsqueeze', [ins[1]!, e.i64([-1])], [idx]);
-    e.node('ScatterND', [z, idx, ins[2]!], [out], [{ name: 'reduction', type: 'string', s: 'add' }]);
-  },
-  ScatterAddElements: (e, t, ins, out) => {
-    const z = zerosOf(e, ins[0]!, t.dtype);
-    e.node('ScatterElements', [z, ins[1]!, ins[2]!], [out], [
-      { name: 'axis', type: 'int', i: t.attrs.axis as number },
-      { name: 'reduction', type: 'string', s: 'add' },
-    ]);
-  },
+  ScatterAddRows: (e, t, ins, out) =>
+    scatterIn32(e, t, ins, out, (z, upd, o2) => {
+      const idx = e.tmp();
+      e.node('Unsqueeze', [ins[1]!, e.i64([-1])], [idx]);
+      e.node('ScatterND', [z, idx, upd], [o2], [{ name: 'reduction', type: 'string', s: 'add' }]);
+    }),
+  ScatterAddElements: (e, t, ins, out) =>
+    scatterIn32(e, t, ins, out, (z, upd, o2) =>
+      e.node('ScatterElements', [z, ins[1]!, upd], [o2], [
+        { name: 'axis', type: 'int', i: t.attrs.axis as number },
+        { name: 'reduction', type: 'string', s: 'add' },
+      ])),
   PadAxis: (e, t, ins, out) => {
     const r = t.rank;
     const pads = new Array(2 * r).fill(0);

@@ -399,7 +399,9 @@ export function layerNormOp(x: Tensor, w: Tensor, b: Tensor, eps: number): Tenso
 
 export function layerNormStat(y: Tensor, which: 'mean' | 'rstd'): Tensor {
   if (y.op !== 'LayerNorm') fail('LayerNormStat', 'input must be a LayerNorm output', y);
-  return y.g.node('LayerNormStat', [y], { which }, y.dtype, [...y.shape.slice(0, -1), 1]);
+  // ONNX keeps the statistics in float32 (stash_type) for float16/bfloat16 inputs
+  const statType = y.dtype === 'float64' ? 'float64' : 'float32';
+  return cast(y.g.node('LayerNormStat', [y], { which }, statType, [...y.shape.slice(0, -1), 1]), y.dtype);
 }
 
 /** GELU as one op: 'erf' (exact, torch default) or 'tanh' (HF gelu_pytorch_tanh / gelu_new). */

@@ -13,7 +13,7 @@ import * as o from '../../src-main/engine/ops.js';
 import { grad } from '../../src-main/engine/grad.js';
 import { compile } from '../../src-main/engine/onnx-export.js';
 import { Runtime } from '../../src-main/engine/runtime.js';
-import { readSafetensorsHeader, stTensor, writeSafetensors, f32ToBf16, SafetensorsError } from '../../src-main/engine/safetensors.js';
+import { readSafetensorsHeader, stTensor, writeSafetensors, f32ToBf16, f32ToF16, f16ToF32, SafetensorsError } from '../../src-main/engine/safetensors.js';
 import { buildToyGpt, toyGptWeights, type ToyGptConfig } from '../../src-main/engine/toy-gpt.js';
 import { randn } from './helpers.js';
 
@@ -148,5 +148,31 @@ describe('engine runtime', () => {
     const c = compile({ outputs: { loss: net.loss }, grads: Object.fromEntries(gs.map((t, i) => [`g${i}`, t])) });
     assert.deepEqual(c.transposedInitializers, []);
     assert.ok((c.opCounts.FusedMatMul ?? 0) > 0, 'transposed operands use FusedMatMul');
+  });
+
+  it('float16 graphs run forward and backward and agree with float32 within half-precision tolerance', async () => {
+    const cfg: ToyGptConfig = { dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, vocab: 20, maxSeq: 8 };
+    const w = toyGptWeights(cfg, 1);
+    const res: Record<string, { loss: number; grad: number[] }> = {};
+    for (const dt of ['float32', 'float16'] as const) {
+      const g = new Graph();
+      const half = (a: Float32Array) => Uint16Array.from(a, f32ToF16);
+      const net = buildToyGpt(g, cfg, (n, s) => g.initializer(n, dt, s, { kind: 'inline', data: dt === 'float16' ? half(w[n]!.data) : w[n]!.data }), { dtype: dt, biasAfter: 1 });
+      const [gb] = grad(net.loss, [net.bias!]);
+      const s = await rt.load(compile({ outputs: { loss: net.loss }, grads: { gb: gb! } }));
+      const vals = (a: number[]) => (dt === 'float16' ? { dtype: dt, dims: [a.length], data: Uint16Array.from(a, f32ToF16) } : { dtype: dt, dims: [a.length], data: Float32Array.from(a) });
+      const bias = Array.from({ length: 16 }, (_, i) => Math.sin(i) * 0.5);
+      const r = await s.run({
+        ids: { dtype: 'int64', dims: [1, 5], data: BigInt64Array.from([1n, 2n, 3n, 4n, 9n]) },
+        targets: { dtype: 'int64', dims: [1, 5], data: BigInt64Array.from([2n, 3n, 4n, 9n, 7n]) },
+        mask: { ...vals([1, 1, 1, 1, 1]), dims: [1, 5] }, resid_bias: vals(bias),
+      } as never, { grad: true });
+      const dec = (t: { data: ArrayLike<number> }) => (dt === 'float16' ? Array.from(t.data as Uint16Array, f16ToF32) : Array.from(t.data));
+      res[dt] = { loss: dec(r.loss!)[0]!, grad: dec(r.gb!) };
+      await s.release();
+    }
+    assert.ok(Math.abs(res.float16!.loss - res.float32!.loss) < 5e-3, `loss ${res.float16!.loss} vs ${res.float32!.loss}`);
+    const e = res.float32!.grad.reduce((m, v, i) => Math.max(m, Math.abs(v - res.float16!.grad[i]!)), 0) / Math.max(...res.float32!.grad.map(Math.abs));
+    assert.ok(e < 2e-2, `gradient rel err ${e}`);
   });
 });
