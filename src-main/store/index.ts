@@ -18,3 +18,4 @@ export type { Metric, Curve } from './metrics.js';
 export type { Vector } from './vectors.js';
 export type { Annotation } from './annotations.js';
 export type { Figure, FigureFile } from './figures.js';
+export { FEATURE_STAT_ORDERS, type FeatureStat, type FeatureStatTop, type FeatureStatInput, type FeatureStatListQuery, type FeatureStatRunSummary } from './feature-stats.js';

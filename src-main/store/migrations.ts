@@ -12,7 +12,7 @@ const json = (col: string, nullable = false): string =>
 export const RUN_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'] as const;
 export const VECTOR_DTYPES = ['F32', 'F64', 'F16', 'BF16'] as const;
 
-/** v1: core tables. v2: feature annotations and figures. */
+/** v1: core tables. v2: feature annotations and figures. v3: per-feature corpus statistics (feature-stats runs). */
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE models (
@@ -146,6 +146,22 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL,
     PRIMARY KEY (figure_id, path)
   ) STRICT;
+  `,
+  `
+  CREATE TABLE feature_stats (
+    sae_id TEXT NOT NULL REFERENCES saes(id) ON DELETE CASCADE,
+    feature_index INTEGER NOT NULL CHECK (feature_index >= 0),
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    n_tokens INTEGER NOT NULL CHECK (n_tokens >= 0),
+    n_active INTEGER NOT NULL CHECK (n_active >= 0 AND n_active <= n_tokens),
+    density REAL NOT NULL CHECK (density >= 0 AND density <= 1),
+    mean_act REAL,
+    max_act REAL,
+    ${json('top')},
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (sae_id, feature_index, run_id)
+  ) STRICT;
+  CREATE INDEX feature_stats_run ON feature_stats(run_id, density);
   `,
 ];
 

@@ -32,6 +32,7 @@ export const TABLES: readonly TableSpec[] = [
   { name: 'vectors', key: ['id'] },
   { name: 'figures', key: ['id'] },
   { name: 'figure_files', key: ['figure_id', 'path'] },
+  { name: 'feature_stats', key: ['sae_id', 'feature_index', 'run_id'] },
 ];
 
 export const jsonlFile = (table: string): string => `${table}.jsonl`;

@@ -11,6 +11,7 @@ import { metricsRepo } from './metrics.js';
 import { vectorsRepo } from './vectors.js';
 import { annotationsRepo } from './annotations.js';
 import { figuresRepo } from './figures.js';
+import { featureStatsRepo } from './feature-stats.js';
 import { schemaVersion } from './migrations.js';
 
 export function openStore(file: string) {
@@ -30,6 +31,7 @@ export function openStore(file: string) {
     vectors: vectorsRepo(db),
     annotations: annotationsRepo(db),
     figures: figuresRepo(db),
+    featureStats: featureStatsRepo(db),
     /** Run `fn` in one IMMEDIATE transaction (all its writes commit together or not at all). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

@@ -167,7 +167,7 @@ describe('engine runtime', () => {
         targets: { dtype: 'int64', dims: [1, 5], data: BigInt64Array.from([2n, 3n, 4n, 9n, 7n]) },
         mask: { ...vals([1, 1, 1, 1, 1]), dims: [1, 5] }, resid_bias: vals(bias),
       } as never, { grad: true });
-      const dec = (t: { data: ArrayLike<number> }) => (dt === 'float16' ? Array.from(t.data as Uint16Array, f16ToF32) : Array.from(t.data));
+      const dec = (t: { data: unknown }) => (dt === 'float16' ? Array.from(t.data as Uint16Array, f16ToF32) : Array.from(t.data as Float32Array));
       res[dt] = { loss: dec(r.loss!)[0]!, grad: dec(r.gb!) };
       await s.release();
     }

@@ -36,6 +36,11 @@ async function populate(): Promise<{ trainRun: string; genRun: string; genDatase
   const fig = s.figures.create({ runId: manual.id, kind: 'loss-by-layer', spec: { x: 'layer' } });
   s.figures.addFile({ figureId: fig.id, path: '/exports/loss.svg', format: 'svg' });
   s.figures.create({ kind: 'comparison', spec: { runs: [gen.id, train.id] } });
+  s.featureStats.addMany([
+    { saeId: sae.id, featureIndex: 13668, runId: manual.id, nTokens: 1000, nActive: 3, density: 0.003, meanAct: 1.25, maxAct: 2.5,
+      top: [{ context: 4, doc: 1, pos: 7, docPos: 7, value: 2.5, ids: [5, 6, 7], at: 1, text: { left: ' a', token: ' lïon', right: ' roared' } }] },
+    { saeId: sae.id, featureIndex: 0, runId: manual.id, nTokens: 1000, nActive: 0, density: 0, meanAct: null, maxAct: null, top: [] },
+  ]);
   s.vectors.create({ name: 'loose', shape: [1], data: [7] });
   await runner.close();
   return { trainRun: train.id, genRun: gen.id, genDataset, manualRun: manual.id };

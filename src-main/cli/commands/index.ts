@@ -16,6 +16,7 @@ import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { saeInfoCommand } from './sae-info.js';
 import { featureCommand } from './feature.js';
+import { featureStatsCommand } from './feature-stats.js';
 
 /** Every CLI command, in `help` order. Add one line per command file. */
 export const commands: Command[] = [
@@ -36,4 +37,5 @@ export const commands: Command[] = [
   importCommand,
   saeInfoCommand,
   featureCommand,
+  featureStatsCommand,
 ];

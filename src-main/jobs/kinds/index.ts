@@ -8,6 +8,7 @@ export const jobKinds: Record<string, () => Promise<JobKind>> = {
   'train-bias': async () => (await import('./train-bias.js')).default,
   'loss-table': async () => (await import('./loss-table.js')).default,
   'bias-sweep': async () => (await import('./bias-sweep.js')).default,
+  'feature-stats': async () => (await import('./feature-stats.js')).default,
 };
 
 export async function loadJobKind(kind: string): Promise<JobKind> {
