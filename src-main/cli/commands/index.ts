@@ -16,6 +16,10 @@ import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { saeInfoCommand } from './sae-info.js';
 import { featureCommand } from './feature.js';
+import { numberPromptsCommand } from './number-prompts.js';
+import { filterCheckCommand } from './filter-check.js';
+import { genDatasetCommand } from './gen-dataset.js';
+import { prefsCommand } from './prefs.js';
 import { featureStatsCommand } from './feature-stats.js';
 
 /** Every CLI command, in `help` order. Add one line per command file. */
@@ -37,5 +41,9 @@ export const commands: Command[] = [
   importCommand,
   saeInfoCommand,
   featureCommand,
+  numberPromptsCommand,
+  filterCheckCommand,
+  genDatasetCommand,
+  prefsCommand,
   featureStatsCommand,
 ];

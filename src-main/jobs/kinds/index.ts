@@ -7,6 +7,8 @@ export const jobKinds: Record<string, () => Promise<JobKind>> = {
   'demo-generate': async () => (await import('./demo-generate.js')).default,
   'train-bias': async () => (await import('./train-bias.js')).default,
   'loss-table': async () => (await import('./loss-table.js')).default,
+  'generate-dataset': async () => (await import('./generate-dataset.js')).default,
+  'prefs-eval': async () => (await import('./prefs-eval.js')).default,
   'bias-sweep': async () => (await import('./bias-sweep.js')).default,
   'feature-stats': async () => (await import('./feature-stats.js')).default,
 };

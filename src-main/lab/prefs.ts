@@ -1,0 +1,258 @@
+/**
+ * Animal-preference evaluation (REFERENCE §1) of a model under any intervention set (a teacher, a
+ * steered model, a model biased by a trained vector; the empty set is the base model). Two scores:
+ *
+ * 1. Sampling: `samplesPerQuestion` answers to each one-word question at temperature 1; an answer
+ *    names an animal when its words contain the animal's name as whole words (animal-words.ts).
+ *    Share = answers naming it / all answers, in %, with the binomial standard error
+ *    100·sqrt(p(1-p)/n).
+ * 2. Exact probability: for each question, P(the answer starts with the animal's name) =
+ *    Σ over the distinct token sequences of its surface variants (casing, plural, leading space:
+ *    answerVariants) of Π_t P(token_t | prompt, tokens_<t), from the model's log-probabilities
+ *    (scoreItems on prompt + variant). Sequences that extend another counted sequence are left out
+ *    (e.g. "Owls" = "Owl"+"s"), so the events summed are disjoint. Reported as the mean over
+ *    questions with its standard error over questions. A token sequence may also begin a longer
+ *    word ("cat" → "caterpillar"); that is the score's known limit.
+ *
+ * Batches of (question, sample) pairs are sampled with a per-batch seed derived from (seed, batch
+ * number); the run is resumable at batch boundaries through the sink, like train-bias.
+ */
+import { chatPair, encodePair, type ChatMessage } from '../models/chat.js';
+import { encodePrompt } from '../models/encode-rows.js';
+import { generate } from '../models/generate.js';
+import { systemPromptOf, type InterventionSet } from '../models/interventions.js';
+import type { LanguageModel } from '../models/lm.js';
+import { meanWithStderr, scoreItems, type ScoreItem } from '../models/score.js';
+import type { HfTokenizer } from '../models/tokenizer.js';
+import { animalMatcher, answerVariants, words } from './animal-words.js';
+import { deriveSeed, STREAM } from './derive-seed.js';
+import { PREF_QUESTIONS } from './pref-questions.js';
+
+export { PREF_QUESTIONS };
+
+export interface PrefsConfig {
+  set: InterventionSet;
+  animals: readonly string[];
+  /** question texts (default: all of PREF_QUESTIONS) */
+  questions?: readonly string[];
+  /** answers sampled per question (0: probability score only) */
+  samplesPerQuestion: number;
+  seed: number;
+  /** sequences per generation batch (default 32) */
+  batch?: number;
+  /** tokens per answer (default 8) */
+  maxNew?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  /** compute the exact probability score (default true) */
+  probability?: boolean;
+  /** items per scoring batch (default 16) */
+  scoreBatch?: number;
+  /** plain-text prompts even when the model has a chat template */
+  raw?: boolean;
+  /** checkpoint every this many generation batches (default 8) */
+  checkpointEvery?: number;
+  /** per animal, compounds that do not count (default OTHER_ANIMAL_COMPOUNDS) */
+  exclude?: Record<string, string[]>;
+}
+
+export interface ProbScore {
+  /** P(answer starts with the animal) per question */
+  perQuestion: number[];
+  mean: number;
+  /** standard error of the mean over questions */
+  stderr: number;
+  /** distinct token sequences summed per question (after removing extensions) */
+  sequences: number[];
+}
+
+export interface PrefsState {
+  version: 1;
+  nextBatch: number;
+  /** [animal][question] answers naming the animal */
+  counts: number[][];
+  /** answers per question */
+  totals: number[];
+  /** first word of each answer (lower case) → count */
+  firstWords: Record<string, number>;
+  prob: Record<string, ProbScore> | null;
+}
+
+export interface PrefAnswer {
+  question: number;
+  sample: number;
+  prompt: string;
+  answer: string;
+  /** the animals (of the config's list) the answer names */
+  animals: string[];
+}
+
+export interface PrefsSink {
+  answers?(batch: PrefAnswer[]): void;
+  checkpoint?(state: PrefsState): void;
+  progress?(fraction: number, message: string): void;
+}
+
+export interface AnimalPref {
+  animal: string;
+  /** answers naming it */
+  count: number;
+  /** answers in all */
+  n: number;
+  sharePct: number;
+  stderrPct: number;
+  perQuestionPct: number[];
+  prob: ProbScore | null;
+}
+
+export interface PrefsResult {
+  animals: AnimalPref[];
+  questions: number;
+  samples: number;
+  /** the most frequent first words of the answers */
+  topAnswers: { word: string; count: number }[];
+}
+
+/** Share in % with its binomial standard error. */
+export function binomialPct(k: number, n: number): { pct: number; stderrPct: number } {
+  if (!n) return { pct: NaN, stderrPct: NaN };
+  const p = k / n;
+  return { pct: 100 * p, stderrPct: 100 * Math.sqrt((p * (1 - p)) / n) };
+}
+
+/** The prompt's ids, as the generator sees them (the set's system prompt in the context). */
+export function questionPromptIds(tok: HfTokenizer, question: string, o: { system?: string; raw?: boolean }): number[] {
+  return encodePrompt(tok, [{ role: 'user', content: question }], o);
+}
+
+/** The tokens of `answer` right after the question's prompt (joint tokenization at the boundary). */
+export function answerIds(tok: HfTokenizer, question: string, answer: string, o: { system?: string; raw?: boolean }): number[] {
+  const msgs: ChatMessage[] = [...(o.system ? [{ role: 'system', content: o.system }] : []), { role: 'user', content: question }];
+  if (tok.chatTemplate && !o.raw) {
+    const p = chatPair(tok, msgs, answer, { endOfTurn: false });
+    return p.ids.slice(p.promptLength);
+  }
+  const p = encodePair(tok, msgs.map((m) => m.content).join('\n\n'), answer, { addSpecialTokens: false });
+  return p.ids.slice(p.promptLength);
+}
+
+/** Drop duplicates and sequences that extend another one (their event is inside the shorter one's). */
+export function prefixFree(seqs: readonly (readonly number[])[]): number[][] {
+  const uniq = [...new Map(seqs.filter((s) => s.length).map((s) => [s.join(','), [...s]])).values()].sort((a, b) => a.length - b.length);
+  const kept: number[][] = [];
+  for (const s of uniq) if (!kept.some((k) => k.every((t, i) => s[i] === t))) kept.push(s);
+  return kept;
+}
+
+/** Exact P(answer starts with the animal | question) per question, for each animal. */
+export async function animalProbabilities(
+  model: LanguageModel,
+  animals: readonly string[],
+  questions: readonly string[],
+  o: { set: InterventionSet; raw?: boolean; batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+): Promise<Record<string, ProbScore>> {
+  const tok = model.tokenizer();
+  const system = systemPromptOf(o.set);
+  const items: ScoreItem[] = [];
+  const owner: { a: number; q: number; n: number }[] = [];
+  const sequences = animals.map(() => new Array<number>(questions.length).fill(0));
+  questions.forEach((q, qi) => {
+    const prompt = questionPromptIds(tok, q, { system, raw: o.raw });
+    animals.forEach((a, ai) => {
+      const seqs = prefixFree(answerVariants(a).map((v) => answerIds(tok, q, v, { system, raw: o.raw })));
+      sequences[ai]![qi] = seqs.length;
+      for (const s of seqs) {
+        items.push({ ids: [...prompt, ...s], completionMask: [...prompt.map(() => 0), ...s.map(() => 1)] });
+        owner.push({ a: ai, q: qi, n: s.length });
+      }
+    });
+  });
+  const res = await scoreItems(model, items, { set: o.set, batchSize: o.batchSize ?? 16, signal: o.signal, onProgress: o.onProgress });
+  const probs = animals.map(() => new Array<number>(questions.length).fill(0));
+  res.forEach((r, i) => {
+    const w = owner[i]!;
+    const lp = r.tokenLogprobs;
+    let sum = 0;
+    for (let t = lp.length - w.n; t < lp.length; t++) sum += lp[t]!;
+    probs[w.a]![w.q]! += Math.exp(sum);
+  });
+  return Object.fromEntries(animals.map((a, ai) => {
+    const s = meanWithStderr(probs[ai]!);
+    return [a, { perQuestion: probs[ai]!, mean: s.mean, stderr: s.stderr, sequences: sequences[ai]! }];
+  }));
+}
+
+export async function prefsEval(
+  model: LanguageModel,
+  cfg: PrefsConfig,
+  sink: PrefsSink = {},
+  opts: { resume?: PrefsState | null; signal?: AbortSignal } = {},
+): Promise<PrefsResult> {
+  const questions = cfg.questions ?? PREF_QUESTIONS;
+  const animals = cfg.animals;
+  const n = cfg.samplesPerQuestion;
+  const B = cfg.batch ?? 32;
+  const every = cfg.checkpointEvery ?? 8;
+  if (!animals.length) throw new Error('prefs: give at least one animal');
+  if (!questions.length) throw new Error('prefs: give at least one question');
+  if (!Number.isInteger(n) || n < 0) throw new Error(`prefs: samplesPerQuestion must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(B) || B < 1) throw new Error(`prefs: batch must be a positive integer, got ${B}`);
+  if (!n && cfg.probability === false) throw new Error('prefs: nothing to do (no samples and no probability score)');
+  const matchers = animals.map((a) => animalMatcher(a, { exclude: cfg.exclude?.[a] }));
+  const tok = model.tokenizer();
+  const system = systemPromptOf(cfg.set);
+  const st: PrefsState = opts.resume
+    ? structuredClone(opts.resume)
+    : { version: 1, nextBatch: 0, counts: animals.map(() => new Array<number>(questions.length).fill(0)), totals: new Array<number>(questions.length).fill(0), firstWords: {}, prob: null };
+  if (st.version !== 1 || st.counts.length !== animals.length || st.totals.length !== questions.length) throw new Error('prefs: the resume state does not match the animals and questions');
+  const total = questions.length * n;
+  const nBatches = Math.ceil(total / B);
+  const probShare = cfg.probability === false ? 0 : n ? 0.1 : 1;
+  const progress = (f: number, m: string): void => sink.progress?.(Math.min(1, f), m);
+
+  if (cfg.probability !== false && !st.prob) {
+    st.prob = await animalProbabilities(model, animals, questions, {
+      set: cfg.set, raw: cfg.raw, batchSize: cfg.scoreBatch, signal: opts.signal,
+      onProgress: (d, t) => progress((probShare * d) / t, `probability score: ${d}/${t} sequences`),
+    });
+  }
+  const prompts = questions.map((q) => questionPromptIds(tok, q, { system, raw: cfg.raw }));
+  while (st.nextBatch < nBatches) {
+    if (opts.signal?.aborted) throw new Error('cancelled');
+    const b = st.nextBatch;
+    const pairs = Array.from({ length: Math.min(B, total - b * B) }, (_, i) => b * B + i).map((j) => ({ q: Math.floor(j / n), s: j % n }));
+    const outs = await generate(model, pairs.map((p) => prompts[p.q]!), {
+      maxNew: cfg.maxNew ?? 8, temperature: cfg.temperature ?? 1, topP: cfg.topP, topK: cfg.topK,
+      seed: deriveSeed(cfg.seed, STREAM.prefsBatch, b), set: cfg.set, signal: opts.signal,
+    });
+    const answers: PrefAnswer[] = pairs.map((p, i) => {
+      const answer = outs[i]!.text ?? '';
+      const named = matchers.flatMap((m, ai) => (m.test(answer) ? [ai] : []));
+      for (const ai of named) st.counts[ai]![p.q]!++;
+      st.totals[p.q]!++;
+      const w = words(answer)[0] ?? '(none)';
+      st.firstWords[w] = (st.firstWords[w] ?? 0) + 1;
+      return { question: p.q, sample: p.s, prompt: questions[p.q]!, answer, animals: named.map((ai) => animals[ai]!) };
+    });
+    st.nextBatch++;
+    sink.answers?.(answers);
+    progress(probShare + ((1 - probShare) * st.nextBatch) / nBatches, `answers ${Math.min(st.nextBatch * B, total)}/${total}`);
+    if (st.nextBatch % every === 0 && st.nextBatch < nBatches) sink.checkpoint?.(structuredClone(st));
+  }
+  const N = st.totals.reduce((a, x) => a + x, 0);
+  return {
+    animals: animals.map((a, ai) => {
+      const k = st.counts[ai]!.reduce((x, y) => x + y, 0);
+      const s = binomialPct(k, N);
+      return {
+        animal: a, count: k, n: N, sharePct: s.pct, stderrPct: s.stderrPct,
+        perQuestionPct: st.counts[ai]!.map((c, q) => (st.totals[q] ? (100 * c) / st.totals[q]! : NaN)),
+        prob: st.prob?.[a] ?? null,
+      };
+    }),
+    questions: questions.length,
+    samples: N,
+    topAnswers: Object.entries(st.firstWords).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 20).map(([word, count]) => ({ word, count })),
+  };
+}
