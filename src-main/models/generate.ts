@@ -20,6 +20,8 @@ export interface GenerateOptions extends SamplingOptions {
   /** stop when the decoded completion contains one of these strings (it is cut there) */
   stopStrings?: string[];
   onProgress?: (p: { step: number; maxNew: number; done: number; total: number }) => void;
+  /** leave special tokens out of the decoded text (default true, as HF `skip_special_tokens`) */
+  skipSpecialTokens?: boolean;
   /** report progress every this many steps (default 4; 1 with stop strings) */
   progressEvery?: number;
   signal?: AbortSignal;
@@ -106,7 +108,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   if (res.finish.some((f) => f === 'cancelled')) throw new Error('cancelled');
   const finish: Generation['finish'][] = res.finish.map((f, b) => (cutAt[b] ? 'stop_string' : f === 'stop' ? 'stop' : 'length'));
   return res.tokens.map((ids, b) => {
-    let text = tok ? tok.decode(ids) : null;
+    let text = tok ? tok.decode(ids, { skipSpecialTokens: opts.skipSpecialTokens ?? true }) : null;
     if (text !== null && finish[b] === 'stop_string') {
       const cut = Math.min(...opts.stopStrings!.map((x) => text!.indexOf(x)).filter((i) => i >= 0));
       text = text.slice(0, cut);
