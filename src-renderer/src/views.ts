@@ -11,17 +11,9 @@ export const VIEWS: View[] = [
   { id: 'jobs', label: 'Jobs' },
   { id: 'runs', label: 'Runs' },
   { id: 'datasets', label: 'Datasets' },
-  {
-    id: 'detect',
-    label: 'Detect',
-    plan: 'Train a residual or SAE-feature bias on a dataset and watch its loss against base, teacher and student.',
-  },
-  {
-    id: 'features',
-    label: 'Features',
-    plan: "Read a trained vector: its top SAE features, direct logit attribution, and cosine with every decoder row.",
-  },
-  { id: 'compare', label: 'Compare', plan: 'Put runs side by side: losses by layer, preferences, and the features they surface.' },
+  { id: 'detect', label: 'Detect' },
+  { id: 'compare', label: 'Compare' },
+  { id: 'features', label: 'Features' },
 ];
 
 /** `#runs/<id>` → the runs view with param `<id>`; anything unknown → the first view. */

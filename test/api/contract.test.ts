@@ -226,7 +226,7 @@ test("every file-path field refuses a '..' segment (path traversal) before any h
       .map(([key]) => [name, key] as const),
   );
   assert.deepEqual(pathFields.map(([n, k]) => `${n}.${k}`).sort(), [
-    'experiments.export.out', 'experiments.import.dir', 'lab.readout.model', 'lab.readout.sae', 'lab.tokenDiff.model', 'models.create.path', 'models.inspect.path', 'saes.create.path',
+    'experiments.export.out', 'experiments.import.dir', 'lab.readout.model', 'lab.readout.sae', 'lab.tokenDiff.model', 'models.create.path', 'models.inspect.path', 'saes.create.path', 'saes.inspect.path',
   ]);
   for (const [name, key] of pathFields) {
     for (const bad of ['/tmp/../etc/passwd', '../../etc', 'a/../../b', 'C:\\x\\..\\y']) {

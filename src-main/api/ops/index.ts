@@ -11,6 +11,7 @@ import { labOps } from './lab.js';
 import { modelOps } from './models.js';
 import { runOps } from './runs.js';
 import { storeOps } from './store.js';
+import { uiSaeOps } from './ui-sae.js';
 import { vectorOps } from './vectors.js';
 
 export const ops = {
@@ -26,6 +27,7 @@ export const ops = {
   ...figureOps,
   ...experimentOps,
   ...labOps,
+  ...uiSaeOps,
 } satisfies Record<string, OpDef>;
 
 export type OpRegistry = Record<string, OpDef>;

@@ -36,3 +36,20 @@ export interface Series {
   x: readonly number[];
   y: readonly (number | null)[];
 }
+
+/** One horizontal bar (BarsH.svg.svelte): a value with a whisker from lo to hi. */
+export interface BarRow {
+  name: string;
+  value: number;
+  lo: number;
+  hi: number;
+}
+
+/** One legend entry (Legend.svg.svelte). */
+export interface LegendItem {
+  label: string;
+  /** the swatch: a line, a point on a line, a band, or a dashed reference line */
+  kind: 'line' | 'point' | 'band' | 'rule';
+  /** colour slot (.series-0, ...) for line, point and band */
+  index?: number;
+}

@@ -5,7 +5,7 @@
  */
 import type { Series } from '../charts/chart-context.js';
 
-const STYLE_PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-linejoin', 'stroke-linecap', 'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight'];
+const STYLE_PROPS = ['fill', 'fill-opacity', 'stroke', 'stroke-opacity', 'stroke-width', 'stroke-linejoin', 'stroke-linecap', 'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight'];
 
 /** The SVG as a standalone document, with a background and every element's look as attributes. */
 export function svgMarkup(svg: SVGSVGElement, background: string): string {
@@ -82,3 +82,9 @@ export function download(filename: string, data: Blob | string, type = 'text/pla
 /** A file-name-safe stem, e.g. `demo-train-1a2b3c4d-loss`. */
 export const fileStem = (...parts: string[]): string =>
   parts.join('-').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+
+/** A CSV from a header and rows (numbers as JS prints them, full precision; null → empty cell). */
+export function tableCsv(header: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[]): string {
+  const cell = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : csvCell(String(v)));
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}

@@ -35,3 +35,23 @@ export function finiteOrNull(v: number | string): number | null {
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A number to `digits` decimals, '—' when missing or not finite. */
+export function formatNum(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
+}
+
+/** A signed number (+0.123, −0.456), '—' when missing or not finite. */
+export function formatSigned(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const s = Math.abs(v).toFixed(digits);
+  return Number(s) === 0 ? s : v > 0 ? `+${s}` : `−${s}`;
+}
+
+/** mean ± stderr, e.g. `0.809 ± 0.012` */
+export function formatMeanSe(mean: number | null | undefined, se: number | null | undefined, digits = 3): string {
+  return se === null || se === undefined || !Number.isFinite(se) ? formatNum(mean, digits) : `${formatNum(mean, digits)} ± ${formatNum(se, digits)}`;
+}
+
+/** 260032 → 260,032 */
+export const formatInt = (n: number): string => n.toLocaleString('en-US');

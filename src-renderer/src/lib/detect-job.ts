@@ -1,0 +1,75 @@
+/**
+ * The Detect form → a job: `train-bias` with a residual bias or an SAE feature bias, or `bias-sweep`
+ * over layers. Pure (no DOM), so the mapping is easy to read and to test.
+ */
+
+export type DetectMethod = 'resid' | 'sweep' | 'feature';
+
+export interface DetectForm {
+  model: string;
+  datasetId: string;
+  method: DetectMethod;
+  /** resid: the hook of the bias */
+  hook: string;
+  /** sweep: the hook point (e.g. hook_resid_post) and the layers ('' = all) */
+  point: string;
+  layers: string;
+  /** feature: the SAE folder and how its feature bias enters the model */
+  sae: string;
+  mode: 'projected' | 'spliced';
+  withError: boolean;
+  lr: number;
+  l1: number;
+  steps: number;
+  batch: number;
+  seed: number;
+  /** use at most this many samples (null: all) */
+  limit: number | null;
+  raw: boolean;
+}
+
+/** The brief's defaults (REFERENCE §1: lr about 1e-2, batch 16, 512 steps). */
+export const DETECT_DEFAULTS = { lr: 1e-2, l1: 0, steps: 512, batch: 16, seed: 0 } as const;
+
+/** Hooks a residual bias can sit on: one value per d_model (or d_mlp) channel. */
+export const biasableShape = (shape: string): boolean => /^\[batch, seq, (d_model|d_mlp)=\d+\]$/.test(shape);
+
+/** `''` → undefined (all layers); `'0-3, 7'` → [0, 1, 2, 3, 7]; throws on anything else. */
+export function parseLayers(text: string): number[] | undefined {
+  const t = text.trim();
+  if (!t || t.toLowerCase() === 'all') return undefined;
+  const out: number[] = [];
+  for (const part of t.split(/[\s,]+/).filter(Boolean)) {
+    const m = /^(\d+)(?:\s*[-–]\s*(\d+))?$/.exec(part);
+    if (!m) throw new Error(`layers: '${part}' is not a layer number or a range like 2-5`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new Error(`layers: the range '${part}' runs backwards`);
+    for (let l = a; l <= b; l++) if (!out.includes(l)) out.push(l);
+  }
+  return out;
+}
+
+export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep'; params: Record<string, unknown> } {
+  const common = {
+    model: f.model,
+    datasetId: f.datasetId,
+    lr: f.lr,
+    l1: f.l1,
+    steps: f.steps,
+    batch: f.batch,
+    seed: f.seed,
+    raw: f.raw,
+    ...(f.limit !== null ? { limit: f.limit } : {}),
+  };
+  if (f.method === 'sweep') {
+    const layers = parseLayers(f.layers);
+    return { kind: 'bias-sweep', params: { ...common, point: f.point, ...(layers ? { layers } : {}) } };
+  }
+  const item =
+    f.method === 'resid'
+      ? { kind: 'resid_bias', hook: f.hook, trainable: true }
+      : { kind: 'feature_bias', sae: f.sae, mode: f.mode, ...(f.mode === 'spliced' ? { withError: f.withError } : {}), trainable: true };
+  const name = f.method === 'resid' ? `bias ${f.hook}` : `feature bias (${f.mode})`;
+  return { kind: 'train-bias', params: { ...common, set: { items: [item] }, name } };
+}

@@ -1,0 +1,135 @@
+/**
+ * Reading the research runs' outputs (train-bias, bias-sweep, loss-table) into what the figures draw.
+ * Runs carry `config` and `result` as JSON (typed `unknown` by the contract): every read here is
+ * defensive, so an older or partial run still shows what it has.
+ */
+import type { OpOutput } from '../../../src-main/api/contract-types.js';
+import { finiteOrNull } from './format.js';
+
+type Curve = OpOutput<'runs.metrics'>[number];
+type RunLike = { kind: string; config: unknown; result: unknown };
+
+/** The kinds these views know how to show. */
+export const LAB_KINDS = ['train-bias', 'bias-sweep', 'loss-table'] as const;
+export type LabKind = (typeof LAB_KINDS)[number];
+export const isLabKind = (kind: string): kind is LabKind => (LAB_KINDS as readonly string[]).includes(kind);
+
+const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** `blocks.12.hook_resid_post` → 12; null for hooks outside the blocks. */
+export function layerOfHook(hook: string): number | null {
+  const m = /^blocks\.(\d+)\./.exec(hook);
+  return m ? Number(m[1]) : null;
+}
+
+export interface LayerPoint {
+  layer: number;
+  hook: string;
+  /** mean completion loss under the trained bias (nats/token) */
+  lossNats: number | null;
+  stderrNats: number | null;
+}
+
+/** The run's model folder (config.model). */
+export const runModel = (run: RunLike): string | null => str(obj(run.config).model);
+
+/** The swept hook point of a bias-sweep (config.point, default hook_resid_post). */
+export const sweepPointName = (run: RunLike): string => str(obj(run.config).point) ?? 'hook_resid_post';
+
+/** How many layers a sweep covers, when the config or result says. */
+export function sweepSize(run: RunLike): number | undefined {
+  const hooks = obj(run.result).hooks;
+  if (Array.isArray(hooks)) return hooks.length;
+  const layers = obj(run.config).layers;
+  return Array.isArray(layers) ? layers.length : undefined;
+}
+
+/**
+ * One point per finished layer of a bias-sweep, from its curves (`loss_by_layer`, x = sweep index, and
+ * `loss_by_layer_stderr`); the layer of index i is config.layers[i], or i when all layers are swept.
+ */
+export function sweepPoints(run: RunLike, curves: readonly Curve[]): LayerPoint[] {
+  const loss = curves.find((c) => c.name === 'loss_by_layer');
+  if (!loss) return [];
+  const se = curves.find((c) => c.name === 'loss_by_layer_stderr');
+  const seAt = new Map(se ? se.x.map((x, i) => [x, finiteOrNull(se.values[i]!)] as const) : []);
+  const point = sweepPointName(run);
+  const hooks = obj(run.result).hooks;
+  const layers = obj(run.config).layers;
+  return loss.x.map((x, i) => {
+    const hook = Array.isArray(hooks) && typeof hooks[x] === 'string' ? (hooks[x] as string) : undefined;
+    const layer = (hook ? layerOfHook(hook) : null) ?? (Array.isArray(layers) ? num(layers[x]) : null) ?? x;
+    return { layer, hook: hook ?? `blocks.${layer}.${point}`, lossNats: finiteOrNull(loss.values[i]!), stderrNats: seAt.get(x) ?? null };
+  });
+}
+
+/** The base model's loss of a bias-sweep: result.base when done, else the `base_loss` curve. */
+export function sweepBase(run: RunLike, curves: readonly Curve[]): { lossNats: number; stderrNats: number | null } | undefined {
+  const b = obj(obj(run.result).base);
+  const fromResult = num(b.lossNats);
+  if (fromResult !== null) return { lossNats: fromResult, stderrNats: num(b.stderrNats) };
+  const c = curves.find((x) => x.name === 'base_loss');
+  const v = c?.values.length ? finiteOrNull(c.values[0]!) : null;
+  return v === null ? undefined : { lossNats: v, stderrNats: null };
+}
+
+export interface LossRow {
+  name: string;
+  lossNats: number | null;
+  stderrNats: number | null;
+  samples: number | null;
+  tokens: number | null;
+}
+
+/** A loss-table run's rows: result.table when done, else its `loss/<name>` and `stderr/<name>` curves. */
+export function lossTableRows(run: RunLike, curves: readonly Curve[] = []): LossRow[] {
+  const table = obj(run.result).table;
+  if (Array.isArray(table)) {
+    return table.map((r) => {
+      const o = obj(r);
+      return { name: str(o.name) ?? '?', lossNats: num(o.lossNats), stderrNats: num(o.stderrNats), samples: num(o.samples), tokens: num(o.tokens) };
+    });
+  }
+  return curves
+    .filter((c) => c.name.startsWith('loss/'))
+    .map((c) => {
+      const name = c.name.slice('loss/'.length);
+      const se = curves.find((x) => x.name === `stderr/${name}`);
+      return { name, lossNats: c.values.length ? finiteOrNull(c.values[0]!) : null, stderrNats: se?.values.length ? finiteOrNull(se.values[0]!) : null, samples: null, tokens: null };
+    });
+}
+
+/** The SAE of a train-bias run's feature-bias item, if it trained one (for read-outs). */
+export function trainedSae(run: RunLike): string | undefined {
+  const items = obj(obj(run.config).set).items;
+  if (!Array.isArray(items)) return undefined;
+  for (const it of items) {
+    const o = obj(it);
+    if (o.kind === 'feature_bias' && typeof o.sae === 'string') return o.sae;
+  }
+  return undefined;
+}
+
+/** A one-line description of what a lab run trains or scores, for lists. */
+export function describeRun(run: RunLike): string {
+  const c = obj(run.config);
+  if (run.kind === 'bias-sweep') {
+    const layers = Array.isArray(c.layers) ? `layers ${(c.layers as unknown[]).join(', ')}` : 'every layer';
+    return `residual bias at ${sweepPointName(run)}, ${layers}`;
+  }
+  if (run.kind === 'loss-table') {
+    const configs = Array.isArray(c.configs) ? (c.configs as unknown[]).map((x) => str(obj(x).name) ?? '?') : [];
+    return `${configs.length} configuration${configs.length === 1 ? '' : 's'}: ${configs.join(', ')}`;
+  }
+  const items = obj(c.set).items;
+  const parts = (Array.isArray(items) ? items : []).map((it) => {
+    const o = obj(it);
+    if (o.kind === 'resid_bias') return `residual bias at ${str(o.hook) ?? '?'}`;
+    if (o.kind === 'feature_bias') return `feature bias (${str(o.mode) ?? '?'})`;
+    if (o.kind === 'lora') return 'LoRA';
+    return str(o.kind) ?? '?';
+  });
+  return parts.join(' + ') || 'trained set';
+}

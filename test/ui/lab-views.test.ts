@@ -1,0 +1,325 @@
+// The lab views in a real browser (Debian Chromium) against `serve` on a temporary store, with the
+// tiny real model (stories260k, 5 layers) and a tiny SAELens SAE copied inside the store's folder
+// (the allowed-paths rule): Detect (a bias-sweep started from the form, live to done, loss by layer
+// with its CSV, read-outs), Compare (coloured tokens, the locked tooltip), Features (a feature's DLA
+// and label) and a loss-table run's bars. Screenshots go to test-results/.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { createContext } from '../../src-main/api/context.js';
+import { startServer, type RunningServer } from '../../src-main/serve/server.js';
+import { writeSaeLens } from '../sae/fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const skip = existsSync(CHROMIUM) ? false : `Debian Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run does)`;
+
+const outDir = `${root}out/.test-ui-lab-${process.pid}`;
+const storeDir = mkdtempSync(join(tmpdir(), 'undertone-ui-lab-'));
+const model = join(storeDir, 'stories260k');
+const sae = join(storeDir, 'sae-l2');
+const ctx = createContext({ storePath: join(storeDir, 'store.db') });
+let srv: RunningServer | undefined;
+let browser: Browser | undefined;
+let datasetId = '';
+
+before(async () => {
+  if (skip) return;
+  cpSync(new URL('../fixtures/stories260k/', import.meta.url).pathname, model, { recursive: true });
+  writeSaeLens(sae, { arch: 'standard', dIn: 64, dSae: 32, hook: 'blocks.2.hook_resid_post', seed: 5 });
+  await build({ configFile: `${root}src-renderer/vite.config.ts`, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  srv = await startServer({ ctx, staticDir: outDir, port: 0 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  // a small dataset through the API: story openings and their continuations
+  const d = await api('datasets.create', { name: 'tiny stories' });
+  datasetId = d.id;
+  const openings = ['Once upon a time', 'One day', 'Lily saw a', 'The little dog', 'Tom had a big', 'She was very'];
+  const endings = [' there was a cat.', ' she went to the park.', ' bird in the tree.', ' ran to the ball.', ' red ball.', ' happy and smiled.'];
+  const samples = openings.flatMap((p, i) => [0, 1].map((j) => ({ idx: i * 2 + j, prompt: p, completion: endings[(i + j) % endings.length]! })));
+  assert.deepEqual(await api('datasets.addSamples', { datasetId, samples }), { added: 12 });
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+  await ctx.close();
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(storeDir, { recursive: true, force: true });
+});
+
+async function openPage(hash: string, height = 1000): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${srv!.url}${hash}`);
+  return { page, problems };
+}
+
+async function api(op: string, input: unknown): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${srv!.port}/api/${op}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${srv!.token}` },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: unknown };
+  if (body.error) throw new Error(`${op}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+
+async function download(page: Page, scope: ReturnType<Page['getByTestId']>, button: string): Promise<{ name: string; text: string; bytes: Buffer }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), scope.getByRole('button', { name: button, exact: true }).first().click()]);
+  const bytes = readFileSync(await d.path());
+  return { name: d.suggestedFilename(), text: bytes.toString('utf8'), bytes };
+}
+
+/** Type a model path and inspect it (the picker of the view's form). */
+async function inspectModel(page: Page, form: string, path: string): Promise<void> {
+  const f = page.getByTestId(form);
+  await f.locator(`#${form.replace('-form', '')}-model`).fill(path);
+  await f.getByRole('button', { name: 'Inspect' }).first().click();
+}
+
+/** "(r, g, b)" of an element's computed background. */
+const bgOf = (el: any): number[] => (globalThis as any).getComputedStyle(el).backgroundColor.match(/\d+/g)!.slice(0, 3).map(Number);
+
+test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 points and exports its CSV; read-outs show DLA chips and SAE features', { skip, timeout: 90_000 }, async () => {
+  const { page, problems } = await openPage('#detect');
+  const form = page.getByTestId('detect-form');
+
+  // the API's path rule shows in the form
+  await inspectModel(page, 'detect-form', '/etc');
+  await page.getByTestId('model-error').filter({ hasText: 'outside the allowed folders' }).waitFor({ timeout: 10_000 });
+
+  await inspectModel(page, 'detect-form', model);
+  const summary = page.getByTestId('model-summary');
+  await summary.waitFor({ timeout: 15_000 });
+  assert.match((await summary.textContent()) ?? '', /llama.*5 layers.*d_model 64.*260,032 parameters/s);
+  await form.locator('#detect-dataset').selectOption(datasetId);
+  assert.equal(await form.locator('input[name=method][value=sweep]').isChecked(), true, 'the sweep is the default');
+  // the defaults of the brief
+  const hyper = async (name: string) => form.getByLabel(name, { exact: true }).inputValue();
+  assert.deepEqual([await hyper('lr'), await hyper('L1'), await hyper('steps'), await hyper('batch'), await hyper('seed')], ['0.01', '0', '512', '16', '0']);
+  await form.getByLabel('steps', { exact: true }).fill('12');
+  await form.getByLabel('batch', { exact: true }).fill('4');
+  await form.getByLabel('lr', { exact: true }).fill('0.05');
+  await page.getByText('job params (JSON)').click();
+  const preview = JSON.parse((await page.getByTestId('detect-preview').textContent())!);
+  assert.equal(preview.kind, 'bias-sweep');
+  assert.deepEqual({ ...preview.params, model: '' }, { model: '', datasetId, lr: 0.05, l1: 0, steps: 12, batch: 4, seed: 0, raw: false, point: 'hook_resid_post' });
+  mkdirSync(`${root}test-results`, { recursive: true });
+  await page.screenshot({ path: `${root}test-results/detect-form.png`, fullPage: true });
+
+  await form.getByRole('button', { name: 'Start', exact: true }).click();
+  // (`globalThis as any`: this file is type-checked without DOM types; strings would need eval, which the CSP refuses)
+  await page.waitForFunction(() => /^#detect\/[\w-]+$/.test((globalThis as any).location.hash), undefined, { timeout: 10_000 });
+  const runId = new URL(page.url()).hash.split('/')[1]!;
+  const detail = page.getByTestId('run-detail');
+  await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('runs-table').locator(`tr[data-run-id="${runId}"]`).count(), 1, 'the run is listed');
+
+  // loss by layer: 5 points, a band, the base line, the lowest layer named
+  const fig = detail.getByTestId('loss-by-layer');
+  await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('[data-testid=loss-by-layer] circle.point').length === 5, undefined, { timeout: 10_000 });
+  assert.equal(await fig.locator('path.band').count(), 1);
+  assert.equal(await fig.locator('[data-series=base] line').count(), 1);
+  assert.match((await fig.getByTestId('best-layer').textContent()) ?? '', /Lowest at layer \d: \d\.\d{3} ± \d\.\d{3} nats\/token/);
+  assert.match((await fig.locator('svg').textContent()) ?? '', /loss \(nats\/token\).*layer \(blocks\.ℓ\.hook_resid_post\)/s);
+
+  const run = await api('runs.get', { id: runId });
+  const csv = await download(page, fig, 'CSV');
+  assert.equal(csv.name, `bias-sweep-${runId.slice(0, 8)}-loss-by-layer.csv`);
+  const lines = csv.text.trim().split('\n');
+  assert.equal(lines[0], 'layer,hook,loss_nats_per_token,stderr_nats_per_token,base_loss_nats_per_token');
+  assert.deepEqual(
+    lines.slice(1),
+    run.result.points.map((p: { hook: string; lossNats: number; stderrNats: number }, l: number) => `${l},${p.hook},${p.lossNats},${p.stderrNats},${run.result.base.lossNats}`),
+  );
+  assert.equal(lines.length, 6);
+  const svg = await download(page, fig, 'SVG');
+  assert.match(svg.text, /^<\?xml/);
+  assert.match(svg.text, /<circle[^>]+fill="rgb\(/, 'the points keep their colour outside the app');
+  const png = await download(page, fig, 'PNG');
+  assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  writeFileSync(`${root}test-results/detect-loss-by-layer-export.png`, png.bytes);
+
+  // read-outs: the lowest layer's is open, with DLA chips; an SAE adds the features table
+  const best = detail.locator('details[data-testid=vector-readout][open]');
+  assert.equal(await best.count(), 1);
+  const chips = best.getByTestId('dla-top').locator('.token-chip');
+  await chips.first().waitFor({ timeout: 20_000 });
+  assert.equal(await chips.count(), 20);
+  const top = await chips.first().evaluate(bgOf);
+  assert.ok(top[2]! > top[0]!, `the top DLA token is blue: ${top}`);
+  await detail.getByLabel('SAE for the feature ranking').fill(sae);
+  await detail.getByRole('button', { name: 'Use', exact: true }).click();
+  const features = best.getByTestId('readout-features');
+  await features.waitFor({ timeout: 20_000 });
+  assert.equal(await features.locator('tbody tr').count(), 20);
+  assert.match((await features.locator('thead').textContent()) ?? '', /Feature.*Cosine.*Encoder proj.*Label/s);
+  await page.screenshot({ path: `${root}test-results/detect-sweep.png`, fullPage: true });
+  await fig.screenshot({ path: `${root}test-results/detect-loss-by-layer.png` });
+  await best.screenshot({ path: `${root}test-results/detect-readout.png` });
+  // (the refused /etc inspect is one 400 that Chromium logs; anything else is a problem)
+  assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 400 (Bad Request)'], 'no other console errors (CSP violations show up here)');
+  await page.close();
+});
+
+test('Compare: a steered set against the base model colours the tokens by logp A − B; hover shows the numbers, a click locks the tooltip', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await openPage('#compare', 900);
+  await inspectModel(page, 'compare-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  const a = page.getByTestId('set-A');
+  // the system-prompt preset fills the REFERENCE template
+  await a.getByLabel('set A animal').fill('owl');
+  assert.match(await a.getByLabel('set A (JSON)').inputValue(), /You love owls\. You think about owls all the time\. owls are your favorite animal\./);
+  await a.locator('select').selectOption('steer');
+  await a.getByLabel('set A SAE folder').fill(sae);
+  await a.getByLabel('set A feature').fill('3');
+  await a.getByLabel('set A coefficient').fill('8');
+  const setA = JSON.parse(await a.getByLabel('set A (JSON)').inputValue());
+  assert.deepEqual(setA.items, [{ kind: 'steer_sae', sae, feature: 3, coef: 8 }]);
+  assert.deepEqual(JSON.parse(await page.getByTestId('set-B').getByLabel('set B (JSON)').inputValue()).items, []);
+  // a dataset sample fills the prompt and completion
+  await page.getByRole('button', { name: 'Load', exact: true }).click();
+  await page.getByTestId('sample-info').filter({ hasText: 'sample 1 of 12' }).waitFor();
+  assert.equal(await page.locator('#compare-completion').inputValue(), ' there was a cat.');
+  await page.locator('#compare-completion').fill(' there was a little cat. She liked to play in the sun.');
+  await page.getByRole('button', { name: 'Compare tokens' }).click();
+
+  const strip = page.getByTestId('token-strip');
+  const tokens = strip.locator('.tok');
+  await tokens.first().waitFor({ timeout: 20_000 });
+  const n = await tokens.count();
+  assert.ok(n >= 8, `${n} tokens`);
+  const diffs = await tokens.evaluateAll((els) => els.map((e: any) => Number(e.dataset.diff)));
+  const colours = await tokens.evaluateAll((els) => els.map((e: any) => (globalThis as any).getComputedStyle(e).backgroundColor));
+  const maxAbs = Math.max(...diffs.map(Math.abs));
+  diffs.forEach((d, i) => {
+    const [r, , b] = colours[i]!.match(/\d+/g)!.map(Number) as [number, number, number];
+    if (d > maxAbs * 0.05) assert.ok(b > r, `token ${i} (+${d}) is blue: ${colours[i]}`);
+    if (d < -maxAbs * 0.05) assert.ok(r > b, `token ${i} (${d}) is red: ${colours[i]}`);
+  });
+  assert.ok(diffs.some((d) => Math.abs(d) > 1e-3), 'steering changes some logprobs');
+  assert.match((await page.getByTestId('loss-a').textContent()) ?? '', /^\d+\.\d{4}$/);
+  assert.match((await page.getByTestId('loss-b').textContent()) ?? '', /^\d+\.\d{4}$/);
+
+  // hover → tooltip; leave → gone
+  const tip = page.getByTestId('token-tooltip');
+  const k = diffs.map(Math.abs).indexOf(maxAbs);
+  await tokens.nth(k).hover();
+  await tip.waitFor();
+  assert.match((await tip.textContent()) ?? '', /logp A.*nats.*logp B.*nats.*A − B/s);
+  const shownDiff = (await tip.getByTestId('tooltip-diff').textContent())!.replace('−', '-');
+  assert.ok(Math.abs(Number(shownDiff) - diffs[k]!) < 1e-4, `${shownDiff} vs ${diffs[k]}`);
+  await page.getByRole('heading', { name: 'Compare' }).hover();
+  await tip.waitFor({ state: 'detached' });
+  // click → locked: stays when the mouse leaves and when another token is hovered
+  await tokens.nth(k).click();
+  await page.getByRole('heading', { name: 'Compare' }).hover();
+  await tip.waitFor();
+  assert.match((await tip.textContent()) ?? '', /locked/);
+  await tokens.nth(k === 0 ? 1 : 0).hover();
+  assert.equal(await tip.getByTestId('tooltip-diff').textContent(), await tip.getByTestId('tooltip-diff').textContent());
+  assert.ok(Math.abs(Number((await tip.getByTestId('tooltip-diff').textContent())!.replace('−', '-')) - diffs[k]!) < 1e-4, 'still the locked token');
+  await tokens.nth(k).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${root}test-results/compare-locked.png`, fullPage: true });
+  await page.getByTestId('token-diff').screenshot({ path: `${root}test-results/compare-token-diff.png` });
+  // click again → unlocked
+  await tokens.nth(k).click();
+  await page.getByRole('heading', { name: 'Compare' }).hover();
+  await tip.waitFor({ state: 'detached' });
+
+  const fig = page.getByTestId('token-diff');
+  const csv = await download(page, fig, 'CSV');
+  const lines = csv.text.trim().split('\n');
+  assert.equal(lines[0], 'position,token_id,token,logprob_a_nats,logprob_b_nats,diff_a_minus_b_nats');
+  assert.equal(lines.length, n + 1);
+  const svg = await download(page, fig, 'SVG');
+  assert.equal((svg.text.match(/<rect[^>]+rx="3"/g) ?? []).length, n, 'one box per token in the SVG');
+  const png = await download(page, fig, 'PNG');
+  assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  writeFileSync(`${root}test-results/compare-token-diff-export.png`, png.bytes);
+  assert.deepEqual(problems, [], 'no console errors (CSP violations show up here)');
+  await page.close();
+});
+
+test('Features: a labelled feature shows its label and DLA tokens; a loss-table run shows bars with whiskers and a table', { skip, timeout: 60_000 }, async () => {
+  const row = await api('saes.create', { name: 'tiny sae', path: sae, hook: 'blocks.2.hook_resid_post' });
+  await api('annotations.upsert', { saeId: row.id, featureIndex: 5, source: 'test', label: 'owls' });
+  const { page, problems } = await openPage('#features/5', 900);
+  await inspectModel(page, 'features-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  await page.locator('#features-sae').fill(sae);
+  await page.getByTestId('features-form').getByRole('button', { name: 'Inspect' }).nth(1).click();
+  await page.getByTestId('sae-summary').filter({ hasText: "labels from 'tiny sae'" }).waitFor({ timeout: 10_000 });
+  const card = page.getByTestId('feature-card');
+  await card.waitFor({ timeout: 20_000 });
+  assert.match((await card.locator('h2').textContent()) ?? '', /Feature 5 of 32/);
+  assert.equal(await card.getByTestId('feature-label').textContent(), '“owls”');
+  assert.equal(await card.getByTestId('feature-dla-top').locator('.token-chip').count(), 20);
+  assert.deepEqual((await api('vectors.list', {})).filter((v: any) => v.meta?.lookup), [], 'the one-hot look-up vector is not left behind');
+  await page.screenshot({ path: `${root}test-results/features.png`, fullPage: true });
+  await page.close();
+
+  const steer = { items: [{ kind: 'steer_sae', sae, feature: 3, coef: 8 }] };
+  const run = await api('jobs.start', { kind: 'loss-table', params: { model, datasetId, configs: [{ name: 'base', set: { items: [] } }, { name: 'steer feature 3 × 8', set: steer }] } });
+  await ctx.jobs.runner.wait(run.id);
+  const view = await openPage(`#detect/${run.id}`, 900);
+  const table = view.page.getByTestId('loss-table');
+  await table.waitFor({ timeout: 15_000 });
+  assert.equal(await table.locator('rect.bar').count(), 2);
+  assert.equal(await table.locator('line.whisker').count(), 6);
+  assert.equal(await table.getByTestId('loss-table-rows').locator('tbody tr').count(), 2);
+  const done = await api('runs.get', { id: run.id });
+  const csv = await download(view.page, table, 'CSV');
+  assert.deepEqual(csv.text.trim().split('\n'), [
+    'configuration,loss_nats_per_token,stderr_nats_per_token,samples,tokens',
+    ...done.result.table.map((r: any) => `${r.name},${r.lossNats},${r.stderrNats},${r.samples},${r.tokens}`),
+  ]);
+  const png = await download(view.page, table, 'PNG');
+  writeFileSync(`${root}test-results/loss-table-export.png`, png.bytes);
+  await table.scrollIntoViewIfNeeded();
+  await view.page.screenshot({ path: `${root}test-results/loss-table.png`, fullPage: true });
+  assert.deepEqual([...problems, ...view.problems], []);
+  await view.page.close();
+});
+
+test('Detect: an SAE feature bias (train-bias) shows its ce and l1 curves and reads out in feature space', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await openPage('#detect');
+  const form = page.getByTestId('detect-form');
+  await inspectModel(page, 'detect-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  await form.locator('#detect-dataset').selectOption(datasetId);
+  await form.locator('input[name=method][value=feature]').check();
+  await form.locator('#detect-sae').fill(sae);
+  await form.getByRole('button', { name: 'Inspect' }).nth(1).click();
+  await page.getByTestId('sae-summary').filter({ hasText: 'd_sae 32' }).waitFor({ timeout: 10_000 });
+  await form.getByLabel('steps', { exact: true }).fill('8');
+  await form.getByLabel('batch', { exact: true }).fill('4');
+  await form.getByLabel('L1', { exact: true }).fill('0.001');
+  await form.getByRole('button', { name: 'Start', exact: true }).click();
+  const detail = page.getByTestId('run-detail');
+  await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 40_000 });
+  const config = JSON.parse((await detail.getByTestId('run-config').textContent())!);
+  assert.deepEqual(config.set.items, [{ kind: 'feature_bias', sae, mode: 'projected', withError: true, trainable: true }]);
+  await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('[data-testid=metric-chart]').length === 2, undefined, { timeout: 10_000 });
+  assert.deepEqual(await detail.getByTestId('metric-chart').evaluateAll((els) => els.map((e: any) => e.dataset.metric)), ['ce', 'l1']);
+  // the read-out ranks the trained feature biases (the run's own SAE), with DLA chips
+  const features = detail.getByTestId('readout-features');
+  await features.waitFor({ timeout: 20_000 });
+  assert.match((await features.locator('thead').textContent()) ?? '', /Feature.*Bias.*Label/s);
+  assert.equal(await features.locator('tbody tr').count(), 20);
+  assert.equal(await detail.getByTestId('dla-top').locator('.token-chip').count(), 20);
+  await detail.screenshot({ path: `${root}test-results/detect-feature-bias.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
