@@ -17,6 +17,7 @@ import { checkpointWeights } from '../models/graph-weights.js';
 import { saeWeights } from '../models/sae/graph.js';
 import type { Sae } from '../models/sae/load.js';
 import type { HfTokenizer } from '../models/tokenizer.js';
+import { tokenText } from '../models/token-text.js';
 
 export interface RankedFeature {
   index: number;
@@ -102,7 +103,7 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
     await s.release();
   }
   const dla = r.dla!.data as Float32Array;
-  const tokenOf = (id: number): RankedToken => ({ id, token: opts.tok ? opts.tok.decode([id]) : null, value: dla[id]! });
+  const tokenOf = (id: number): RankedToken => ({ id, token: opts.tok ? tokenText(opts.tok, id) : null, value: dla[id]! });
   let norm = 0;
   for (const x0 of vector) norm += x0 * x0;
   const feat = (scoreArr: ArrayLike<number>, cos: ArrayLike<number> | null, enc: ArrayLike<number> | null, i: number): RankedFeature => {

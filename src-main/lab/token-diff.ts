@@ -9,6 +9,7 @@ import { encodeRow } from '../models/encode-rows.js';
 import { systemPromptOf, type InterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
 import { scoreItems } from '../models/score.js';
+import { tokenText } from '../models/token-text.js';
 
 export interface TokenDiff {
   /** completion tokens: id and decoded text */
@@ -49,7 +50,7 @@ export async function tokenDiff(
     throw new Error('token-diff: the completion tokenises differently under the two configurations (their contexts change the token boundary)');
   }
   return {
-    tokens: A.ids.map((id) => ({ id, text: tok.decode([id]) })),
+    tokens: A.ids.map((id) => ({ id, text: tokenText(tok, id) })),
     logprobA: A.lp, logprobB: B.lp, diff: A.lp.map((x, i) => x - B.lp[i]!), lossA: A.loss, lossB: B.loss,
   };
 }

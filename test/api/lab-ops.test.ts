@@ -68,3 +68,13 @@ test('lab.tokenDiff: per-token logprob differences between a steered and the bas
   assert.ok('result' in same);
   for (const x of (same.result as { diff: number[] }).diff) assert.equal(x, 0);
 });
+
+test('jobs.start: paths inside job params (model, SAE in an intervention item) follow the allowed-paths rule', async () => {
+  const bad = await dispatch(ctx, 'jobs.start', { kind: 'train-bias', params: { model: '/etc', datasetFile: join(dir, 'x.jsonl'), set: { items: [{ kind: 'resid_bias', hook: 'blocks.0.hook_resid_post', trainable: true }] } } });
+  assert.ok('error' in bad);
+  assert.equal(bad.error.code, 'invalid_input');
+  assert.match(JSON.stringify(bad.error), /params\.model: '\/etc' is outside the allowed folders/);
+  const badSae = await dispatch(ctx, 'jobs.start', { kind: 'train-bias', params: { model, datasetFile: join(dir, 'x.jsonl'), set: { items: [{ kind: 'feature_bias', sae: '/etc/sae', mode: 'projected', trainable: true }] } } });
+  assert.ok('error' in badSae);
+  assert.match(JSON.stringify(badSae.error), /params\.set\.items\.0\.sae: '\/etc\/sae' is outside the allowed folders/);
+});

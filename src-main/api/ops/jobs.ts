@@ -5,6 +5,7 @@ import { runOut } from '../entity-schemas.js';
 import { ApiError } from '../errors.js';
 import { toIssues } from '../issues.js';
 import { defineOp } from '../op.js';
+import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
 
 async function kindOf(name: string): Promise<JobKind> {
   const load = Object.hasOwn(jobKinds, name) ? jobKinds[name] : undefined;
@@ -13,6 +14,23 @@ async function kindOf(name: string): Promise<JobKind> {
     throw new ApiError('invalid_input', `kind: ${message}`, [{ path: 'kind', message }]);
   }
   return load();
+}
+
+/** Fields of job params that name files or folders the job reads (models, SAEs, corpora, datasets). */
+const PATH_KEYS = new Set(['model', 'sae', 'datasetFile', 'corpusFile']);
+
+/**
+ * Apply the allowed-paths rule to every path a job would read, at any depth (e.g. the SAE of an
+ * intervention item), so that `serve` cannot make a job read arbitrary files.
+ */
+function checkParamPaths(v: unknown, roots: string[], at: string): void {
+  if (Array.isArray(v)) v.forEach((x, i) => checkParamPaths(x, roots, `${at}.${i}`));
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (PATH_KEYS.has(k) && typeof x === 'string') checkAllowedPath(x, roots, `${at}.${k}`);
+      else checkParamPaths(x, roots, `${at}.${k}`);
+    }
+  }
 }
 
 export const jobOps = {
@@ -27,6 +45,7 @@ export const jobOps = {
         const issues = toIssues(parsed.error.issues, ['params']);
         throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
       }
+      checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'params');
       return ctx.jobs.start(s);
     },
   }),
