@@ -60,7 +60,7 @@ export type Response =
   | { id: number; ok: true; kind: 'run'; outputs: Record<string, TensorData>; ms: number }
   | { id: number; ok: true; kind: 'release' }
   | { id: number; ok: true; kind: 'drop' }
-  | { id: number; ok: true; kind: 'decode'; tokens: number[][]; finish: ('stop' | 'length' | 'cancelled')[]; steps: number; ms: number }
+  | { id: number; ok: true; kind: 'decode'; tokens: number[][]; finish: ('stop' | 'length' | 'cancelled')[]; steps: number; ms: number; ortMs: number }
   | { id: number; ok: true; kind: 'decode-progress'; step: number; tokens: number[][] }
   | { id: number; ok: true; kind: 'info'; ortVersion: string; providers: string[]; rssMb: number }
   | { id: number; ok: false; error: string };

@@ -93,11 +93,11 @@ export class Runtime {
   }
 
   /** @internal */
-  async _decode(session: number, feeds: Record<string, Feed>, loop: DecodeLoop, onProgress?: (step: number, tokens: number[][]) => void): Promise<{ tokens: number[][]; finish: ('stop' | 'length' | 'cancelled')[]; steps: number; ms: number }> {
+  async _decode(session: number, feeds: Record<string, Feed>, loop: DecodeLoop, onProgress?: (step: number, tokens: number[][]) => void): Promise<{ tokens: number[][]; finish: ('stop' | 'length' | 'cancelled')[]; steps: number; ms: number; ortMs: number }> {
     const r = await this.call({ kind: 'decode', session, feeds, loop }, [], (p) => {
       if (p.ok && p.kind === 'decode-progress') onProgress?.(p.step, p.tokens);
     });
-    if (r.ok && r.kind === 'decode') return { tokens: r.tokens, finish: r.finish, steps: r.steps, ms: r.ms };
+    if (r.ok && r.kind === 'decode') return { tokens: r.tokens, finish: r.finish, steps: r.steps, ms: r.ms, ortMs: r.ortMs };
     throw new EngineError('unexpected reply');
   }
 

@@ -62,6 +62,7 @@ async function decodeLoop(id: number, s: ort.InferenceSession, initial: Record<s
   const outNames = [io.logits, ...Object.keys(io.carry)];
   let scratch = new Float64Array(0);
   let steps = 0;
+  let ortMs = 0;
   const progress = (): void => {
     const tokens = out.map((r, b) => r.slice(sent[b]));
     out.forEach((r, b) => (sent[b] = r.length));
@@ -72,7 +73,9 @@ async function decodeLoop(id: number, s: ort.InferenceSession, initial: Record<s
       for (let b = 0; b < B; b++) finish[b] ??= 'cancelled';
       break;
     }
+    const tr = performance.now();
     const res = await s.run(feeds, outNames);
+    ortMs += performance.now() - tr;
     steps++;
     const lg = res[io.logits]!;
     const V = lg.dims[lg.dims.length - 1]!;
@@ -103,7 +106,7 @@ async function decodeLoop(id: number, s: ort.InferenceSession, initial: Record<s
     if (L.progressEvery > 0 && steps % L.progressEvery === 0) progress();
   }
   if (L.progressEvery > 0 && steps % L.progressEvery !== 0) progress();
-  return { id, ok: true, kind: 'decode', tokens: out, finish: finish.map((f) => f ?? 'length'), steps, ms: performance.now() - t0 };
+  return { id, ok: true, kind: 'decode', tokens: out, finish: finish.map((f) => f ?? 'length'), steps, ms: performance.now() - t0, ortMs };
 }
 
 function feedOf(input: string, f: Feed): ort.Tensor {
