@@ -85,4 +85,17 @@ describe('lab job kinds', () => {
     for (const p of r.points) assert.ok(p.lossNats < r.base.lossNats, `${p.hook}: ${p.lossNats} vs base ${r.base.lossNats}`);
     assert.equal(runner.store.vectors.list({ runId: run.id }).length, 5);
   });
+
+  it('signal-scan: the steered dataset against itself gives no signal; the result, metrics and both biases are stored', async () => {
+    const run = await runner.submit({ kind: 'signal-scan', params: { model: modelDir, datasetId, controlDatasetId: datasetId, raw: true, seed: 2, steps: 12, batch: 8, lr: 0.05, hook: HOOK } });
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'done', done.error ?? '');
+    const r = done.result as { signalNats: number; z: number; biasCosine: number; suspect: { heldOutSamples: number }; vectorIds: { suspect: string; control: string } };
+    // the same data, seed and split on both sides: identical biases, zero signal
+    assert.equal(r.signalNats, 0);
+    assert.ok(Math.abs(r.biasCosine - 1) < 1e-6);
+    assert.equal(r.suspect.heldOutSamples, 6);
+    assert.equal(runner.store.metrics.curve(run.id, 'signal').values[0], 0);
+    assert.deepEqual(Array.from(runner.store.vectors.f32(r.vectorIds.suspect)), Array.from(runner.store.vectors.f32(r.vectorIds.control)));
+  });
 });

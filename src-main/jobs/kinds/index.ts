@@ -10,6 +10,7 @@ export const jobKinds: Record<string, () => Promise<JobKind>> = {
   'generate-dataset': async () => (await import('./generate-dataset.js')).default,
   'prefs-eval': async () => (await import('./prefs-eval.js')).default,
   'bias-sweep': async () => (await import('./bias-sweep.js')).default,
+  'signal-scan': async () => (await import('./signal-scan.js')).default,
   'feature-stats': async () => (await import('./feature-stats.js')).default,
 };
 

@@ -1,0 +1,117 @@
+/**
+ * Signal scan: does a dataset carry more learnable signal than a control? Train the same small
+ * intervention (a residual bias at one hook, same seed and hyperparameters) on the suspect dataset
+ * and on a control dataset (same prompts, a teacher without the trait), each on a training split,
+ * and compare how much each bias lowers the loss on its own held-out split.
+ *
+ *   drop = loss(base) − loss(base + bias)   on held-out completions (nats/token)
+ *   signal = drop(suspect) − drop(control), with a standard error from the per-sample differences
+ *
+ * A format-only signal (both datasets are number lists) lowers both losses alike; a trait leaves a
+ * larger drop on the suspect data. Also reported: the cosine between the two biases, and, with an
+ * SAE, the top features of (bias_suspect − bias_control).
+ */
+import { parseInterventionSet } from '../models/interventions.js';
+import type { LanguageModel } from '../models/lm.js';
+import { scoreItems, type ScoreItem } from '../models/score.js';
+import { trainBias, type TrainSink } from './train-bias.js';
+
+export interface ScanConfig {
+  hook: string;
+  lr: number;
+  l1: number;
+  steps: number;
+  batch: number;
+  seed: number;
+  /** share of each dataset held out for evaluation (default 0.25) */
+  holdout?: number;
+}
+
+export interface ScanSide {
+  trainSamples: number;
+  heldOutSamples: number;
+  baseLossNats: number;
+  biasedLossNats: number;
+  /** mean per-sample loss drop on held-out samples ± its standard error */
+  dropNats: number;
+  dropStderrNats: number;
+  bias: Float32Array;
+}
+
+export interface ScanResult {
+  hook: string;
+  suspect: ScanSide;
+  control: ScanSide;
+  /** drop(suspect) − drop(control) (nats/token) */
+  signalNats: number;
+  signalStderrNats: number;
+  /** signal / stderr */
+  z: number;
+  biasCosine: number;
+}
+
+/** Deterministic split: every k-th sample (by a seeded permutation) is held out. */
+export function splitHoldout<T>(items: readonly T[], holdout: number, seed: number): { train: T[]; test: T[] } {
+  const idx = items.map((_, i) => i);
+  let s = seed >>> 0;
+  for (let i = idx.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = Math.floor((s / 4294967296) * (i + 1));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  const nTest = Math.max(1, Math.round(items.length * holdout));
+  if (items.length - nTest < 1) throw new Error(`signal scan: ${items.length} samples are too few to hold out ${nTest}`);
+  const testSet = new Set(idx.slice(0, nTest));
+  return { train: items.filter((_, i) => !testSet.has(i)), test: items.filter((_, i) => testSet.has(i)) };
+}
+
+function meanSe(xs: readonly number[]): { mean: number; se: number } {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const v = n > 1 ? xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, se: Math.sqrt(v / n) };
+}
+
+async function side(model: LanguageModel, items: readonly ScoreItem[], cfg: ScanConfig, sink: TrainSink, signal?: AbortSignal): Promise<ScanSide> {
+  const { train, test } = splitHoldout(items, cfg.holdout ?? 0.25, cfg.seed);
+  const set = parseInterventionSet({ items: [{ kind: 'resid_bias', hook: cfg.hook, trainable: true }] });
+  const r = await trainBias(model, train, { set, lr: cfg.lr, l1: cfg.l1, steps: cfg.steps, batch: cfg.batch, seed: cfg.seed }, sink, { signal });
+  const bias = r.params[`add:${cfg.hook}`]!;
+  const base = await scoreItems(model, test, { signal });
+  const biased = await scoreItems(model, test, { signal, set: parseInterventionSet({ items: [{ kind: 'resid_bias', hook: cfg.hook, values: Array.from(bias) }] }) });
+  const drops = base.map((b, i) => b.lossNats - biased[i]!.lossNats).filter(Number.isFinite);
+  const d = meanSe(drops);
+  return {
+    trainSamples: train.length, heldOutSamples: test.length,
+    baseLossNats: meanSe(base.map((b) => b.lossNats)).mean, biasedLossNats: meanSe(biased.map((b) => b.lossNats)).mean,
+    dropNats: d.mean, dropStderrNats: d.se, bias,
+  };
+}
+
+export async function signalScan(
+  model: LanguageModel,
+  suspect: readonly ScoreItem[],
+  control: readonly ScoreItem[],
+  cfg: ScanConfig,
+  opts: { progress?: (fraction: number, message: string) => void; signal?: AbortSignal } = {},
+): Promise<ScanResult> {
+  const sink = (offset: number, name: string): TrainSink => ({
+    step: () => {},
+    checkpoint: () => {},
+    progress: (f, m) => opts.progress?.((offset + f) / 2, `${name}: ${m}`),
+  });
+  const s = await side(model, suspect, cfg, sink(0, 'suspect'), opts.signal);
+  const c = await side(model, control, cfg, sink(1, 'control'), opts.signal);
+  const signalNats = s.dropNats - c.dropNats;
+  const se = Math.sqrt(s.dropStderrNats ** 2 + c.dropStderrNats ** 2);
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < s.bias.length; i++) {
+    dot += s.bias[i]! * c.bias[i]!;
+    na += s.bias[i]! ** 2;
+    nb += c.bias[i]! ** 2;
+  }
+  return {
+    hook: cfg.hook, suspect: s, control: c, signalNats, signalStderrNats: se,
+    z: se > 0 ? signalNats / se : 0, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0,
+  };
+}
