@@ -3,7 +3,8 @@
  * top-k, top-p, and a per-row seeded PRNG (the same seed gives the same samples whatever the batch).
  *
  * Procedure (our definition, fixed so that samples are reproducible): temperature 0 is argmax.
- * Otherwise softmax(logits / T); with top-k or top-p < 1 the candidates are sorted by logit
+ * Otherwise softmax(logits / T) (without top-k/p, logits more than 40·T below the best count as
+ * probability 0: under 4e-18 each); with top-k or top-p < 1 the candidates are sorted by logit
  * (descending), cut to k, then to the smallest prefix whose mass reaches p, renormalised; a uniform
  * draw u picks by inverse CDF over the candidates (in index order when no cut applies).
  */
@@ -33,8 +34,13 @@ export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rnd: 
   const cut = (o.topK !== undefined && o.topK > 0 && o.topK < V) || (o.topP !== undefined && o.topP < 1);
   if (!cut) {
     const p = scratch && scratch.length >= V ? scratch : new Float64Array(V);
+    // tokens more than 40·T below the best have p < 4e-18 relative to it: counted as 0, no exp
+    const floor = mx - 40 * temp;
     let z = 0;
-    for (let i = 0; i < V; i++) z += p[i] = Math.exp((logits[i]! - mx) / temp);
+    for (let i = 0; i < V; i++) {
+      const l = logits[i]!;
+      z += p[i] = l < floor ? 0 : Math.exp((l - mx) / temp);
+    }
     let u = rnd() * z;
     for (let i = 0; i < V; i++) {
       u -= p[i]!;
