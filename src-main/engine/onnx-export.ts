@@ -59,8 +59,11 @@ class Emitter {
   node(op: string, inputs: string[], outputs: string[], attrs: PbAttr[] = [], domain?: string): void {
     this.nodes.push({ op, inputs, outputs, attrs, domain });
   }
-  constF64(name: string, v: number): void {
+  /** float64 scalar constant shared by all emitters (initializer); returns its name. */
+  f64(v: number): string {
+    const name = `c_f64_${String(v).replace(/[^0-9a-z]/gi, '_')}`;
     if (!this.consts.has(name)) this.consts.set(name, { name, dtype: 'float64', dims: [], raw: new Uint8Array(Float64Array.of(v).buffer) });
+    return name;
   }
   /** int64 constant shared by all emitters (initializer). */
   i64(values: readonly number[], scalar = false): string {
@@ -245,12 +248,8 @@ export const LOWER: Record<string, Lower> = {
  * erf(x) = 2/√π · e^(−x²) · x · Σₙ (2x²)ⁿ / (1·3·5⋯(2n+1)): all terms positive, so no cancellation;
  * 120 terms give full double precision for |x| < 6. For |x| ≥ 6, erf(x) = sign(x) to double precision.
  */
-function erfSeries64(e: Emitter, x: string, out: string): string {
-  const f64c = (v: number): string => {
-    const name = `c_f64_${String(v).replace(/[^0-9a-z]/gi, '_')}`;
-    e.constF64(name, v);
-    return name;
-  };
+function erfSeries64(e: Emitter, x: string, out: string): void {
+  const f64c = (v: number): string => e.f64(v);
   const xc = e.tmp();
   e.node('Clip', [x, f64c(-6), f64c(6)], [xc]);
   const x2 = e.tmp();
@@ -276,20 +275,13 @@ function erfSeries64(e: Emitter, x: string, out: string): string {
   e.node('Mul', [ex, xc], [p1]);
   const p2 = e.tmp();
   e.node('Mul', [p1, s], [p2]);
-  const series = e.tmp();
-  e.node('Mul', [p2, f64c(2 / Math.sqrt(Math.PI))], [series]);
   // beyond |x| = 6 the clipped series is erf(±6) = ±(1 − 2e−17): exactly ±1 in double
-  e.node('Identity', [series], [out]);
-  return out;
+  e.node('Mul', [p2, f64c(2 / Math.sqrt(Math.PI))], [out]);
 }
 
 /** float64 GELU from primitives (contrib Gelu/FastGelu are float-only): 0.5·x·(1 + erf(x/√2) | tanh(u)). */
 function gelu64(e: Emitter, x: string, out: string, erfForm: boolean): void {
-  const c = (v: number): string => {
-    const name = `c_f64_${String(v).replace(/[^0-9a-z]/gi, '_')}`;
-    e.constF64(name, v);
-    return name;
-  };
+  const c = (v: number): string => e.f64(v);
   const bin = (op: string, a: string, b: string): string => {
     const o = e.tmp();
     e.node(op, [a, b], [o]);
@@ -318,10 +310,8 @@ function layerNorm64(e: Emitter, [x, w, b]: string[], out: string, eps: number):
   e.node('Mul', [xc, xc], [sq]);
   const v = e.tmp();
   e.node('ReduceMean', [sq, ax], [v], keep);
-  const epsName = `c_f64_eps_${String(eps).replace(/[^0-9a-z]/gi, '_')}`;
-  e.constF64(epsName, eps);
   const ve = e.tmp();
-  e.node('Add', [v, epsName], [ve]);
+  e.node('Add', [v, e.f64(eps)], [ve]);
   const sd = e.tmp();
   e.node('Sqrt', [ve], [sd]);
   e.node('Reciprocal', [sd], [`${out}_rstd`]);
