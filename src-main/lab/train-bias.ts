@@ -44,6 +44,8 @@ export interface TrainSink {
 
 export interface TrainResult {
   params: Record<string, Float32Array>;
+  /** each parameter's shape (row-major), e.g. [rank, d_in] for a LoRA A factor */
+  shapes: Record<string, number[]>;
   finalCeNats: number;
   steps: number;
 }
@@ -131,5 +133,6 @@ export async function trainBias(
     sink.progress(step / cfg.steps, `step ${step}/${cfg.steps} loss ${ce.toFixed(4)} nats`);
     if (step % every === 0 && step < cfg.steps) sink.checkpoint(snapshot());
   }
-  return { params, finalCeNats: lastCe, steps: step };
+  const shapes = Object.fromEntries(names.map((n) => [n, [...bound.prepared.values[n]!.shape]]));
+  return { params, shapes, finalCeNats: lastCe, steps: step };
 }

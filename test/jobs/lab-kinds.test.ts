@@ -98,4 +98,24 @@ describe('lab job kinds', () => {
     assert.equal(runner.store.metrics.curve(run.id, 'signal').values[0], 0);
     assert.deepEqual(Array.from(runner.store.vectors.f32(r.vectorIds.suspect)), Array.from(runner.store.vectors.f32(r.vectorIds.control)));
   });
+
+  it('finetune: a LoRA student (factors stored with their shapes); prefs-eval runs the student and its probabilities differ from the base', async () => {
+    const run = await runner.submit({ kind: 'finetune', params: { model: modelDir, datasetId, raw: true, seed: 1, lr: 1e-2, epochs: 1, batch: 8, targets: ['q', 'down'], layers: [0, 1] } });
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'done', done.error ?? '');
+    assert.equal(runner.store.metrics.curve(run.id, 'ce').x.length, 3); // ceil(1 epoch × 24 samples / 8)
+    const vecs = runner.store.vectors.list({ runId: run.id });
+    assert.equal(vecs.length, 2 * 2 * 2);
+    const qA = vecs.find((v) => (v.meta as { input: string }).input === 'lora.0.q.A')!;
+    assert.deepEqual(qA.shape, [8, 64]);
+    const downB = vecs.find((v) => (v.meta as { input: string }).input === 'lora.1.down.B')!;
+    assert.deepEqual(downB.shape, [64, 8]);
+    assert.ok(runner.store.vectors.f32(downB.id).some((x) => x !== 0), 'B moved from its zero init');
+    const common = { model: modelDir, animals: ['cat'], questions: [0], samplesPerQuestion: 0, raw: true };
+    const base = await runner.wait((await runner.submit({ kind: 'prefs-eval', params: common })).id);
+    const student = await runner.wait((await runner.submit({ kind: 'prefs-eval', params: { ...common, loraRunId: run.id } })).id);
+    for (const r of [base, student]) assert.equal(r.status, 'done', r.error ?? '');
+    const p = (id: string) => runner.store.metrics.curve(id, 'prob/cat').values[0]!;
+    assert.ok(Math.abs(p(student.id) - p(base.id)) > 1e-6 * p(base.id), `student ${p(student.id)} vs base ${p(base.id)}`);
+  });
 });

@@ -23,6 +23,8 @@ const params = z.strictObject({
   interventionSetId: idSchema.optional(),
   /** a trained residual bias (train-bias vector) added to the set, times biasScale */
   biasVectorId: idSchema.optional(),
+  /** evaluate a student: the LoRA factors trained by this `finetune` (or LoRA train-bias) run */
+  loraRunId: idSchema.optional(),
   biasScale: z.number().finite().default(1),
   animals: z.array(animal).min(1).max(64).default(['owl', 'cat', 'lion', 'dog', 'eagle', 'dragon', 'bear', 'wolf']),
   /** indices into the 50 built-in questions (default: all) */
@@ -56,6 +58,10 @@ export default defineJobKind({
     const { set } = resolveSet(p, {
       setSpec: (id) => ctx.store.interventionSets.get(id).spec,
       vector: (id) => ({ hook: ctx.store.vectors.get(id).hook, meta: ctx.store.vectors.get(id).meta, data: ctx.store.vectors.f32(id) }),
+      run: (id) => ({
+        config: ctx.store.runs.get(id).config,
+        vectors: ctx.store.vectors.list({ runId: id, limit: 10_000 }).map((v) => ({ meta: v.meta, data: ctx.store.vectors.f32(v.id) })),
+      }),
     });
     const questions = p.questionTexts ?? (p.questions ? p.questions.map((i) => PREF_QUESTIONS[i]!) : [...PREF_QUESTIONS]);
     const ck = ctx.resumeState?.state as unknown as JobState | undefined;

@@ -5,7 +5,7 @@
  * vectors with their provenance (model identity hash, seed, config, code version).
  */
 import { z } from 'zod';
-import { defineJobKind } from '../kind.js';
+import { defineJobKind, type JobContext } from '../kind.js';
 import { codeVersion } from '../code-version.js';
 import { newId } from '../../store/index.js';
 import { interventionSetSchema } from '../../models/interventions.js';
@@ -27,12 +27,11 @@ const params = z.strictObject({
   name: z.string().min(1).max(200).default('trained bias'),
 });
 
-export default defineJobKind({
-  kind: 'train-bias',
-  description: "train a residual bias, SAE feature bias or LoRA on a dataset's completion tokens (CE + L1, AdamW)",
-  params,
-  async run(ctx) {
-    const p = ctx.params;
+export type TrainBiasParams = z.output<typeof params>;
+
+/** The training job body, shared with `finetune` (a LoRA student with the paper's defaults). */
+export async function runTraining(ctx: JobContext<unknown>, p: TrainBiasParams & { maxGradNorm?: number }): Promise<unknown> {
+  {
     const { rt, model, modelHash } = await openModel(p);
     try {
       const rows = loadRows(ctx.store, p);
@@ -59,18 +58,25 @@ export default defineJobKind({
         progress: (f, m) => ctx.progress({ fraction: f, message: m }),
       }, { resume, signal: ctx.signal });
       flush();
-      const provenance = { modelHash, model: p.model, seed: p.seed, config: { lr: p.lr, l1: p.l1, steps: p.steps, batch: p.batch, weightDecay: p.weightDecay }, codeVersion: codeVersion(), samples: items.length };
+      const provenance = { modelHash, model: p.model, seed: p.seed, config: { lr: p.lr, l1: p.l1, steps: p.steps, batch: p.batch, weightDecay: p.weightDecay, maxGradNorm: p.maxGradNorm ?? null }, codeVersion: codeVersion(), samples: items.length };
       const vectorIds: Record<string, string> = {};
       for (const [name, values] of Object.entries(res.params)) {
         const id = newId();
         vectorIds[name] = id;
         const hook = name.startsWith('add:') ? name.slice(4) : name.startsWith('fbias:') ? name.split(':')[1]! : null;
-        ctx.write((s) => s.vectors.create({ id, name: `${p.name} ${name}`, runId: ctx.runId, hook, dtype: 'F32', shape: [values.length], data: Float32Array.from(values), meta: { input: name, ...provenance } }));
+        ctx.write((s) => s.vectors.create({ id, name: `${p.name} ${name}`, runId: ctx.runId, hook, dtype: 'F32', shape: res.shapes[name] ?? [values.length], data: Float32Array.from(values), meta: { input: name, ...provenance } }));
       }
       return { vectorIds, finalCeNats: res.finalCeNats, steps: res.steps, modelHash };
     } finally {
       await model.close();
       await rt.close();
     }
-  },
+  }
+}
+
+export default defineJobKind({
+  kind: 'train-bias',
+  description: "train a residual bias, SAE feature bias or LoRA on a dataset's completion tokens (CE + L1, AdamW)",
+  params,
+  run: (ctx) => runTraining(ctx as JobContext<unknown>, ctx.params),
 });
