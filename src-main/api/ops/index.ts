@@ -11,6 +11,7 @@ import { labOps } from './lab.js';
 import { modelOps } from './models.js';
 import { runOps } from './runs.js';
 import { storeOps } from './store.js';
+import { uiFeatureStatsOps } from './ui-feature-stats.js';
 import { uiSaeOps } from './ui-sae.js';
 import { vectorOps } from './vectors.js';
 
@@ -28,6 +29,7 @@ export const ops = {
   ...experimentOps,
   ...labOps,
   ...uiSaeOps,
+  ...uiFeatureStatsOps,
 } satisfies Record<string, OpDef>;
 
 export type OpRegistry = Record<string, OpDef>;
