@@ -3,7 +3,7 @@
  * the same in every host so that `serve` cannot be used to read or write arbitrary files:
  *
  *   a path must be absolute, hold no '..' segment, and lie strictly inside an allowed root:
- *   the store's folder or the user's home folder.
+ *   the store's folder, the user's home folder, or the app's embedded demo folder (resources/demo).
  *
  * Symbolic links are resolved first (on the deepest part of the path that exists, and on the roots),
  * so a link inside a root cannot lead outside it. The CLI's own `export`/`import` commands, run by
@@ -13,9 +13,11 @@ import { existsSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ApiError } from './errors.js';
+import { demoDir } from './demo.js';
 
 export function allowedRoots(storeFile: string): string[] {
-  return [dirname(resolve(storeFile)), homedir()].map(real);
+  const demo = demoDir();
+  return [dirname(resolve(storeFile)), homedir(), ...(demo ? [demo] : [])].map(real);
 }
 
 /** The path with symlinks resolved as far as it exists; the rest appended as given. */

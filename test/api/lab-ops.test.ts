@@ -78,3 +78,13 @@ test('jobs.start: paths inside job params (model, SAE in an intervention item) f
   assert.ok('error' in badSae);
   assert.match(JSON.stringify(badSae.error), /params\.set\.items\.0\.sae: '\/etc\/sae' is outside the allowed folders/);
 });
+
+test('app.demo: the embedded demo model exists, is an allowed path, and inspects as stories260k', async () => {
+  const d = await dispatch(ctx, 'app.demo', {});
+  assert.ok('result' in d, JSON.stringify(d));
+  const path = (d.result as { modelPath: string | null }).modelPath;
+  assert.ok(path && path.endsWith('resources/demo/stories260k'), String(path));
+  const r = await dispatch(ctx, 'models.inspect', { path: path! });
+  assert.ok('result' in r, JSON.stringify(r));
+  assert.equal((r.result as { paramCount: number }).paramCount, 260032);
+});

@@ -17,6 +17,7 @@ import { idSchema, pathSchema } from '../../store/index.js';
 import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
 import { ApiError } from '../errors.js';
 import { defineOp } from '../op.js';
+import { demoModelPath } from '../demo.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,6 +25,12 @@ const feature = z.object({ index: z.number(), score: z.number(), cosine: z.numbe
 const token = z.object({ id: z.number(), token: z.string().nullable(), value: z.number() });
 
 export const labOps = {
+  'app.demo': defineOp({
+    summary: 'the embedded demo model folder (stories260k), or null when the app ships none',
+    input: z.strictObject({}),
+    output: z.object({ modelPath: z.string().nullable() }),
+    handler: async () => ({ modelPath: demoModelPath() }),
+  }),
   'models.inspect': defineOp({
     summary: "a model folder's architecture, parameter count and canonical hook list: {path} (absolute, inside the store's folder or home)",
     input: z.strictObject({ path: pathSchema }),
