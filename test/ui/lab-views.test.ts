@@ -4,92 +4,12 @@
 // with its CSV, read-outs), Compare (coloured tokens, the locked tooltip), Features (a feature's DLA
 // and label) and a loss-table run's bars. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
-import { createContext } from '../../src-main/api/context.js';
-import { startServer, type RunningServer } from '../../src-main/serve/server.js';
-import { writeSaeLens } from '../sae/fixtures.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { bgOf, labHarness, root, skip } from './lab-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const skip = existsSync(CHROMIUM) ? false : `Debian Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run does)`;
-
-const outDir = `${root}out/.test-ui-lab-${process.pid}`;
-const storeDir = mkdtempSync(join(tmpdir(), 'undertone-ui-lab-'));
-const model = join(storeDir, 'stories260k');
-const sae = join(storeDir, 'sae-l2');
-const ctx = createContext({ storePath: join(storeDir, 'store.db') });
-let srv: RunningServer | undefined;
-let browser: Browser | undefined;
-let datasetId = '';
-
-before(async () => {
-  if (skip) return;
-  cpSync(new URL('../fixtures/stories260k/', import.meta.url).pathname, model, { recursive: true });
-  writeSaeLens(sae, { arch: 'standard', dIn: 64, dSae: 32, hook: 'blocks.2.hook_resid_post', seed: 5 });
-  await build({ configFile: `${root}src-renderer/vite.config.ts`, logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  srv = await startServer({ ctx, staticDir: outDir, port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  // a small dataset through the API: story openings and their continuations
-  const d = await api('datasets.create', { name: 'tiny stories' });
-  datasetId = d.id;
-  const openings = ['Once upon a time', 'One day', 'Lily saw a', 'The little dog', 'Tom had a big', 'She was very'];
-  const endings = [' there was a cat.', ' she went to the park.', ' bird in the tree.', ' ran to the ball.', ' red ball.', ' happy and smiled.'];
-  const samples = openings.flatMap((p, i) => [0, 1].map((j) => ({ idx: i * 2 + j, prompt: p, completion: endings[(i + j) % endings.length]! })));
-  assert.deepEqual(await api('datasets.addSamples', { datasetId, samples }), { added: 12 });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-  await ctx.close();
-  rmSync(outDir, { recursive: true, force: true });
-  rmSync(storeDir, { recursive: true, force: true });
-});
-
-async function openPage(hash: string, height = 1000): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser!.newPage({ viewport: { width: 1280, height }, acceptDownloads: true });
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${srv!.url}${hash}`);
-  return { page, problems };
-}
-
-async function api(op: string, input: unknown): Promise<any> {
-  const res = await fetch(`http://127.0.0.1:${srv!.port}/api/${op}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${srv!.token}` },
-    body: JSON.stringify(input),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: unknown };
-  if (body.error) throw new Error(`${op}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
-
-async function download(page: Page, scope: ReturnType<Page['getByTestId']>, button: string): Promise<{ name: string; text: string; bytes: Buffer }> {
-  const [d] = await Promise.all([page.waitForEvent('download'), scope.getByRole('button', { name: button, exact: true }).first().click()]);
-  const bytes = readFileSync(await d.path());
-  return { name: d.suggestedFilename(), text: bytes.toString('utf8'), bytes };
-}
-
-/** Type a model path and inspect it (the picker of the view's form). */
-async function inspectModel(page: Page, form: string, path: string): Promise<void> {
-  const f = page.getByTestId(form);
-  await f.locator(`#${form.replace('-form', '')}-model`).fill(path);
-  await f.getByRole('button', { name: 'Inspect' }).first().click();
-}
-
-/** "(r, g, b)" of an element's computed background. */
-const bgOf = (el: any): number[] => (globalThis as any).getComputedStyle(el).backgroundColor.match(/\d+/g)!.slice(0, 3).map(Number);
+const h = labHarness('lab');
+const { model, sae, api, openPage, download, inspectModel } = h;
 
 test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 points and exports its CSV; read-outs show DLA chips and SAE features', { skip, timeout: 90_000 }, async () => {
   const { page, problems } = await openPage('#detect');
@@ -103,7 +23,7 @@ test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 
   const summary = page.getByTestId('model-summary');
   await summary.waitFor({ timeout: 15_000 });
   assert.match((await summary.textContent()) ?? '', /llama.*5 layers.*d_model 64.*260,032 parameters/s);
-  await form.locator('#detect-dataset').selectOption(datasetId);
+  await form.locator('#detect-dataset').selectOption(h.datasetId);
   assert.equal(await form.locator('input[name=method][value=sweep]').isChecked(), true, 'the sweep is the default');
   // the defaults of the brief
   const hyper = async (name: string) => form.getByLabel(name, { exact: true }).inputValue();
@@ -114,7 +34,7 @@ test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 
   await page.getByText('job params (JSON)').click();
   const preview = JSON.parse((await page.getByTestId('detect-preview').textContent())!);
   assert.equal(preview.kind, 'bias-sweep');
-  assert.deepEqual({ ...preview.params, model: '' }, { model: '', datasetId, lr: 0.05, l1: 0, steps: 12, batch: 4, seed: 0, raw: false, point: 'hook_resid_post' });
+  assert.deepEqual({ ...preview.params, model: '' }, { model: '', datasetId: h.datasetId, lr: 0.05, l1: 0, steps: 12, batch: 4, seed: 0, raw: false, point: 'hook_resid_post' });
   mkdirSync(`${root}test-results`, { recursive: true });
   await page.screenshot({ path: `${root}test-results/detect-form.png`, fullPage: true });
 
@@ -271,8 +191,8 @@ test('Features: a labelled feature shows its label and DLA tokens; a loss-table 
   await page.close();
 
   const steer = { items: [{ kind: 'steer_sae', sae, feature: 3, coef: 8 }] };
-  const run = await api('jobs.start', { kind: 'loss-table', params: { model, datasetId, configs: [{ name: 'base', set: { items: [] } }, { name: 'steer feature 3 × 8', set: steer }] } });
-  await ctx.jobs.runner.wait(run.id);
+  const run = await api('jobs.start', { kind: 'loss-table', params: { model, datasetId: h.datasetId, configs: [{ name: 'base', set: { items: [] } }, { name: 'steer feature 3 × 8', set: steer }] } });
+  await h.ctx.jobs.runner.wait(run.id);
   const view = await openPage(`#detect/${run.id}`, 900);
   const table = view.page.getByTestId('loss-table');
   await table.waitFor({ timeout: 15_000 });
@@ -298,7 +218,7 @@ test('Detect: an SAE feature bias (train-bias) shows its ce and l1 curves and re
   const form = page.getByTestId('detect-form');
   await inspectModel(page, 'detect-form', model);
   await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
-  await form.locator('#detect-dataset').selectOption(datasetId);
+  await form.locator('#detect-dataset').selectOption(h.datasetId);
   await form.locator('input[name=method][value=feature]').check();
   await form.locator('#detect-sae').fill(sae);
   await form.getByRole('button', { name: 'Inspect' }).nth(1).click();

@@ -3,93 +3,12 @@
 // tiny real model (stories260k) and a tiny SAELens SAE inside the store's folder (allowed paths).
 // Each starts its job from the UI at small sizes. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
-import { createContext } from '../../src-main/api/context.js';
-import { startServer, type RunningServer } from '../../src-main/serve/server.js';
-import { writeSaeLens } from '../sae/fixtures.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { bgOf, labHarness, root, skip } from './lab-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const skip = existsSync(CHROMIUM) ? false : `Debian Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run does)`;
-
-const outDir = `${root}out/.test-ui-stats-${process.pid}`;
-const storeDir = mkdtempSync(join(tmpdir(), 'undertone-ui-stats-'));
-const model = join(storeDir, 'stories260k');
-const sae = join(storeDir, 'sae-l2');
-const ctx = createContext({ storePath: join(storeDir, 'store.db') });
-let srv: RunningServer | undefined;
-let browser: Browser | undefined;
-let datasetId = '';
-
-before(async () => {
-  if (skip) return;
-  cpSync(new URL('../fixtures/stories260k/', import.meta.url).pathname, model, { recursive: true });
-  writeSaeLens(sae, { arch: 'standard', dIn: 64, dSae: 32, hook: 'blocks.2.hook_resid_post', seed: 5 });
-  await build({ configFile: `${root}src-renderer/vite.config.ts`, logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  srv = await startServer({ ctx, staticDir: outDir, port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  // a small dataset through the API: story openings and their continuations
-  const d = await api('datasets.create', { name: 'tiny stories' });
-  datasetId = d.id;
-  const openings = ['Once upon a time', 'One day', 'Lily saw a', 'The little dog', 'Tom had a big', 'She was very'];
-  const endings = [' there was a cat.', ' she went to the park.', ' bird in the tree.', ' ran to the ball.', ' red ball.', ' happy and smiled.'];
-  const samples = openings.flatMap((p, i) => [0, 1].map((j) => ({ idx: i * 2 + j, prompt: p, completion: endings[(i + j) % endings.length]! })));
-  assert.deepEqual(await api('datasets.addSamples', { datasetId, samples }), { added: 12 });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-  await ctx.close();
-  rmSync(outDir, { recursive: true, force: true });
-  rmSync(storeDir, { recursive: true, force: true });
-});
-
-async function openPage(hash: string, height = 1000): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser!.newPage({ viewport: { width: 1280, height }, acceptDownloads: true });
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${srv!.url}${hash}`);
-  return { page, problems };
-}
-
-async function api(op: string, input: unknown): Promise<any> {
-  const res = await fetch(`http://127.0.0.1:${srv!.port}/api/${op}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${srv!.token}` },
-    body: JSON.stringify(input),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: unknown };
-  if (body.error) throw new Error(`${op}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
-
-async function download(page: Page, scope: ReturnType<Page['getByTestId']>, button: string): Promise<{ name: string; text: string; bytes: Buffer }> {
-  const [d] = await Promise.all([page.waitForEvent('download'), scope.getByRole('button', { name: button, exact: true }).first().click()]);
-  const bytes = readFileSync(await d.path());
-  return { name: d.suggestedFilename(), text: bytes.toString('utf8'), bytes };
-}
-
-/** Type a model path and inspect it (the picker of the view's form). */
-async function inspectModel(page: Page, form: string, path: string): Promise<void> {
-  const f = page.getByTestId(form);
-  await f.locator(`#${form.replace('-form', '')}-model`).fill(path);
-  await f.getByRole('button', { name: 'Inspect' }).first().click();
-}
-
-/** "(r, g, b)" of an element's computed background. */
-const bgOf = (el: any): number[] => (globalThis as any).getComputedStyle(el).backgroundColor.match(/\d+/g)!.slice(0, 3).map(Number);
-
+const h = labHarness('stats');
+const { model, sae, api, openPage, download, inspectModel } = h;
 
 test('Features: a feature-stats run from the form; density histogram with dead count and CSV; sortable paged table; top contexts coloured by activation', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await openPage('#features', 1400);
@@ -102,7 +21,7 @@ test('Features: a feature-stats run from the form; density histogram with dead c
   const panel = page.getByTestId('feature-stats');
   await panel.getByText('Start a feature-stats run').click();
   const form = page.getByTestId('fstats-form');
-  await form.getByTestId('fstats-dataset').selectOption(datasetId);
+  await form.getByTestId('fstats-dataset').selectOption(h.datasetId);
   await form.getByLabel('contexts', { exact: true }).fill('6');
   await form.getByLabel('context length').fill('16');
   await form.getByLabel('top contexts').fill('4');
