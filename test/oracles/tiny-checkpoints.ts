@@ -20,6 +20,7 @@
  * - gpt2:    Conv1D [in, out], learned positions, tied head, names without `transformer.` prefix
  *            (the real fixture tiny-random-gpt2 has the prefix)
  */
+import { mulberry32 } from '../../src-main/engine/prng.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { f32ToBf16, f32ToF16, writeSafetensors, type StWriteTensor } from '../../src-main/engine/safetensors.js';
@@ -153,17 +154,8 @@ function tensorList(kind: TinyKind, c: Record<string, unknown>): [string, number
   return out;
 }
 
-/** mulberry32: small, seedable, good enough for test weights. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the engine's): small, seedable, good enough for test weights. */
+export const prng = mulberry32;
 
 function hashString(s: string): number {
   let h = 2166136261;

@@ -1,10 +1,9 @@
 /** `score --model <dir> --dataset <file.jsonl> [--with <interventions.json>] [--limit N] [--batch 8] [--raw] [--json]` */
-import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { parseFlags } from '../command.js';
 import { Runtime } from '../../engine/runtime.js';
 import { LanguageModel } from '../../models/lm.js';
-import { EMPTY_SET, parseInterventionSet } from '../../models/interventions.js';
+import { setFromFlags } from './gen-dataset.js';
 import { readJsonlDataset } from '../../lab/dataset-rows.js';
 import { lossTable } from '../../lab/loss-table.js';
 
@@ -15,16 +14,7 @@ export const scoreCommand: Command = {
   async run(argv) {
     const { flags } = parseFlags(argv, { model: 'string', dataset: 'string', with: 'string', limit: 'string', batch: 'string', raw: 'boolean', json: 'boolean' });
     if (typeof flags.model !== 'string' || typeof flags.dataset !== 'string') throw new Error(`usage: ${this.usage}`);
-    let set = EMPTY_SET;
-    if (typeof flags.with === 'string') {
-      let json: unknown;
-      try {
-        json = JSON.parse(readFileSync(flags.with, 'utf8'));
-      } catch (e) {
-        throw new Error(`${flags.with}: cannot read the intervention set (${(e as Error).message})`);
-      }
-      set = parseInterventionSet(json, flags.with);
-    }
+    const set = setFromFlags(flags);
     const rows = readJsonlDataset(flags.dataset, flags.limit ? Number(flags.limit) : Infinity);
     const rt = Runtime.start();
     try {
