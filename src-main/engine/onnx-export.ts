@@ -27,6 +27,11 @@ export interface IoInfo {
   name: string;
   dtype: DType;
   shape: readonly (number | string)[];
+  /**
+   * The value used when the feeds leave this input out (filled in by the runtime before the run:
+   * ORT's Node API does not let a feed override an initializer of the same name).
+   */
+  default?: ArrayBufferView;
 }
 
 export interface Compiled {
@@ -349,8 +354,10 @@ export function compile(spec: CompileSpec): Compiled {
   const inputs: IoInfo[] = [];
   const externalFiles = new Set<string>();
   for (const t of allOrder) {
-    if (t.op === 'Input') inputs.push({ name: t.leaf!.name, dtype: t.dtype, shape: t.shape });
-    else if (t.op === 'Initializer' || t.op === 'Constant') {
+    if (t.op === 'Input') {
+      const def = t.leaf!.source;
+      inputs.push({ name: t.leaf!.name, dtype: t.dtype, shape: t.shape, ...(def?.kind === 'inline' ? { default: def.data } : {}) });
+    } else if (t.op === 'Initializer' || t.op === 'Constant') {
       const src = t.leaf!.source!;
       if (src.kind === 'external') externalFiles.add(realpathSync(src.file));
     }

@@ -193,30 +193,37 @@ export function reshape(x: Tensor, shape: readonly Dim[]): Tensor {
       out.push(s);
     }
   }
-  if (infer >= 0) {
-    // Infer statically when possible; otherwise a fresh symbol.
+  // a symbolic dim may carry a static multiple ('seq*2'): count its factor with the static sizes
+  const factor = (dims: readonly Dim[], skip = -1): { known: number; syms: string[] } => {
     let known = 1;
-    let symIn: string[] = [];
-    for (const d of x.shape) if (typeof d === 'number') known *= d; else symIn.push(d);
-    let knownOut = 1;
-    const symOut: string[] = [];
-    out.forEach((d, i) => {
-      if (i === infer) return;
-      if (typeof d === 'number') knownOut *= d; else symOut.push(d);
+    const syms: string[] = [];
+    dims.forEach((d, i) => {
+      if (i === skip) return;
+      if (typeof d === 'number') return void (known *= d);
+      const m = /^(.+)\*(\d+)$/.exec(d);
+      if (m) {
+        known *= Number(m[2]);
+        syms.push(m[1]!);
+      } else syms.push(d);
     });
-    for (const s of symOut) {
+    return { known, syms };
+  };
+  if (infer >= 0) {
+    // Infer statically when possible; otherwise a symbol (times a static multiple).
+    const fi = factor(x.shape);
+    const fo = factor(out, infer);
+    let symIn = fi.syms;
+    for (const s of fo.syms) {
       const k = symIn.indexOf(s);
       if (k >= 0) symIn = [...symIn.slice(0, k), ...symIn.slice(k + 1)];
     }
-    if (known % knownOut !== 0) fail(op, `cannot reshape to ${fmtShape(shape)}`, x);
-    const rest = known / knownOut;
+    if (fi.known % fo.known !== 0) fail(op, `cannot reshape to ${fmtShape(shape)}`, x);
+    const rest = fi.known / fo.known;
     out[infer] = symIn.length === 0 ? rest : rest === 1 && symIn.length === 1 ? symIn[0]! : `${symIn.join('*')}${rest === 1 ? '' : `*${rest}`}`;
   } else {
-    const a = x.shape.filter((d) => typeof d === 'number').reduce((p: number, d) => p * (d as number), 1);
-    const b = out.filter((d) => typeof d === 'number').reduce((p: number, d) => p * (d as number), 1);
-    const sa = x.shape.filter((d) => typeof d === 'string').sort().join('*');
-    const sb = out.filter((d) => typeof d === 'string').sort().join('*');
-    if (a !== b || sa !== sb) fail(op, `element count differs from target ${fmtShape(shape)}`, x);
+    const fi = factor(x.shape);
+    const fo = factor(out);
+    if (fi.known !== fo.known || fi.syms.sort().join('*') !== fo.syms.sort().join('*')) fail(op, `element count differs from target ${fmtShape(shape)}`, x);
   }
   return x.g.node(op, [x], { shape: spec }, x.dtype, out);
 }
@@ -261,7 +268,9 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     total = total === null ? ad : typeof total === 'number' && typeof ad === 'number' ? total + ad : `${total}+${ad}`;
   }
   const shape = xs[0]!.shape.slice();
-  shape[a] = total!;
+  // n copies of one symbolic dim: written as reshape writes a multiple ('seq*2'), so the two agree
+  const first = xs[0]!.shape[a]!;
+  shape[a] = xs.length > 1 && typeof first === 'string' && xs.every((t) => t.shape[a] === first) ? `${first}*${xs.length}` : total!;
   return xs[0]!.g.node('Concat', xs, { axis: a }, d, shape);
 }
 

@@ -36,7 +36,11 @@ export interface SessionOptions {
 export interface DecodeLoop {
   maxSteps: number;
   /** input/output names the loop wires: next token ids [B,1], positions [B,1], mask [B,S] (a column of 1 appended per step) */
-  io: { token: string; position: string; mask: string; logits: string; carry: Record<string, string> };
+  io: {
+    token: string; position: string; mask: string; logits: string; carry: Record<string, string>;
+    /** optional: an output of softmax(logits / T) and the float32 scalar input of 1 / T it reads */
+    probs?: { output: string; invTemperature: string };
+  };
   sampling: { temperature: number; topK?: number; topP?: number };
   /** one seed per row */
   seeds: number[];

@@ -131,7 +131,7 @@ export class Session {
    */
   async run(feeds: Record<string, Feed>, opts: { grad?: boolean; outputs?: string[]; keep?: Record<string, string> } = {}): Promise<Record<string, TensorData>> {
     const c = this.compiled;
-    const all: Record<string, Feed> = { ...feeds };
+    const all = withDefaults(c.inputs, feeds);
     if (c.gradOutputs.length) all[WANT_GRAD] = { dtype: 'bool', dims: [], data: Uint8Array.of(opts.grad ? 1 : 0) };
     else if (opts.grad) throw new EngineError('run: this graph was compiled without gradients');
     checkFeeds(c.inputs, all);
@@ -154,8 +154,9 @@ export class Session {
    * growing mask and the carried outputs (KV cache) back, until every row stops or maxSteps.
    */
   decode(feeds: Record<string, Feed>, loop: DecodeLoop, onProgress?: (step: number, tokens: number[][]) => void) {
-    checkFeeds(this.compiled.inputs, feeds);
-    return this.rt._decode(this.id, feeds, loop, onProgress);
+    const all = withDefaults(this.compiled.inputs, feeds);
+    checkFeeds(this.compiled.inputs, all);
+    return this.rt._decode(this.id, all, loop, onProgress);
   }
 
   release(): Promise<void> {
@@ -167,6 +168,15 @@ const DATA_CTOR: Record<DType, string> = {
   float32: 'Float32Array', float64: 'Float64Array', float16: 'Uint16Array', bfloat16: 'Uint16Array',
   int64: 'BigInt64Array', int32: 'Int32Array', bool: 'Uint8Array',
 };
+
+/** The feeds plus the default of every input they leave out. */
+export function withDefaults(inputs: readonly IoInfo[], feeds: Record<string, Feed>): Record<string, Feed> {
+  const all: Record<string, Feed> = { ...feeds };
+  for (const i of inputs) {
+    if (i.default && !all[i.name]) all[i.name] = { dtype: i.dtype, dims: i.shape as number[], data: i.default } as TensorData;
+  }
+  return all;
+}
 
 /** Check dtype, rank, static dims and symbolic-dim consistency of every feed. */
 export function checkFeeds(inputs: readonly IoInfo[], feeds: Record<string, Feed>): void {

@@ -1,6 +1,10 @@
 /**
- * Token sampling from logits, shared by the in-worker decode loop and callers: temperature,
- * top-k, top-p, and a per-row seeded PRNG (the same seed gives the same samples whatever the batch).
+ * Token sampling, shared by the in-worker decode loop and callers: temperature, top-k, top-p, and a
+ * per-row seeded PRNG (the same seed gives the same samples whatever the batch).
+ *
+ * `sampleFromProbs` is what decoding uses: the graph computes softmax(logits / T) in float32 and the
+ * same procedure as below runs on those probabilities (candidates sorted by probability, ties by
+ * index). `sampleToken` works from logits, for callers without a probability output.
  *
  * Procedure (our definition, fixed so that samples are reproducible): temperature 0 is argmax.
  * Otherwise softmax(logits / T) (without top-k/p, logits more than 40·T below the best count as
@@ -68,6 +72,46 @@ export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rnd: 
   for (let k = 0; k < probs.length; k++) {
     u -= probs[k]!;
     if (u <= 0) return idx[k]!;
+  }
+  return idx[idx.length - 1]!;
+}
+
+/**
+ * Sample from probabilities already at temperature (softmax(logits / T)); top-k and top-p as in
+ * `sampleToken`, with candidates sorted by probability (descending, ties by index).
+ */
+export function sampleFromProbs(p: ArrayLike<number>, o: SamplingOptions, rnd: () => number): number {
+  const V = p.length;
+  const cut = (o.topK !== undefined && o.topK > 0 && o.topK < V) || (o.topP !== undefined && o.topP < 1);
+  if (!cut) {
+    let z = 0;
+    let last = 0;
+    for (let i = 0; i < V; i++) {
+      z += p[i]!;
+      if (p[i]! > 0) last = i;
+    }
+    let u = rnd() * z;
+    for (let i = 0; i < V; i++) {
+      u -= p[i]!;
+      if (u <= 0 && p[i]! > 0) return i;
+    }
+    return last;
+  }
+  let idx = Array.from({ length: V }, (_, i) => i);
+  idx.sort((a, b) => p[b]! - p[a]! || a - b);
+  if (o.topK && o.topK > 0 && o.topK < V) idx = idx.slice(0, o.topK);
+  if (o.topP !== undefined && o.topP < 1) {
+    const z0 = idx.reduce((a, i) => a + p[i]!, 0);
+    let cum = 0;
+    let keep = 0;
+    while (keep < idx.length && cum < o.topP) cum += p[idx[keep++]!]! / z0;
+    idx = idx.slice(0, Math.max(1, keep));
+  }
+  const z = idx.reduce((a, i) => a + p[i]!, 0);
+  let u = rnd() * z;
+  for (const i of idx) {
+    u -= p[i]!;
+    if (u <= 0) return i;
   }
   return idx[idx.length - 1]!;
 }

@@ -80,8 +80,13 @@ export class Graph {
     return t;
   }
 
-  input(name: string, dtype: DType, shape: Shape): Tensor {
+  /**
+   * A graph input. With `defaultValue` (static shape only) the input may be left out of the feeds:
+   * the runtime feeds the default.
+   */
+  input(name: string, dtype: DType, shape: Shape, defaultValue?: ArrayBufferView): Tensor {
     checkDtype(dtype, `input '${name}'`);
+    if (defaultValue && !shape.every((d) => typeof d === 'number')) throw new EngineError(`input '${name}': a default needs a static shape, got ${fmtShape(shape)}`);
     const prev = this.inputs.get(name);
     if (prev) {
       if (prev.dtype !== dtype || fmtShape(prev.shape) !== fmtShape(shape)) {
@@ -89,7 +94,7 @@ export class Graph {
       }
       return prev;
     }
-    const t = new Tensor(this, this.nextId++, 'Input', [], {}, dtype, shape, { name });
+    const t = new Tensor(this, this.nextId++, 'Input', [], {}, dtype, shape, defaultValue ? { name, source: { kind: 'inline', data: defaultValue } } : { name });
     this.inputs.set(name, t);
     return t;
   }

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import type { DecodeLoop, Feed, Request, Response, SessionOptions, TensorData } from './protocol.js';
-import { rowRng, sampleToken } from './sampling.js';
+import { rowRng, sampleFromProbs, sampleToken } from './sampling.js';
 import { cudaHelp, providersAvailable } from './providers.js';
 
 const requireCjs = createRequire(import.meta.url);
@@ -59,7 +59,10 @@ async function decodeLoop(id: number, s: ort.InferenceSession, initial: Record<s
   const out: number[][] = Array.from({ length: B }, () => []);
   const sent = new Array<number>(B).fill(0);
   const finish: ('stop' | 'length' | 'cancelled' | null)[] = new Array(B).fill(null);
-  const outNames = [io.logits, ...Object.keys(io.carry)];
+  // with a probability output, temperature > 0 samples from the graph's softmax(logits / T)
+  const probsOut = io.probs && L.sampling.temperature > 0 ? io.probs : null;
+  if (probsOut) feeds[probsOut.invTemperature] = new ort.Tensor('float32', Float32Array.of(1 / L.sampling.temperature), []);
+  const outNames = [probsOut ? probsOut.output : io.logits, ...Object.keys(io.carry)];
   let scratch = new Float64Array(0);
   let steps = 0;
   let ortMs = 0;
@@ -77,7 +80,7 @@ async function decodeLoop(id: number, s: ort.InferenceSession, initial: Record<s
     const res = await s.run(feeds, outNames);
     ortMs += performance.now() - tr;
     steps++;
-    const lg = res[io.logits]!;
+    const lg = res[probsOut ? probsOut.output : io.logits]!;
     const V = lg.dims[lg.dims.length - 1]!;
     if (scratch.length < V) scratch = new Float64Array(V);
     const data = lg.data as Float32Array;
@@ -85,7 +88,8 @@ async function decodeLoop(id: number, s: ort.InferenceSession, initial: Record<s
     for (let b = 0; b < B; b++) {
       if (!finish[b] && Atomics.load(ctl, 1 + b)) finish[b] = 'stop';
       if (finish[b]) continue;
-      const t = sampleToken(data.subarray(b * V, (b + 1) * V), L.sampling, rngs[b]!, scratch);
+      const row = data.subarray(b * V, (b + 1) * V);
+      const t = probsOut ? sampleFromProbs(row, L.sampling, rngs[b]!) : sampleToken(row, L.sampling, rngs[b]!, scratch);
       next[b] = BigInt(t);
       if (stop.has(t)) finish[b] = 'stop';
       else out[b]!.push(t);

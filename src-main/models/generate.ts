@@ -10,7 +10,7 @@ import type { Feed, TensorData } from '../engine/runtime.js';
 import type { SamplingOptions } from '../engine/sampling.js';
 
 export type { SamplingOptions };
-import { leftPad, type LanguageModel } from './lm.js';
+import { INV_TEMPERATURE, leftPad, type LanguageModel } from './lm.js';
 import type { InterventionSet } from './interventions.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -53,7 +53,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
       if (id !== undefined && tok.specialIds.has(id)) stop.add(id);
     }
   }
-  const bound = await model.bind('decode', opts.set);
+  const bound = await model.bind('decode', opts.set, 0, { batch: B });
   const s = bound.session;
   const ifeeds = bound.feeds();
   const pad = spec.padId ?? spec.eosIds[0] ?? 0;
@@ -84,7 +84,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   try {
     res = await s.decode(feeds, {
       maxSteps: maxNew,
-      io: { token: 'ids', position: 'positions', mask: 'attn_mask', logits: 'logits', carry },
+      io: { token: 'ids', position: 'positions', mask: 'attn_mask', logits: 'logits', carry, probs: { output: 'probs', invTemperature: INV_TEMPERATURE } },
       sampling: { temperature: opts.temperature ?? 1, topK: opts.topK, topP: opts.topP },
       seeds: new Array<number>(B).fill(opts.seed ?? 0),
       stopIds: [...stop],

@@ -193,8 +193,9 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     const diff = o.sub(o.unsqueeze(qi, 1), o.unsqueeze(j, 0)); // [T,S] = i - j
     let allowed = o.lessOrEqual(0, diff);
     if (window !== null) allowed = o.and(allowed, o.less(diff, window));
-    const keyOk = o.unsqueeze(o.unsqueeze(o.unsqueeze(o.equal(attnMask, 1), 1), 1), 1); // [B,1,1,1,S]
-    const a = o.and(allowed, keyOk); // [B,1,1,T,S]
+    const keyOk = o.unsqueeze(o.unsqueeze(o.equal(attnMask, 1), 1), 1); // [B,1,1,S]
+    let a = o.and(allowed, keyOk); // [B,1,T,S]
+    if (G > 1) a = o.concat(new Array<Tensor>(G).fill(a), 2); // [B,1,G*T,S]: rows g*T + t, as the queries
     allowedCache.set(window, a);
     return a;
   };
@@ -225,7 +226,9 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
       q = hook(p + 'attn.hook_rot_q', ropeMatmul(q, cos, sin));
       k = hook(p + 'attn.hook_rot_k', ropeMatmul(k, cos, sin));
     }
-    const q5 = o.reshape(o.transpose(q, [0, 2, 1, 3]), [0, K, G, -1, Dh]); // [B,K,G,T,Dh]
+    // the G query heads of one kv head share its keys: they stack as rows g*T + t of one matmul
+    // ([B,K,G*T,Dh] @ [B,K,S,Dh]^T), half as many small GEMMs as a broadcast over G when G = 2
+    const qG = o.reshape(o.transpose(q, [0, 2, 1, 3]), [0, K, -1, Dh]); // [B,K,G*T,Dh]
     let kT = o.transpose(k, [0, 2, 1, 3]); // [B,K,T,Dh]
     let vT = o.transpose(v, [0, 2, 1, 3]);
     if (opts.kvCache) {
@@ -235,20 +238,18 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
       vT = o.concat([pv, vT], 2);
       present.push({ k: kT, v: vT });
     }
-    const k5 = o.unsqueeze(kT, 2); // [B,K,1,S,Dh]
-    const v5 = o.unsqueeze(vT, 2);
-    let scores = o.mul(o.matmul(q5, k5, { transB: true }), spec.attnScale); // [B,K,G,T,S]
+    let scores = o.mul(o.matmul(qG, kT, { transB: true }), spec.attnScale); // [B,K,G*T,S]
     if (spec.attnSoftcap !== null) scores = o.mul(o.tanh(o.mul(scores, 1 / spec.attnSoftcap)), spec.attnSoftcap);
-    const allowed = allowedFor(spec.slidingWindow[l] ?? null);
+    const allowed = allowedFor(spec.slidingWindow[l] ?? null); // [B,1,G*T,S]
     const big = dt === 'float16' ? -65504 : -1e9;
-    let pattern = o.softmax(o.where(allowed, scores, big), -1); // [B,K,G,T,S]
+    let pattern = o.softmax(o.where(allowed, scores, big), -1); // [B,K,G*T,S]
     const patternName = p + 'attn.hook_pattern';
     if (capture.has(patternName) || addAt.has(patternName) || opts.replace?.[patternName]) {
-      const p4 = hook(patternName, o.reshapeTo(pattern, [{ from: 0 }, H, { from: 3 }, { from: 4 }])); // [B,H,T,S]
-      pattern = o.reshapeTo(p4, [{ from: 0 }, K, G, { from: 2 }, { from: 3 }]);
+      const p4 = hook(patternName, o.reshape(pattern, [0, H, -1, 0])); // [B,H,T,S]
+      pattern = o.reshape(p4, [0, K, -1, 0]);
     }
-    const z5 = o.matmul(pattern, v5); // [B,K,G,T,Dh]
-    const z = hook(p + 'attn.hook_z', o.transpose(o.reshape(z5, [0, H, -1, Dh]), [0, 2, 1, 3])); // [B,T,H,Dh]
+    const zG = o.matmul(pattern, vT); // [B,K,G*T,Dh]
+    const z = hook(p + 'attn.hook_z', o.transpose(o.reshape(zG, [0, H, -1, Dh]), [0, 2, 1, 3])); // [B,T,H,Dh]
     let attnOut = linear(o.reshape(z, [0, 0, H * Dh]), 'o', l); // [B,T,D]
     if (spec.sandwichNorm) attnOut = norm(attnOut, 'attn_post_norm', l, null);
     attnOut = hook(p + 'hook_attn_out', attnOut);

@@ -128,6 +128,37 @@ describe('engine runtime', () => {
     await s.release();
   });
 
+  it('an input with a default may be left out (the default is used) or fed (it overrides)', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['n']);
+    const k = g.input('k', 'float32', [], Float32Array.of(3));
+    const s = await rt.load(compile({ outputs: { y: o.mul(x, k) } }));
+    assert.deepEqual(Array.from(s.compiled.inputs.find((i) => i.name === 'k')!.default as Float32Array), [3]);
+    const xs = { dtype: 'float32' as const, dims: [2], data: Float32Array.of(1, 2) };
+    assert.deepEqual(Array.from((await s.run({ x: xs })).y!.data as Float32Array), [3, 6]);
+    assert.deepEqual(Array.from((await s.run({ x: xs, k: { dtype: 'float32', dims: [], data: Float32Array.of(5) } })).y!.data as Float32Array), [5, 10]);
+    assert.throws(() => g.input('bad', 'float32', ['n'], Float32Array.of(1)), /default needs a static shape/);
+    await s.release();
+  });
+
+  it('symbolic multiples agree between reshape and concat ([b,s,2,3] → [b,s*2,3] = concat of two [b,s,3])', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['b', 's', 2, 3]);
+    const a = o.reshape(o.transpose(x, [0, 2, 1, 3]), [0, -1, 3]); // [b, s*2, 3]: rows j*s + t
+    const halves = [0, 1].map((j) => o.squeeze(o.slice(x, 2, j, j + 1), 2)); // [b,s,3] each
+    const c = o.concat(halves, 1); // [b, s*2, 3]
+    assert.deepEqual(a.shape, ['b', 's*2', 3]);
+    assert.deepEqual(c.shape, a.shape);
+    const back = o.reshape(a, [0, 2, -1, 3]); // [b,2,s,3]
+    assert.deepEqual(back.shape, ['b', 2, 's', 3]);
+    const s = await rt.load(compile({ outputs: { d: o.sub(a, c), back } }));
+    const data = Float32Array.from({ length: 2 * 5 * 2 * 3 }, (_, i) => i);
+    const r = await s.run({ x: { dtype: 'float32', dims: [2, 5, 2, 3], data } });
+    assert.ok((r.d!.data as Float32Array).every((v) => v === 0));
+    assert.deepEqual(r.back!.dims, [2, 2, 5, 3]);
+    await s.release();
+  });
+
   it('CUDA requested without the provider: a clear message says how to install it', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [1]);

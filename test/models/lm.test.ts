@@ -126,6 +126,44 @@ describe('language model: stories260k and tiny checkpoints', () => {
     assert.deepEqual(batch[0]!.ids, alone[0]!.ids);
     const other = await generate(m, [[1, 403]], { ...opts, seed: 8 });
     assert.notDeepEqual(other[0]!.ids, alone[0]!.ids);
+    // the temperature reaches the sampler: near 0 it is greedy decoding
+    const greedy = await generate(m, [[1, 403]], { temperature: 0, maxNew: 24 });
+    const cold = await generate(m, [[1, 403]], { temperature: 0.01, maxNew: 24, seed: 7 });
+    assert.deepEqual(cold[0]!.ids, greedy[0]!.ids);
+    assert.notDeepEqual(alone[0]!.ids, greedy[0]!.ids);
+    await m.close();
+  });
+
+  it('sampling: a batch of 9 (the two-thread session) gives row 0 the same samples as alone', async () => {
+    const m = LanguageModel.open(rt, STORIES);
+    assert.equal(m.optionsFor('decode', 1).threads, 1);
+    assert.equal(m.optionsFor('decode', 9).threads, undefined); // the default two threads
+    const opts = { temperature: 0.8, topK: 40, maxNew: 24, seed: 3 };
+    const alone = await generate(m, [[1, 403]], opts);
+    const batch = await generate(m, [[1, 403], ...Array.from({ length: 8 }, (_, i) => [1, 403, 407 + i])], opts);
+    assert.deepEqual(batch[0]!.ids, alone[0]!.ids);
+    await m.close();
+  });
+
+  it('decode probabilities equal softmax(logits / T) (1e-6), T fed or left at its default of 1', async () => {
+    const m = LanguageModel.open(rt, STORIES);
+    const s = await m.session('decode');
+    const P = REF.prompt_ids;
+    const K = m.spec.nKvHeads;
+    const empty: TensorData = { dtype: 'float32', dims: [1, K, 0, m.spec.headDim], data: new Float32Array(0) };
+    const past = Object.fromEntries(Array.from({ length: m.spec.nLayers }, (_, l) => [[`past.${l}.k`, empty], [`past.${l}.v`, empty]]).flat());
+    const feeds = { ids: i64([P]), positions: i64([P.map((_, i) => i)]), attn_mask: i64([P.map(() => 1)]), ...past };
+    for (const T of [1, 0.7]) {
+      const r = await s.run(T === 1 ? feeds : { ...feeds, inv_temperature: { dtype: 'float32', dims: [], data: Float32Array.of(1 / T) } }, { outputs: ['logits', 'probs'] });
+      const lg = Array.from(r.logits!.data as Float32Array);
+      const mx = Math.max(...lg);
+      const e = lg.map((l) => Math.exp((l - mx) / T));
+      const z = e.reduce((a, b) => a + b, 0);
+      const pr = r.probs!.data as Float32Array;
+      let worst = 0;
+      e.forEach((x, i) => (worst = Math.max(worst, Math.abs(x / z - pr[i]!))));
+      assert.ok(worst < 1e-6, `T=${T}: max abs diff ${worst.toExponential(2)}`);
+    }
     await m.close();
   });
 
