@@ -12,6 +12,7 @@ import { AdamW } from '../engine/optim.js';
 import type { InterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
 import { batchFeeds, type ScoreItem } from '../models/score.js';
+import { buildPrefixCache, prefixCacheBytes, prefixCacheSupported, residFeed, type PrefixCache } from './prefix-cache.js';
 
 export interface TrainBiasConfig {
   set: InterventionSet;
@@ -23,6 +24,13 @@ export interface TrainBiasConfig {
   weightDecay?: number;
   maxGradNorm?: number;
   checkpointEvery?: number;
+  /**
+   * Compute the residual stream entering the first block that holds an intervention once per item,
+   * and train a graph of the remaining blocks (default true; exact up to float rounding). Skipped
+   * when the cache would exceed `prefixCacheMb` (default 4096) or the model computes in 16 bits.
+   */
+  prefixCache?: boolean;
+  prefixCacheMb?: number;
 }
 
 export interface TrainState {
@@ -48,6 +56,8 @@ export interface TrainResult {
   shapes: Record<string, number[]>;
   finalCeNats: number;
   steps: number;
+  /** the block the trained graph started at (0: the whole model each step) */
+  suffixFrom: number;
 }
 
 function nextRand(state: number): [number, number] {
@@ -76,8 +86,17 @@ export async function trainBias(
 ): Promise<TrainResult> {
   if (!items.length) throw new Error('train-bias: the dataset has no samples');
   if (items.every((it) => !it.completionMask.some(Boolean))) throw new Error('train-bias: no sample has completion tokens');
-  const bound = await model.bind('train', cfg.set, cfg.seed);
+  const cacheOk = cfg.prefixCache !== false && prefixCacheSupported(model) && prefixCacheBytes(model, items) <= (cfg.prefixCacheMb ?? 4096) * 2 ** 20;
+  const bound = await model.bind('train', cfg.set, cfg.seed, { suffix: cacheOk });
   const names = bound.prepared.trainable;
+  let cache: PrefixCache | null = null;
+  if (bound.suffixFrom > 0) {
+    cache = await buildPrefixCache(model, items, bound.suffixFrom, {
+      signal: opts.signal,
+      onProgress: (done, total) => sink.progress(0, `prefix cache: blocks 0..${bound.suffixFrom - 1} for ${done}/${total} samples`),
+    });
+  }
+  const inputs = new Set(bound.session.compiled.inputs.map((i) => i.name));
   const params: Record<string, Float32Array> = {};
   for (const n of names) params[n] = Float32Array.from(bound.prepared.values[n]!.data);
   const opt = new AdamW({ lr: cfg.lr, weightDecay: cfg.weightDecay ?? 0, maxGradNorm: cfg.maxGradNorm });
@@ -103,15 +122,18 @@ export async function trainBias(
   let lastCe = NaN;
   while (step < cfg.steps) {
     if (opts.signal?.aborted) throw new Error('cancelled');
-    const batch: ScoreItem[] = [];
-    while (batch.length < Math.min(cfg.batch, items.length)) {
+    const which: number[] = [];
+    while (which.length < Math.min(cfg.batch, items.length)) {
       if (cursor >= order.length) {
         [order, rng] = shuffled(items.length, rng);
         cursor = 0;
       }
-      batch.push(items[order[cursor++]!]!);
+      which.push(order[cursor++]!);
     }
-    const { feeds } = batchFeeds(model, batch, 'completion');
+    const { feeds: all, T } = batchFeeds(model, which.map((i) => items[i]!), 'completion');
+    // a suffix graph reads the cached stream instead of ids (and positions when it has no RoPE)
+    const feeds = Object.fromEntries(Object.entries(all).filter(([k]) => inputs.has(k)));
+    if (cache) feeds.resid_in = residFeed(cache, which, T, model.dtype === 'float64' ? 'float64' : 'float32');
     const r = await bound.session.run({ ...feeds, ...bound.feeds(params) }, { grad: true, outputs: ['loss', ...names.map((n) => `grad:${n}`)] });
     const ce = Number((r.loss!.data as Float32Array | Float64Array)[0]);
     const grads: Record<string, Float32Array> = {};
@@ -134,5 +156,5 @@ export async function trainBias(
     if (step % every === 0 && step < cfg.steps) sink.checkpoint(snapshot());
   }
   const shapes = Object.fromEntries(names.map((n) => [n, [...bound.prepared.values[n]!.shape]]));
-  return { params, shapes, finalCeNats: lastCe, steps: step };
+  return { params, shapes, finalCeNats: lastCe, steps: step, suffixFrom: bound.suffixFrom };
 }

@@ -41,6 +41,13 @@ export interface ModelGraphOptions {
   /** logits of the last position only ([B,1,V]) */
   lastOnly?: boolean;
   lora?: { rank: number; alpha: number; targets: readonly LoraTarget[]; layers?: readonly number[] };
+  /**
+   * Start at block L (1 ≤ L ≤ nLayers): input `resid_in` [B,T,D] is the residual stream entering
+   * block L (`blocks.{L-1}.hook_resid_post` of the plain model, before any intervention there).
+   * Training an intervention that sits at or after that point then skips blocks 0..L-1, whose
+   * output does not change from step to step (see `suffixStart`).
+   */
+  suffixFrom?: number;
 }
 
 export interface ModelGraph {
@@ -60,6 +67,28 @@ export interface ModelGraph {
   adds: Map<string, Tensor>;
   lora: Record<string, Tensor>;
   present: { k: Tensor; v: Tensor }[];
+}
+
+/**
+ * The latest block a graph with these interventions can start at (`suffixFrom`): every hook it adds
+ * to, replaces or captures, and every LoRA layer, is in that block or later, or is the
+ * `hook_resid_post` just before it. 0 when something touches the embeddings (or LoRA on all layers).
+ */
+export function suffixStart(spec: ModelSpec, opts: Pick<ModelGraphOptions, 'add' | 'replace' | 'lora' | 'capture'>): number {
+  let start = spec.nLayers;
+  const names = [...(opts.add ?? []).map((a) => a.hook), ...Object.keys(opts.replace ?? {}), ...(opts.capture ?? [])];
+  for (const name of names) {
+    const m = /^blocks\.(\d+|\*)\.(.+)$/.exec(name);
+    if (!m) {
+      if (!name.startsWith('ln_final.')) start = 0;
+      continue;
+    }
+    if (m[1] === '*') return 0;
+    const l = Number(m[1]);
+    start = Math.min(start, m[2] === 'hook_resid_post' ? l + 1 : l);
+  }
+  if (opts.lora) start = Math.min(start, opts.lora.layers ? Math.min(...opts.lora.layers) : 0);
+  return start;
 }
 
 export function addInputName(hook: string): string {
@@ -163,10 +192,20 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
   };
 
   // ---------------------------------------------------------------- embeddings
-  let emb = o.gather(weight('embed', null), ids); // [B,T,D]
-  if (spec.embedScale !== 1) emb = o.mul(emb, spec.embedScale);
-  let x = hook('hook_embed', emb);
-  if (spec.posEmbed === 'learned') x = o.add(x, hook('hook_pos_embed', o.gather(weight('pos_embed', null), positions)));
+  const from = opts.suffixFrom ?? 0;
+  let x: Tensor;
+  if (from > 0) {
+    const ok = suffixStart(spec, opts);
+    if (!Number.isInteger(from) || from > spec.nLayers || from > ok) {
+      throw new Error(`model graph: cannot start at block ${from} (an intervention, capture or LoRA layer sits before it; the latest start is ${ok})`);
+    }
+    x = hook(`blocks.${from - 1}.hook_resid_post`, g.input('resid_in', dt, ['batch', 'seq', D])); // [B,T,D]
+  } else {
+    let emb = o.gather(weight('embed', null), ids); // [B,T,D]
+    if (spec.embedScale !== 1) emb = o.mul(emb, spec.embedScale);
+    x = hook('hook_embed', emb);
+    if (spec.posEmbed === 'learned') x = o.add(x, hook('hook_pos_embed', o.gather(weight('pos_embed', null), positions)));
+  }
 
   // RoPE tables from positions: cos/sin [B,T,1,Dh] (broadcast over heads in [B,T,H,Dh] layout)
   let cos: Tensor | null = null;
@@ -200,7 +239,7 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     return a;
   };
 
-  for (let l = 0; l < spec.nLayers; l++) {
+  for (let l = from; l < spec.nLayers; l++) {
     const p = `blocks.${l}.`;
     x = hook(p + 'hook_resid_pre', x);
     const h = norm(x, 'attn_norm', l, p + 'ln1.hook_normalized');

@@ -14,7 +14,7 @@ import { Graph, type DType } from '../engine/tensor.js';
 import * as o from '../engine/ops.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { ModelSpec } from './config.js';
-import { buildModelGraph } from './graph.js';
+import { buildModelGraph, suffixStart } from './graph.js';
 import { checkpointWeights } from './graph-weights.js';
 import { loadTokenizer, type HfTokenizer } from './tokenizer.js';
 import { EMPTY_SET, structureKey, type InterventionSet } from './interventions.js';
@@ -41,6 +41,8 @@ export interface BoundSession {
   prepared: Prepared;
   /** the prepared values as feeds (override trainable values per step) */
   feeds(override?: Record<string, Float32Array>): Record<string, TensorData>;
+  /** the first block of a suffix graph (input `resid_in`), 0 for the whole model */
+  suffixFrom: number;
 }
 
 export class LanguageModel {
@@ -77,19 +79,25 @@ export class LanguageModel {
   }
 
   /** The session for a purpose under an intervention set (compiled once per set structure). */
-  async bind(p: Purpose, set: InterventionSet = EMPTY_SET, seed = 0, use: { batch?: number } = {}): Promise<BoundSession> {
+  /**
+   * `use.batch`: the decode batch size (thread choice); `use.suffix`: for training, start the graph at
+   * the latest block the set allows (`suffixStart`), fed the residual stream entering it.
+   */
+  async bind(p: Purpose, set: InterventionSet = EMPTY_SET, seed = 0, use: { batch?: number; suffix?: boolean } = {}): Promise<BoundSession> {
     const prepared = prepareInterventions(this.spec, set, this.sae ?? (await this.loadSaes(set)), seed);
     if (p === 'train' && !prepared.trainable.length) throw new Error('training needs at least one trainable intervention (resid_bias, feature_bias or lora with trainable: true)');
     const options = this.optionsFor(p, use.batch);
-    const key = `${p}|${structureKey(set)}|${p === 'train' ? prepared.trainable.join(',') : ''}|${options.threads ?? ''}`;
+    const start = p === 'train' && use.suffix ? suffixStart(this.spec, prepared.graph) : 0;
+    const suffixFrom = start >= 1 ? start : 0;
+    const key = `${p}|${structureKey(set)}|${p === 'train' ? prepared.trainable.join(',') : ''}|${options.threads ?? ''}|${suffixFrom}`;
     let s = this.sessions.get(key);
     if (!s) {
-      s = this.rt.load(this.compileFor(p, prepared), options);
+      s = this.rt.load(this.compileFor(p, prepared, suffixFrom), options);
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     const session = await s;
-    return { session, prepared, feeds: (override) => interventionFeeds(prepared, this.dtype, override) };
+    return { session, prepared, feeds: (override) => interventionFeeds(prepared, this.dtype, override), suffixFrom };
   }
 
   /**
@@ -133,10 +141,27 @@ export class LanguageModel {
     return (await this.bind(p)).session;
   }
 
-  private compileFor(p: Purpose, prepared: Prepared): Compiled {
+  /**
+   * A session that captures hooks of the plain model (outputs named by hook), e.g. the residual
+   * stream entering a suffix graph. Inputs: ids, positions, attn_mask.
+   */
+  async captureSession(hooks: readonly string[]): Promise<Session> {
+    const key = `capture|${hooks.join(',')}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const g = new Graph();
+      const m = buildModelGraph(g, this.spec, checkpointWeights(g, this.ck, this.dtype), { dtype: this.dtype, capture: hooks });
+      s = this.rt.load(compile({ outputs: Object.fromEntries(hooks.map((h) => [h, m.hooks.get(h)!])), name: `${this.spec.arch}-capture` }), this.sessionOptions);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  private compileFor(p: Purpose, prepared: Prepared, suffixFrom = 0): Compiled {
     const g = new Graph();
     const W = checkpointWeights(g, this.ck, this.dtype);
-    const base = { dtype: this.dtype, ...prepared.graph };
+    const base = { dtype: this.dtype, ...prepared.graph, ...(suffixFrom ? { suffixFrom } : {}) };
     const m = buildModelGraph(g, this.spec, W, p === 'decode' ? { ...base, kvCache: true, lastOnly: true } : { ...base, loss: true });
     if (p === 'decode') {
       // sampling probabilities softmax(logits / T) come from the graph: ORT's vectorised exp is about

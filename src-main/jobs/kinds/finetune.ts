@@ -36,7 +36,7 @@ export default defineJobKind({
     const n = loadRows(ctx.store, p).length;
     const steps = Math.max(1, Math.ceil((p.epochs * n) / p.batch));
     return runTraining(ctx as JobContext<unknown>, {
-      ...p, l1: 0, weightDecay: 0, steps,
+      ...p, l1: 0, weightDecay: 0, steps, prefixCache: true,
       set: { items: [{ kind: 'lora', targets: p.targets, rank: p.rank, alpha: p.alpha, layers: p.layers, trainable: true }] },
     });
   },

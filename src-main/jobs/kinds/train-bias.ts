@@ -24,6 +24,8 @@ const params = z.strictObject({
   seed: z.int().min(0).max(0xffffffff).default(0),
   weightDecay: z.number().min(0).max(10).default(0),
   checkpointEvery: z.int().min(1).default(32),
+  /** compute the blocks before the first intervention once per sample (exact; faster steps) */
+  prefixCache: z.boolean().default(true),
   name: z.string().min(1).max(200).default('trained bias'),
 });
 
@@ -58,7 +60,7 @@ export async function runTraining(ctx: JobContext<unknown>, p: TrainBiasParams &
         progress: (f, m) => ctx.progress({ fraction: f, message: m }),
       }, { resume, signal: ctx.signal });
       flush();
-      const provenance = { modelHash, model: p.model, seed: p.seed, config: { lr: p.lr, l1: p.l1, steps: p.steps, batch: p.batch, weightDecay: p.weightDecay, maxGradNorm: p.maxGradNorm ?? null }, codeVersion: codeVersion(), samples: items.length };
+      const provenance = { modelHash, model: p.model, seed: p.seed, config: { lr: p.lr, l1: p.l1, steps: p.steps, batch: p.batch, weightDecay: p.weightDecay, maxGradNorm: p.maxGradNorm ?? null, suffixFrom: res.suffixFrom }, codeVersion: codeVersion(), samples: items.length };
       const vectorIds: Record<string, string> = {};
       for (const [name, values] of Object.entries(res.params)) {
         const id = newId();
@@ -66,7 +68,7 @@ export async function runTraining(ctx: JobContext<unknown>, p: TrainBiasParams &
         const hook = name.startsWith('add:') ? name.slice(4) : name.startsWith('fbias:') ? name.split(':')[1]! : null;
         ctx.write((s) => s.vectors.create({ id, name: `${p.name} ${name}`, runId: ctx.runId, hook, dtype: 'F32', shape: res.shapes[name] ?? [values.length], data: Float32Array.from(values), meta: { input: name, ...provenance } }));
       }
-      return { vectorIds, finalCeNats: res.finalCeNats, steps: res.steps, modelHash };
+      return { vectorIds, finalCeNats: res.finalCeNats, steps: res.steps, modelHash, suffixFrom: res.suffixFrom };
     } finally {
       await model.close();
       await rt.close();
