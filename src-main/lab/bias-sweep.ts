@@ -54,6 +54,8 @@ export async function biasSweep(
       set: parseInterventionSet({ items: [{ kind: 'resid_bias', hook, values: Array.from(values) }] }),
     })).map((x) => x.lossNats));
     const p = { hook, lossNats: scored.mean, stderrNats: scored.stderr, values };
+    // this hook's training and scoring graphs are not used again: one layer's sessions at a time
+    await model.releaseSessions();
     points.push(p);
     sink.point(i, p);
   }

@@ -56,6 +56,7 @@ export async function buildPrefixCache(
     });
     opts.onProgress?.(Math.min(lo + step, items.length), items.length);
   }
+  await model.releaseSessions((k) => k.startsWith('capture|')); // it holds blocks 0..from-1: not needed now
   return { from, D, rows };
 }
 

@@ -182,9 +182,26 @@ export class LanguageModel {
     return compile({ outputs: { loss: m.loss!, per_token: m.perToken! }, grads: Object.fromEntries(prepared.trainable.map((n, i) => [`grad:${n}`, gs[i]!])), name: `${this.spec.arch}-train` });
   }
 
+  /** Keys of the sessions now open (`purpose|structure|…`), for diagnostics and tests. */
+  openSessions(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /**
+   * Release the sessions whose key matches (all by default). Each session holds its own copy of the
+   * weights it computes with (cast copies for 16-bit checkpoints), so loops that compile a graph per
+   * layer (a bias sweep) release as they go instead of holding one per layer.
+   */
+  async releaseSessions(match: (key: string) => boolean = () => true): Promise<void> {
+    for (const [k, s] of [...this.sessions]) {
+      if (!match(k)) continue;
+      this.sessions.delete(k);
+      await (await s.catch(() => null))?.release();
+    }
+  }
+
   async close(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).release();
-    this.sessions.clear();
+    await this.releaseSessions();
   }
 }
 

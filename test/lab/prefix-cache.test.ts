@@ -14,6 +14,7 @@ import { LanguageModel } from '../../src-main/models/lm.js';
 import { parseInterventionSet } from '../../src-main/models/interventions.js';
 import { suffixStart } from '../../src-main/models/graph.js';
 import { trainBias } from '../../src-main/lab/train-bias.js';
+import { biasSweep, layerHooks } from '../../src-main/lab/bias-sweep.js';
 import { writeTinyCheckpoint } from '../oracles/tiny-checkpoints.js';
 
 const noSink = { step: () => {}, checkpoint: () => {}, progress: () => {} };
@@ -59,6 +60,24 @@ describe('prefix cache for training', () => {
       await m.close();
     });
   }
+
+  it('a bias sweep holds one layer\'s sessions at a time (each holds its own copy of the weights)', async () => {
+    const dir = join(root, 'llama-sweep');
+    writeTinyCheckpoint(dir, 'llama');
+    const m = LanguageModel.open(rt, dir);
+    const items = Array.from({ length: 6 }, (_, i) => ({ ids: [1, 2 + i, 3, 4 + i], completionMask: [0, 0, 1, 1] }));
+    const hooks = layerHooks(m.spec.nLayers, 'hook_resid_post');
+    let most = 0;
+    const atPoint: number[] = [];
+    const r = await biasSweep(m, items, hooks, { lr: 0.05, l1: 0, steps: 3, batch: 4, seed: 1 }, {
+      progress: () => void (most = Math.max(most, m.openSessions().length)),
+      point: () => void atPoint.push(m.openSessions().length),
+    });
+    assert.equal(r.points.length, hooks.length);
+    assert.deepEqual(atPoint, hooks.map(() => 0));
+    assert.ok(most >= 1 && most <= 3, `at most ${most} sessions open while training`);
+    await m.close();
+  });
 
   it('the latest start: the block of the earliest intervention, after a resid_post, 0 for embeddings or wildcards', async () => {
     const dir = join(root, 'llama-start');
