@@ -78,8 +78,8 @@ export class LanguageModel {
     return this.tok;
   }
 
-  /** The session for a purpose under an intervention set (compiled once per set structure). */
   /**
+   * The session for a purpose under an intervention set (compiled once per set structure).
    * `use.batch`: the decode batch size (thread choice); `use.suffix`: for training, start the graph at
    * the latest block the set allows (`suffixStart`), fed the residual stream entering it.
    */
