@@ -233,6 +233,8 @@ test('Detect: an SAE feature bias (train-bias) shows its ce and l1 curves and re
   assert.deepEqual(config.set.items, [{ kind: 'feature_bias', sae, mode: 'projected', withError: true, trainable: true }]);
   await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('[data-testid=metric-chart]').length === 2, undefined, { timeout: 10_000 });
   assert.deepEqual(await detail.getByTestId('metric-chart').evaluateAll((els) => els.map((e: any) => e.dataset.metric)), ['ce', 'l1']);
+  // the SAE sits at blocks.2.hook_resid_post: blocks 0–2 ran once per sample, steps trained from block 3
+  assert.match((await detail.getByTestId('prefix-cache').textContent()) ?? '', /Blocks 0–2 ran once per sample \(prefix cache\); each step trained blocks 3 onward/);
   // the read-out ranks the trained feature biases (the run's own SAE), with DLA chips
   const features = detail.getByTestId('readout-features');
   await features.waitFor({ timeout: 20_000 });
