@@ -86,7 +86,13 @@ export async function trainBias(
 ): Promise<TrainResult> {
   if (!items.length) throw new Error('train-bias: the dataset has no samples');
   if (items.every((it) => !it.completionMask.some(Boolean))) throw new Error('train-bias: no sample has completion tokens');
-  const cacheOk = cfg.prefixCache !== false && prefixCacheSupported(model) && prefixCacheBytes(model, items) <= (cfg.prefixCacheMb ?? 4096) * 2 ** 20;
+  const cacheMb = prefixCacheBytes(model, items) / 2 ** 20;
+  const cacheOk = cfg.prefixCache !== false && prefixCacheSupported(model) && cacheMb <= (cfg.prefixCacheMb ?? 4096);
+  if (cfg.prefixCache !== false && !cacheOk) {
+    sink.progress(0, prefixCacheSupported(model)
+      ? `prefix cache skipped: it would hold ${cacheMb.toFixed(0)} MiB (limit ${cfg.prefixCacheMb ?? 4096} MiB); every step runs the whole model`
+      : `prefix cache skipped: the model computes in ${model.dtype}; every step runs the whole model`);
+  }
   const bound = await model.bind('train', cfg.set, cfg.seed, { suffix: cacheOk });
   const names = bound.prepared.trainable;
   let cache: PrefixCache | null = null;

@@ -57,6 +57,11 @@ describe('prefix cache for training', () => {
       let worst = 0;
       for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
       assert.ok(worst < 1e-9, `max param diff ${worst.toExponential(2)}`);
+      // over its memory limit the cache is skipped, and the run says so
+      const said: string[] = [];
+      const over = await trainBias(m, items, { ...cfg(true), steps: 1, prefixCacheMb: 0 }, { ...noSink, progress: (_f, msg) => said.push(msg) });
+      assert.equal(over.suffixFrom, 0);
+      assert.match(said[0]!, /prefix cache skipped: it would hold \d+ MiB \(limit 0 MiB\)/);
       await m.close();
     });
   }
