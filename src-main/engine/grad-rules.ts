@@ -12,6 +12,14 @@ import { EngineError, type Tensor } from './tensor.js';
 
 type Rule = (g: Tensor, y: Tensor, x: readonly Tensor[]) => (Tensor | null)[];
 
+/** The value of a one-element constant, else null. */
+function constScalar(t: Tensor): number | null {
+  const src = t.op === 'Constant' ? t.leaf?.source : undefined;
+  if (src?.kind !== 'inline') return null;
+  const d = src.data as unknown as ArrayLike<number | bigint>;
+  return d.length === 1 ? Number(d[0]) : null;
+}
+
 const ub = unbroadcast;
 
 /** Ops whose outputs carry no gradient (integer/boolean results or shape queries). */
@@ -26,8 +34,9 @@ export const GRAD_RULES: Record<string, Rule> = {
   Mul: (g, _y, [a, b]) => [ub(mul(g, b!), a!), ub(mul(g, a!), b!)],
   Div: (g, y, [a, b]) => [ub(div(g, b!), a!), ub(neg(div(mul(g, y), b!)), b!)],
   Pow: (g, y, [a, p]) => [
-    // d/da a^p = p * a^(p-1); d/dp a^p = a^p * log(a) (only where the exponent is trainable)
-    ub(mul(g, mul(p!, pow(a!, sub(p!, 1)))), a!),
+    // d/da a^p = p * a^(p-1); d/dp a^p = a^p * log(a) (only where the exponent is trainable).
+    // A constant exponent 2 (RMSNorm's square) or 1 needs no Pow node: ORT's Pow is std::pow per element.
+    ub(constScalar(p!) === 2 ? mul(g, mul(a!, 2)) : constScalar(p!) === 1 ? g : mul(g, mul(p!, pow(a!, sub(p!, 1)))), a!),
     p!.op === 'Constant' ? null : ub(mul(g, mul(y, logSafe(a!))), p!),
   ],
   Neg: (g) => [neg(g)],

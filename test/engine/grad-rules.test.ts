@@ -37,6 +37,9 @@ const cases: Record<string, Case> = {
   mul_broadcast: { ops: ['Mul'], shapes: [[2, 3, 4], [1, 3, 1]], build: ([a, b]) => o.mul(a!, b!) },
   div: { ops: ['Div'], shapes: [[3, 4], [3, 4]], positive: true, build: ([a, b]) => o.div(a!, b!) },
   pow_const: { ops: ['Pow'], shapes: [[3, 4]], positive: true, build: ([a]) => o.pow(a!, 2.5) },
+  // exponents 2 and 1 take the rule's Pow-free paths (2·a·g and g)
+  pow_square: { ops: ['Pow'], shapes: [[3, 4]], build: ([a]) => o.pow(a!, 2) },
+  pow_one: { ops: ['Pow'], shapes: [[3, 4]], build: ([a]) => o.pow(a!, 1) },
   pow_tensor: { ops: ['Pow'], shapes: [[3, 4], [4]], positive: true, build: ([a, b]) => o.pow(a!, b!) },
   neg: { ops: ['Neg'], shapes: [[5]], build: ([a]) => o.neg(a!) },
   sqrt: { ops: ['Sqrt'], shapes: [[5]], positive: true, build: ([a]) => o.sqrt(a!) },
