@@ -4,7 +4,7 @@
  * initializers (full weights).
  */
 import { GRAD_RULES, NON_DIFFERENTIABLE } from './grad-rules.js';
-import { add, cast, constOf, identity } from './ops.js';
+import { add, cast, concat, constOf, identity } from './ops.js';
 import { EngineError, FLOAT_DTYPES, fmtShape, topo, type Tensor } from './tensor.js';
 
 /**
@@ -20,11 +20,16 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
   for (const t of order) {
     if (need.has(t.id) || t.inputs.some((i) => onPath.has(i.id))) onPath.add(t.id);
   }
-  const grads = new Map<number, Tensor>();
-  grads.set(loss.id, seed ?? constOf(loss, [1], loss.dtype, []));
+  // contributions to each node's gradient, combined when the node is reached
+  const parts = new Map<number, Tensor[]>();
+  parts.set(loss.id, [seed ?? constOf(loss, [1], loss.dtype, [])]);
+  const gradOf = (id: number): Tensor | undefined => {
+    const ps = parts.get(id);
+    return ps ? combine(ps) : undefined;
+  };
   for (let i = order.length - 1; i >= 0; i--) {
     const y = order[i]!;
-    const gy = grads.get(y.id);
+    const gy = gradOf(y.id);
     if (!gy || y.isLeaf || !onPath.has(y.id) || NON_DIFFERENTIABLE.has(y.op)) continue;
     const rule = GRAD_RULES[y.op];
     if (!rule) throw new EngineError(`grad: no gradient rule for op ${y.op} (node ${y})`);
@@ -33,13 +38,36 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
       const d = gx[k];
       if (!d || !onPath.has(x.id) || !FLOAT_DTYPES.includes(x.dtype)) return;
       const dd = d.dtype === x.dtype ? d : cast(d, x.dtype);
-      const prev = grads.get(x.id);
-      grads.set(x.id, prev ? add(prev, dd) : dd);
+      const prev = parts.get(x.id);
+      if (prev) prev.push(dd);
+      else parts.set(x.id, [dd]);
     });
   }
   return wrt.map((w) => {
-    const gw = grads.get(w.id);
+    const gw = gradOf(w.id);
     if (gw) return gw === w ? identity(gw) : gw;
     return w.g.node('ZerosLike', [w], {}, w.dtype, w.shape);
   });
+}
+
+/**
+ * The sum of a node's gradient contributions. Zero-padded pieces that tile one axis exactly (the
+ * gradients of slices that split a tensor, e.g. GPT-2's fused q|k|v) become one Concat instead of
+ * padded copies added together; otherwise a left fold of Adds in arrival order.
+ */
+function combine(ps: readonly Tensor[]): Tensor {
+  if (ps.length === 1) return ps[0]!;
+  const axis = ps[0]!.attrs.axis;
+  if (ps.every((p) => p.op === 'PadAxis' && p.attrs.axis === axis)) {
+    const sorted = [...ps].sort((a, b) => (a.attrs.before as number) - (b.attrs.before as number));
+    let at = 0;
+    const total = ps[0]!.shape[axis as number];
+    const tiles = sorted.every((p) => {
+      const ok = p.attrs.before === at;
+      at += p.inputs[0]!.shape[axis as number] as number;
+      return ok;
+    }) && at === total && sorted[sorted.length - 1]!.attrs.after === 0;
+    if (tiles) return concat(sorted.map((p) => p.inputs[0]!), axis as number);
+  }
+  return ps.slice(1).reduce((acc, p) => add(acc, p), ps[0]!);
 }

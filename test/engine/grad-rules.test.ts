@@ -68,6 +68,14 @@ const cases: Record<string, Case> = {
   transpose: { ops: ['Transpose'], shapes: [[2, 3, 4]], build: ([a]) => o.mul(o.transpose(a!, [2, 0, 1]), 1.5) },
   unsqueeze_squeeze: { ops: ['Unsqueeze', 'Squeeze'], shapes: [[3, 4]], build: ([a]) => o.squeeze(o.mul(o.unsqueeze(a!, 1), o.unsqueeze(a!, 1)), 1) },
   slice: { ops: ['Slice', 'PadAxis'], shapes: [[3, 6]], build: ([a]) => o.slice(o.mul(a!, a!), 1, 1, 4) },
+  // slices that tile an axis (GPT-2's q|k|v split): their gradients are combined as one Concat
+  slices_tiling: {
+    ops: ['Slice'], shapes: [[3, 6]],
+    build: ([a]) => {
+      const sq = o.mul(a!, a!);
+      return o.concat([o.mul(o.slice(sq, 1, 4, 6), 3), o.slice(sq, 1, 0, 1), o.mul(o.slice(sq, 1, 1, 4), -2)], 1);
+    },
+  },
   concat: { ops: ['Concat'], shapes: [[2, 3], [2, 2]], build: ([a, b]) => o.concat([a!, o.mul(b!, b!), a!], 1) },
   gather_rows: {
     ops: ['Gather', 'ScatterAddRows'], shapes: [[5, 3]],
@@ -130,6 +138,19 @@ describe('gradient rules vs float64 finite differences', () => {
       for (const [p, e] of Object.entries(errs)) assert.ok(e < TOL, `${name}: d loss/d ${p} rel err ${e.toExponential(2)} >= ${TOL}`);
     });
   }
+
+  it('slices that tile an axis get one Concat as their gradient, no padded copies', async () => {
+    const { grad } = await import('../../src-main/engine/grad.js');
+    const g = new Graph();
+    const a = g.input('a', 'float32', [2, 9]);
+    const parts = [o.slice(a, 1, 0, 3), o.slice(a, 1, 3, 6), o.slice(a, 1, 6, 9)];
+    const loss = o.sumAll(o.add(o.add(o.mul(parts[0]!, 1), o.mul(parts[1]!, 2)), o.mul(parts[2]!, 3)));
+    const [ga] = grad(loss, [a]);
+    assert.equal(ga!.op, 'Concat');
+    // two slices that leave a gap: padded pieces summed (still correct, checked by the table above)
+    const [gb] = grad(o.sumAll(o.add(parts[0]!, parts[2]!)), [a]);
+    assert.equal(gb!.op, 'Add');
+  });
 
   it('covers every rule in the table', () => {
     const covered = new Set(Object.values(cases).flatMap((c) => c.ops));
