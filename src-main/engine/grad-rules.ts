@@ -5,7 +5,7 @@
  */
 import {
   abs, add, cast, cos, div, layerNormStat, mean, tanh, equal, erf, exp, expandLike, gatherElements, matmul, mul, neg, pow, reshape,
-  reshapeLike, scalar, scatterAddElements, scatterAddRows, sign, slice, sqrt, sub, sum, transpose, unbroadcast,
+  reshapeLike, scalar, scatterAddElements, scatterAddInto, scatterAddRows, sign, slice, sqrt, sub, sum, transpose, unbroadcast,
   sin, unsqueeze, where,
 } from './ops.js';
 import { EngineError, type Tensor } from './tensor.js';
@@ -125,6 +125,12 @@ export const GRAD_RULES: Record<string, Rule> = {
   },
   LogSoftmax: (g, y) => {
     const axis = y.attrs.axis as number;
+    // cross-entropy: g scatters the picked tokens' gradients into zeros. Then sum(g) is the sum of
+    // those updates, and the result scatters them into −exp(y)·sum: no zeros, no extra pass over V
+    if (g.op === 'ScatterAddElements' && g.attrs.axis === axis && (g.dtype === 'float32' || g.dtype === 'float64')) {
+      const [, idx, upd] = g.inputs;
+      return [scatterAddInto(mul(exp(y), neg(sum(upd!, [axis], true))), idx!, upd!, axis)];
+    }
     return [sub(g, mul(exp(y), sum(g, [axis], true)))];
   },
   Gelu: (g, y, [x]) => {
@@ -153,6 +159,7 @@ export const GRAD_RULES: Record<string, Rule> = {
   },
   ScatterAddRows: (g, _y, [_like, idx]) => [null, null, gatherRows(g, idx!)],
   ScatterAddElements: (g, y, [_like, idx]) => [null, null, gatherElements(g, idx!, y.attrs.axis as number)],
+  ScatterAddInto: (g, y, [_base, idx]) => [g, null, gatherElements(g, idx!, y.attrs.axis as number)],
 };
 
 function isFloat(t: Tensor): boolean {

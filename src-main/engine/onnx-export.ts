@@ -233,6 +233,11 @@ export const LOWER: Record<string, Lower> = {
       e.node('Unsqueeze', [ins[1]!, e.i64([-1])], [idx]);
       e.node('ScatterND', [z, idx, upd], [o2], [{ name: 'reduction', type: 'string', s: 'add' }]);
     }),
+  ScatterAddInto: (e, t, ins, out) =>
+    e.node('ScatterElements', ins, [out], [
+      { name: 'axis', type: 'int', i: t.attrs.axis as number },
+      { name: 'reduction', type: 'string', s: 'add' },
+    ]),
   ScatterAddElements: (e, t, ins, out) =>
     scatterIn32(e, t, ins, out, (z, upd, o2) =>
       e.node('ScatterElements', [z, ins[1]!, upd], [o2], [

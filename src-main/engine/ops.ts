@@ -372,6 +372,13 @@ export function scatterAddElements(like: Tensor, indices: Tensor, updates: Tenso
   return like.g.node('ScatterAddElements', [like, indices, updates], { axis }, like.dtype, like.shape);
 }
 
+/** `base` plus `updates` scatter-added at `indices` along `axis` (float32/float64: ORT has no 16-bit scatter-add). */
+export function scatterAddInto(base: Tensor, indices: Tensor, updates: Tensor, axis: number): Tensor {
+  const d = sameDtype('ScatterAddInto', base, updates);
+  if (d !== 'float32' && d !== 'float64') fail('ScatterAddInto', 'runs in float32 or float64 only', base);
+  return base.g.node('ScatterAddInto', [base, indices, updates], { axis }, d, base.shape);
+}
+
 /** Sum `g` down to `target`'s shape over broadcast axes: the one place broadcasting is undone. */
 export function unbroadcast(g: Tensor, target: Tensor): Tensor {
   const lead = g.rank - target.rank;

@@ -87,6 +87,11 @@ const cases: Record<string, Case> = {
     build: ([a], g) => o.gatherElements(o.mul(a!, a!), g.inputs.get('ids') ?? idx(g, 'ids', [], [2, 3, 1]).t, -1),
     fixed: (g) => ({ feeds: { ids: idx(g, 'ids', [0, 4, 4, 1, 2, 2], [2, 3, 1]).feed } }),
   },
+  scatter_add_into: {
+    ops: ['ScatterAddInto'], shapes: [[2, 3, 5], [2, 3, 1]],
+    build: ([a, b], g) => o.scatterAddInto(o.mul(a!, a!), g.inputs.get('ids') ?? idx(g, 'ids', [], [2, 3, 1]).t, o.mul(b!, 3), 2),
+    fixed: (g) => ({ feeds: { ids: idx(g, 'ids', [0, 4, 4, 1, 2, 2], [2, 3, 1]).feed } }),
+  },
   expand: { ops: ['Expand'], shapes: [[3, 1]], build: ([a]) => o.expand(a!, [2, 3, 4]) },
   expand_like: { ops: ['ExpandLike'], shapes: [[1, 4], [3, 4]], build: ([a, b]) => o.mul(o.expandLike(a!, b!), b!) },
   reduce_sum: { ops: ['ReduceSum'], shapes: [[2, 3, 4]], build: ([a]) => o.sum(o.mul(a!, a!), [0, 2]) },
