@@ -101,13 +101,16 @@ test('Jobs launcher → Runs: a demo-train run goes to done live, its loss chart
   assert.equal(new URL(page.url()).hash, `#runs/${runId}`);
   const bar = row.locator('progress');
   // (`any`: this file is type-checked without DOM types)
+  // part-way with an ETA, read in the same check (the run may finish before a later read; a
+  // timeout here means no ETA was ever shown while running)
   const partWay = (tr: any) => {
     const v = tr.querySelector('progress').value;
-    return v > 0.3 && v < 1 && tr.querySelector('[data-testid=status]').textContent === 'running';
+    const running = v > 0.3 && v < 1 && tr.querySelector('[data-testid=status]').textContent === 'running';
+    return running && /ETA \d/.test(tr.textContent) ? tr.textContent : false;
   };
-  await page.waitForFunction(partWay, await row.elementHandle(), { timeout: 20_000, polling: 20 });
+  const seen = String(await (await page.waitForFunction(partWay, await row.elementHandle(), { timeout: 20_000, polling: 20 })).jsonValue());
   await page.screenshot({ path: `${root}test-results/runs-running.png` });
-  assert.match((await row.textContent()) ?? '', /ETA \d/, 'an ETA while running');
+  assert.match(seen, /ETA \d/, 'an ETA while running');
   await row.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 30_000 });
   assert.equal(await bar.evaluate((el) => (el as unknown as { value: number }).value), 1);
   assert.match((await row.textContent()) ?? '', /100%/);
