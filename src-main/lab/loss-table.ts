@@ -3,7 +3,7 @@
  * biased models, ...), each with its mean completion loss (nats/token) and standard error over
  * samples. Each configuration's own system prompt is put into the context (a prompted teacher).
  */
-import { structureKey, systemPromptOf, type InterventionSet } from '../models/interventions.js';
+import { systemPromptOf, type InterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
 import { meanWithStderr, scoreItems } from '../models/score.js';
 import type { DatasetRow } from './dataset-rows.js';
@@ -34,8 +34,7 @@ export async function lossTable(
     const s = meanWithStderr(res.map((r) => r.lossNats));
     out.push({ name: c.name, lossNats: s.mean, stderrNats: s.stderr, samples: s.n, tokens: res.reduce((a, r) => a + r.completionTokens, 0) });
     // each session holds its own weights (a cast copy for 16-bit checkpoints): keep only those a later row uses
-    const later = configs.slice(k + 1).map((x) => `score|${structureKey(x.set)}|`);
-    await model.releaseSessions((key) => !later.some((p) => key.startsWith(p)));
+    await model.releaseSessions(configs.slice(k + 1).map((x) => ({ purpose: 'score' as const, set: x.set })));
   }
   return out;
 }

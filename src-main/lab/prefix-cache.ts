@@ -7,8 +7,8 @@
  * Shape legend: N items, n real tokens of an item, D d_model, B batch, T padded length.
  */
 import type { TensorData } from '../engine/runtime.js';
-import { leftPad, type LanguageModel } from '../models/lm.js';
-import type { ScoreItem } from '../models/score.js';
+import type { LanguageModel } from '../models/lm.js';
+import { batchFeeds, type ScoreItem } from '../models/score.js';
 
 export interface PrefixCache {
   /** the first block of the suffix graph */
@@ -39,24 +39,24 @@ export async function buildPrefixCache(
   const hook = `blocks.${from - 1}.hook_resid_post`;
   const s = await model.captureSession([hook]);
   const D = model.spec.dModel;
-  const pad = model.spec.padId ?? model.spec.eosIds[0] ?? 0;
   const step = opts.batch ?? 8;
   const rows: PrefixCache['rows'] = [];
-  for (let lo = 0; lo < items.length; lo += step) {
-    if (opts.signal?.aborted) throw new Error('cancelled');
-    const chunk = items.slice(lo, lo + step);
-    const { ids, mask, positions, T } = leftPad(chunk.map((c) => c.ids), pad);
-    const B = chunk.length;
-    const i64 = (m: number[][]): TensorData => ({ dtype: 'int64', dims: [B, T], data: BigInt64Array.from(m.flat().map(BigInt)) });
-    const r = await s.run({ ids: i64(ids), positions: i64(positions), attn_mask: i64(mask) }, { outputs: [hook] });
-    const x = r[hook]!.data as Float32Array | Float64Array; // [B,T,D]
-    chunk.forEach((it, b) => {
-      const n = it.ids.length;
-      rows.push(x.slice((b * T + T - n) * D, (b + 1) * T * D));
-    });
-    opts.onProgress?.(Math.min(lo + step, items.length), items.length);
+  try {
+    for (let lo = 0; lo < items.length; lo += step) {
+      if (opts.signal?.aborted) throw new Error('cancelled');
+      const chunk = items.slice(lo, lo + step);
+      const { feeds, T } = batchFeeds(model, chunk, 'all'); // left-padded as the training batches
+      const r = await s.run({ ids: feeds.ids!, positions: feeds.positions!, attn_mask: feeds.attn_mask! }, { outputs: [hook] });
+      const x = r[hook]!.data as Float32Array | Float64Array; // [B,T,D]
+      chunk.forEach((it, b) => {
+        const n = it.ids.length;
+        rows.push(x.slice((b * T + T - n) * D, (b + 1) * T * D));
+      });
+      opts.onProgress?.(Math.min(lo + step, items.length), items.length);
+    }
+  } finally {
+    await s.release(); // it holds blocks 0..from-1: not needed once the cache is built
   }
-  await model.releaseSessions((k) => k.startsWith('capture|')); // it holds blocks 0..from-1: not needed now
   return { from, D, rows };
 }
 

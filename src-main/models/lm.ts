@@ -89,7 +89,7 @@ export class LanguageModel {
     const options = this.optionsFor(p, use.batch);
     const start = p === 'train' && use.suffix ? suffixStart(this.spec, prepared.graph) : 0;
     const suffixFrom = start >= 1 ? start : 0;
-    const key = `${p}|${structureKey(set)}|${p === 'train' ? prepared.trainable.join(',') : ''}|${options.threads ?? ''}|${suffixFrom}`;
+    const key = `${sessionKeyPrefix(p, set)}${p === 'train' ? prepared.trainable.join(',') : ''}|${options.threads ?? ''}|${suffixFrom}`;
     let s = this.sessions.get(key);
     if (!s) {
       s = this.rt.load(this.compileFor(p, prepared, suffixFrom), options);
@@ -143,19 +143,13 @@ export class LanguageModel {
 
   /**
    * A session that captures hooks of the plain model (outputs named by hook), e.g. the residual
-   * stream entering a suffix graph. Inputs: ids, positions, attn_mask.
+   * stream entering a suffix graph. Inputs: ids, positions, attn_mask. Not kept: the caller
+   * releases it when done (it is used once, to fill a cache).
    */
   async captureSession(hooks: readonly string[]): Promise<Session> {
-    const key = `capture|${hooks.join(',')}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      const g = new Graph();
-      const m = buildModelGraph(g, this.spec, checkpointWeights(g, this.ck, this.dtype), { dtype: this.dtype, capture: hooks });
-      s = this.rt.load(compile({ outputs: Object.fromEntries(hooks.map((h) => [h, m.hooks.get(h)!])), name: `${this.spec.arch}-capture` }), this.sessionOptions);
-      this.sessions.set(key, s);
-      s.catch(() => this.sessions.delete(key));
-    }
-    return s;
+    const g = new Graph();
+    const m = buildModelGraph(g, this.spec, checkpointWeights(g, this.ck, this.dtype), { dtype: this.dtype, capture: hooks });
+    return this.rt.load(compile({ outputs: Object.fromEntries(hooks.map((h) => [h, m.hooks.get(h)!])), name: `${this.spec.arch}-capture` }), this.sessionOptions);
   }
 
   private compileFor(p: Purpose, prepared: Prepared, suffixFrom = 0): Compiled {
@@ -188,13 +182,14 @@ export class LanguageModel {
   }
 
   /**
-   * Release the sessions whose key matches (all by default). Each session holds its own copy of the
-   * weights it computes with (cast copies for 16-bit checkpoints), so loops that compile a graph per
-   * layer (a bias sweep) release as they go instead of holding one per layer.
+   * Release every session except those of `keep` (a purpose under a set's structure). Each session
+   * holds its own copy of the weights it computes with (cast copies for 16-bit checkpoints), so
+   * loops that compile a graph per layer or per set release as they go instead of holding them all.
    */
-  async releaseSessions(match: (key: string) => boolean = () => true): Promise<void> {
+  async releaseSessions(keep: readonly { purpose: Purpose; set: InterventionSet }[] = []): Promise<void> {
+    const kept = keep.map((k) => sessionKeyPrefix(k.purpose, k.set));
     for (const [k, s] of [...this.sessions]) {
-      if (!match(k)) continue;
+      if (kept.some((p) => k.startsWith(p))) continue;
       this.sessions.delete(k);
       await (await s.catch(() => null))?.release();
     }
@@ -203,6 +198,11 @@ export class LanguageModel {
   async close(): Promise<void> {
     await this.releaseSessions();
   }
+}
+
+/** The start of the session-cache key of a purpose under a set (the rest: trainables, threads, suffix). */
+function sessionKeyPrefix(p: Purpose, set: InterventionSet): string {
+  return `${p}|${structureKey(set)}|`;
 }
 
 /** Left-pad rows to one length. Returns ids, attention mask (1 real / 0 pad) and HF-style positions. */
