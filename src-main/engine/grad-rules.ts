@@ -33,12 +33,13 @@ export const GRAD_RULES: Record<string, Rule> = {
   Sub: (g, _y, [a, b]) => [ub(g, a!), ub(neg(g), b!)],
   Mul: (g, _y, [a, b]) => [ub(mul(g, b!), a!), ub(mul(g, a!), b!)],
   Div: (g, y, [a, b]) => [ub(div(g, b!), a!), ub(neg(div(mul(g, y), b!)), b!)],
-  Pow: (g, y, [a, p]) => [
+  Pow: (g, y, [a, p]) => {
     // d/da a^p = p * a^(p-1); d/dp a^p = a^p * log(a) (only where the exponent is trainable).
     // A constant exponent 2 (RMSNorm's square) or 1 needs no Pow node: ORT's Pow is std::pow per element.
-    ub(constScalar(p!) === 2 ? mul(g, mul(a!, 2)) : constScalar(p!) === 1 ? g : mul(g, mul(p!, pow(a!, sub(p!, 1)))), a!),
-    p!.op === 'Constant' ? null : ub(mul(g, mul(y, logSafe(a!))), p!),
-  ],
+    const c = constScalar(p!);
+    const da = c === 2 ? mul(g, mul(a!, 2)) : c === 1 ? g : mul(g, mul(p!, pow(a!, sub(p!, 1))));
+    return [ub(da, a!), p!.op === 'Constant' ? null : ub(mul(g, mul(y, logSafe(a!))), p!)];
+  },
   Neg: (g) => [neg(g)],
   Sqrt: (g, y) => [div(mul(g, 0.5), y)],
   Exp: (g, y) => [mul(g, y)],
