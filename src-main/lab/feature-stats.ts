@@ -30,6 +30,7 @@ import { checkSaeAgainstModel, type Sae } from '../models/sae/load.js';
 import type { HfTokenizer } from '../models/tokenizer.js';
 import { contextIds, contextsFingerprint, type Contexts } from './feature-corpus.js';
 import { FeatureTopK } from './feature-top-k.js';
+import type { FeatureStatTop } from '../store/feature-stats.js';
 
 export interface FeatureStatsConfig {
   /** contexts per engine run (default 8) */
@@ -241,22 +242,8 @@ export async function featureStats(
 
 // ---------------------------------------------------------------- records
 
-export interface TopContext {
-  /** context id (order of the contexts) */
-  context: number;
-  /** document (corpus text or dataset row) index */
-  doc: number;
-  /** position of the activating token in the context */
-  pos: number;
-  /** its index in the document */
-  docPos: number;
-  value: number;
-  /** token ids of the window around it; ids[at] is the activating token */
-  ids: number[];
-  at: number;
-  /** decoded window: text before, the token, text after */
-  text: { left: string; token: string; right: string };
-}
+/** One top-activating context of a feature (the record the store keeps; fields documented there). */
+export type TopContext = FeatureStatTop;
 
 export interface FeatureStat {
   index: number;

@@ -12,13 +12,19 @@ import { pageOf, requireRow } from './rows.js';
 import { idSchema, MAX_BATCH, parseInput } from './schemas.js';
 
 export interface FeatureStatTop {
+  /** context id (order of the contexts) */
   context: number;
+  /** document (corpus text or dataset row) index */
   doc: number;
+  /** position of the activating token in the context */
   pos: number;
+  /** its index in the document */
   docPos: number;
   value: number;
+  /** token ids of the window around it; ids[at] is the activating token */
   ids: number[];
   at: number;
+  /** decoded window: text before, the token, text after */
   text: { left: string; token: string; right: string };
 }
 
