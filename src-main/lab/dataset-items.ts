@@ -15,9 +15,15 @@ export interface SampleLike {
   passed?: boolean | null;
 }
 
+/**
+ * A stored sample → (prompt messages, completion). Stored `messages` are the whole conversation, as
+ * the jobs write them ([user, assistant] with the completion as the final assistant turn), so a
+ * final assistant turn is dropped: the completion must be encoded once, after the prompt.
+ */
 export function sampleToRow(s: SampleLike): DatasetRow {
-  const msgs = Array.isArray(s.messages) && s.messages.length ? (s.messages as ChatMessage[]) : [{ role: 'user', content: s.prompt }];
-  return { messages: msgs, completion: s.completion };
+  const all = Array.isArray(s.messages) ? (s.messages as ChatMessage[]) : [];
+  const prompt = all.length && all[all.length - 1]!.role === 'assistant' ? all.slice(0, -1) : all;
+  return { messages: prompt.length ? prompt : [{ role: 'user', content: s.prompt }], completion: s.completion };
 }
 
 export function rowsToItems(tok: HfTokenizer, rows: readonly DatasetRow[], o: { system?: string; raw?: boolean; maxTokens?: number } = {}): ScoreItem[] {

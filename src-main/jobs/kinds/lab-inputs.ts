@@ -33,7 +33,7 @@ export function loadRows(store: Store, p: { datasetId?: string; datasetFile?: st
   const rows: DatasetRow[] = [];
   const page = 5000;
   for (let offset = 0; ; offset += page) {
-    const batch = store.samples.list({ datasetId: p.datasetId!, limit: page, offset, ...(p.passedOnly ? {} : {}) });
+    const batch = store.samples.list({ datasetId: p.datasetId!, limit: page, offset });
     for (const s of batch) {
       if (p.passedOnly && s.passed === false) continue;
       rows.push(sampleToRow(s));
