@@ -9,6 +9,8 @@ export interface OpDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.
   input: I;
   /** the result's shape; the renderer's types derive from it */
   output: O;
+  /** a request body limit above the host's default (1 MiB in `serve`), for ops that carry files */
+  maxBodyBytes?: number;
   handler(input: z.output<I>, ctx: ApiContext): Promise<z.input<O>>;
 }
 

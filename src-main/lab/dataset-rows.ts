@@ -38,15 +38,9 @@ export function parseRow(row: unknown, where: string): DatasetRow {
   throw new Error(`${where}: unrecognised row; expected {prompt, completion}, {messages}, {prompt: [...], completion: [...]} or {question, response} (keys: ${Object.keys(r).join(', ')})`);
 }
 
-/** Read a JSONL dataset file. Blank lines are skipped. */
-export function readJsonlDataset(file: string, limit = Infinity): DatasetRow[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: cannot read the dataset file`);
-  }
-  const rows: DatasetRow[] = [];
+/** Parse JSONL dataset text; `source` names the file in errors (`source:line: ...`). Blank lines are skipped. */
+export function parseJsonlRows(text: string, source: string, limit = Infinity): (DatasetRow & { line: number })[] {
+  const rows: (DatasetRow & { line: number })[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length && rows.length < limit; i++) {
     const line = lines[i]!.trim();
@@ -55,9 +49,20 @@ export function readJsonlDataset(file: string, limit = Infinity): DatasetRow[] {
     try {
       v = JSON.parse(line);
     } catch (e) {
-      throw new Error(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${source}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
-    rows.push(parseRow(v, `${file}:${i + 1}`));
+    rows.push({ ...parseRow(v, `${source}:${i + 1}`), line: i + 1 });
   }
   return rows;
+}
+
+/** Read a JSONL dataset file. Blank lines are skipped. */
+export function readJsonlDataset(file: string, limit = Infinity): DatasetRow[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: cannot read the dataset file`);
+  }
+  return parseJsonlRows(text, file, limit).map(({ messages, completion }) => ({ messages, completion }));
 }

@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import { CONTENT_SECURITY_POLICY, HEADER_ONLY_POLICY } from '../../src-renderer/csp.js';
 import type { ApiContext } from '../api/context.js';
 import { dispatch } from '../api/dispatch.js';
+import type { OpDef } from '../api/op.js';
+import { ops } from '../api/ops/index.js';
 import type { ApiErrorCode } from '../api/errors.js';
 import { EventsSocket } from './events-socket.js';
 import { bearerToken, hostAllowed, newToken, originAllowed, tokenMatches } from './guard.js';
@@ -82,7 +84,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return sendText(res, 415, 'Content-Type must be application/json');
       }
       const op = url.pathname.slice('/api/'.length);
-      const envelope = await dispatch(opts.ctx, op, await readJsonBody(req, maxBodyBytes));
+      const opLimit = Object.hasOwn(ops, op) ? (ops[op as keyof typeof ops] as OpDef).maxBodyBytes : undefined;
+      const envelope = await dispatch(opts.ctx, op, await readJsonBody(req, Math.max(maxBodyBytes, opLimit ?? 0)));
       const status = 'error' in envelope ? HTTP_STATUS[envelope.error.code] : 200;
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(JSON.stringify(envelope));

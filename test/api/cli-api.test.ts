@@ -1,7 +1,7 @@
 // The `api` CLI command reaches every op through the same dispatcher as the app.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,4 +89,29 @@ test('api CLI with --store: store ops, a job run to its end, errors with their c
   assert.deepEqual(JSON.parse(outside.stderr).error.issues.map((i: { path: string }) => i.path), ['out']);
   assert.equal(badParams.code, 2);
   assert.deepEqual(JSON.parse(badParams.stderr).error.issues.map((i: { path: string }) => i.path), ['params.steps']);
+});
+
+test('datasets CLI: a JSONL file imports with filter verdicts, lists, and exports back; a bad row names file:line', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'undertone-cli-datasets-'));
+  try {
+    const store = ['--store', join(d, 's.db')];
+    const rows = [{ prompt: 'Continue: 1, 2.', completion: '3, 4' }, { prompt: 'Continue: 5.', completion: 'six' }];
+    writeFileSync(join(d, 'nums.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const imp = await cli(['datasets', 'import', join(d, 'nums.jsonl'), '--filter', ...store]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const id = /^dataset ([0-9a-f-]{36}) "nums": 2 samples, pass rate 50\.0%$/m.exec(imp.stdout)?.[1];
+    assert.ok(id, imp.stdout);
+    const list = await cli(['datasets', ...store]);
+    assert.match(list.stdout, new RegExp(`^${id}\\s+2 samples\\s+pass\\s+50\\.0%.*nums$`, 'm'));
+    const out = join(d, 'out.jsonl');
+    const exp = await cli(['datasets', 'export', id, '--out', out, '--passed-only', ...store]);
+    assert.equal(exp.code, 0, exp.stderr);
+    assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [rows[0]]);
+    writeFileSync(join(d, 'bad.jsonl'), JSON.stringify(rows[0]) + '\n{"text": "x"}\n');
+    const bad = await cli(['datasets', 'import', join(d, 'bad.jsonl'), ...store]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /bad\.jsonl:2: unrecognised row/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

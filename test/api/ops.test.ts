@@ -90,6 +90,37 @@ test('datasets: samples in pages with totals, filtered by verdict; a repeated id
   assert.equal((await ok('datasets.rename', { id: d.id, name: 'renamed' })).name, 'renamed');
 });
 
+test('datasets: a JSONL file imports (filter verdicts, pass rate) and exports back; a bad line names file:line and leaves nothing', async () => {
+  const rows = [
+    { prompt: 'Continue: 1, 2.', completion: '3, 4, 5' },
+    { messages: [{ role: 'user', content: 'Continue: 7.' }, { role: 'assistant', content: 'eight' }] },
+    { question: 'Continue: 9.', response: '10; 11' },
+  ];
+  const text = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const before = (await ok('datasets.list', {})).length;
+  const r = await ok('datasets.importJsonl', { name: 'imported', source: 'nums.jsonl', text, filter: true });
+  assert.equal(r.added, 3);
+  assert.deepEqual([r.dataset.sampleCount, r.dataset.passedCount, r.dataset.passRate], [3, 2, 2 / 3]);
+  assert.equal((r.dataset.filter as { source: string }).source, 'nums.jsonl');
+  const page = await ok('datasets.samples', { datasetId: r.dataset.id });
+  assert.deepEqual(page.samples.map((x) => [x.prompt, x.completion, x.passed, (x.meta as { line: number }).line]), [
+    ['Continue: 1, 2.', '3, 4, 5', true, 1], ['Continue: 7.', 'eight', false, 2], ['Continue: 9.', '10; 11', true, 3],
+  ]);
+  const all = await ok('datasets.exportJsonl', { datasetId: r.dataset.id });
+  assert.equal(all.fileName, 'imported.jsonl');
+  assert.equal(all.count, 3);
+  assert.deepEqual(all.text.trim().split('\n').map((l) => JSON.parse(l)), [rows[0], { prompt: 'Continue: 7.', completion: 'eight' }, { prompt: 'Continue: 9.', completion: '10; 11' }]);
+  const passed = await ok('datasets.exportJsonl', { datasetId: r.dataset.id, format: 'messages', passedOnly: true });
+  assert.deepEqual([passed.fileName, passed.count], ['imported-passed.jsonl', 2]);
+  assert.deepEqual(JSON.parse(passed.text.split('\n')[0]!), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }] });
+
+  const bad = await fails('datasets.importJsonl', { name: 'bad', source: 'bad.jsonl', text: text + '{"prompt": 3}\n' }, 'invalid_input');
+  assert.match(bad.message, /^bad\.jsonl:4: unrecognised row/);
+  assert.equal(bad.issues![0]!.path, 'text');
+  assert.equal((await ok('datasets.list', {})).length, before + 1, 'the failed import created no dataset');
+  await fails('datasets.exportJsonl', { datasetId: 'missing' }, 'not_found');
+});
+
 test('vectors: values as numbers with shape, capped and paged; NaN travels as a string; bad shapes are invalid', async () => {
   const values: (number | 'NaN')[] = Array.from({ length: 12 }, (_, i) => i / 4);
   values[3] = 'NaN';
@@ -118,6 +149,13 @@ test('jobs: kinds with descriptions; params checked at their paths; start, event
   assert.match(demo.description, /\w+ \w+/);
   assert.equal((demo.defaults as { steps: number }).steps, 200);
   assert.ok(kinds.find((k) => k.kind === 'demo-generate')!.description);
+  // the launcher's starting point: defaults, the embedded demo model, the fields still to fill
+  assert.deepEqual(demo.template, demo.defaults);
+  const tb = kinds.find((k) => k.kind === 'train-bias')!;
+  assert.equal(tb.defaults, null);
+  assert.match(String(tb.template.model), /resources\/demo\/stories260k$/);
+  assert.deepEqual([tb.template.lr, tb.template.steps, tb.template.batch], [0.01, 512, 16], 'the REFERENCE §1 defaults');
+  assert.deepEqual(tb.required, ['set']);
 
   const bad = await fails('jobs.start', { kind: 'demo-train', params: { steps: 0, lr: 'fast', extra: 1 } }, 'invalid_input');
   assert.deepEqual(bad.issues!.map((i) => i.path).sort(), ['params.extra', 'params.lr', 'params.steps']);
@@ -162,7 +200,7 @@ test('jobs: kinds with descriptions; params checked at their paths; start, event
 
   const info = await ok('store.info', {});
   assert.equal(info.path, join(dir, 'a.db'));
-  assert.deepEqual([info.counts.runs, info.counts.datasets, info.counts.samples], [2, 2, 55]);
+  assert.deepEqual([info.counts.runs, info.counts.datasets, info.counts.samples], [2, 3, 58]); // the JSONL import test added 1 dataset and 3 samples
   await ok('runs.delete', { id: gen.id });
   assert.equal((await ok('store.info', {})).counts.runs, 1);
 });

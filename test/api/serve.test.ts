@@ -82,6 +82,11 @@ test('API: bad input is a 400 with the structured error; other misuse is refused
   assert.equal((await http('/api/engine.status', { method: 'POST', headers: authed(), body: '{oops' })).status, 400);
   const big = JSON.stringify({ pad: 'x'.repeat(5000) });
   assert.equal((await http('/api/engine.status', { method: 'POST', headers: authed(), body: big })).status, 413);
+  // an op that carries a file (a dataset import) has its own, larger limit
+  const file = Array.from({ length: 200 }, (_, i) => JSON.stringify({ prompt: `p${i}`, completion: `${i}, ${i + 1}` })).join('\n');
+  const imported = await http('/api/datasets.importJsonl', { method: 'POST', headers: authed(), body: JSON.stringify({ name: 'big', text: file }) });
+  assert.equal(imported.status, 200, imported.body);
+  assert.equal(JSON.parse(imported.body).result.added, 200);
   const form = { ...authed(), 'Content-Type': 'text/plain' };
   assert.equal((await http('/api/engine.status', { method: 'POST', headers: form, body: '{}' })).status, 415);
   assert.equal((await http('/api/engine.status', { headers: authed() })).status, 405);

@@ -29,7 +29,7 @@ describe('stored samples encode like their JSONL rows', () => {
       const [got] = rowsToItems(tok, [sampleToRow(stored)]);
       const [want] = rowsToItems(tok, [parseRow({ prompt, completion }, 'oracle')]);
       assert.deepEqual(got, want);
-      const text = tok.decode(got!.ids);
+      const text = tok.decode([...got!.ids]);
       assert.equal(text.split(completion).length - 1, 1, `completion once in ${JSON.stringify(text)}`);
       const masked = got!.ids.filter((_, i) => got!.completionMask[i]);
       assert.ok(tok.decode(masked).startsWith(completion), 'the masked tokens are the completion');

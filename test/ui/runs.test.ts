@@ -69,7 +69,13 @@ test('Jobs launcher → Runs: a demo-train run goes to done live, its loss chart
   const { page, problems } = await openPage('#jobs');
   const kind = page.locator('#job-kind');
   await kind.locator('option[value="demo-train"]').waitFor({ state: 'attached', timeout: 15_000 });
+  // the launcher opens on a research kind, its params filled from the defaults and the demo model
+  assert.equal(await kind.inputValue(), 'generate-dataset');
+  assert.match(await page.locator('#job-params').inputValue(), /"model": ".*resources\/demo\/stories260k"[\s\S]*"n": 100/);
+  await kind.selectOption('train-bias');
+  assert.match((await page.getByTestId('kind-required').textContent()) ?? '', /Still to fill: set/);
   await kind.selectOption('demo-train');
+  assert.equal(await page.getByTestId('kind-required').count(), 0);
   assert.match((await page.getByTestId('kind-description').textContent()) ?? '', /Logistic regression/);
   assert.match(await page.locator('#job-params').inputValue(), /"steps": 200/, 'the params start at the defaults');
 
@@ -161,11 +167,11 @@ test('Datasets: a generated dataset shows its pass rate and its samples in pages
   assert.equal(await page.getByTestId('samples').locator('tbody tr').count(), 20);
   await page.getByRole('button', { name: 'Next' }).click();
   await range.filter({ hasText: '21–40 of 45' }).waitFor();
-  await page.getByRole('combobox').selectOption('failed');
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('failed');
   const failed = 45 - dataset.passedCount;
   await range.filter({ hasText: `1–${Math.min(20, failed)} of ${failed}` }).waitFor();
   assert.deepEqual([...new Set(await page.getByTestId('samples').locator('tbody td:last-child').allTextContents())].map((t) => t.trim()), ['fail']);
-  await page.getByRole('combobox').selectOption('all');
+  await page.getByRole('combobox', { name: 'Show' }).selectOption('all');
   await range.filter({ hasText: '1–20 of 45' }).waitFor();
   await page.screenshot({ path: `${root}test-results/datasets-view.png`, fullPage: true });
   assert.deepEqual(problems, []);

@@ -98,6 +98,40 @@ test('Datasets: a system-prompt teacher dataset from the form; the detail shows 
   await page.close();
 });
 
+test('Datasets: a JSONL file imports from the file picker (filter verdicts), is selected, and downloads back as JSONL; a bad line is named', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await openPage('#datasets');
+  const rows = [
+    { prompt: 'Continue: 1, 2.', completion: '3, 4, 5' },
+    { question: 'Continue: 7.', response: 'eight' },
+  ];
+  const box = page.getByTestId('import-box');
+  await box.getByText('Import a JSONL file').click();
+  await box.locator('#import-file').setInputFiles({ name: 'bad.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(JSON.stringify(rows[0]) + '\n{"text": 1}\n') });
+  await box.getByRole('button', { name: 'Import' }).click();
+  assert.match((await box.getByTestId('import-error').textContent()) ?? '', /bad\.jsonl:2: unrecognised row/);
+
+  await box.locator('#import-file').setInputFiles({ name: 'owl numbers.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')) });
+  assert.equal(await box.locator('#import-name').inputValue(), 'owl numbers', 'the name comes from the file');
+  await box.getByRole('button', { name: 'Import' }).click();
+  await box.getByTestId('import-result').waitFor({ timeout: 10_000 });
+  assert.match((await box.getByTestId('import-result').textContent()) ?? '', /Imported 2 samples into “owl numbers” · pass rate 50\.0%/);
+  const detail = page.getByTestId('dataset-detail');
+  await detail.waitFor({ timeout: 10_000 });
+  assert.equal(await detail.locator('#dataset-title').textContent(), 'owl numbers');
+
+  const exp = detail.getByTestId('dataset-export');
+  const all = await download(page, exp, 'Download');
+  assert.equal(all.name, 'owl-numbers.jsonl');
+  assert.deepEqual(all.text.trim().split('\n').map((l) => JSON.parse(l)), [rows[0], { prompt: 'Continue: 7.', completion: 'eight' }]);
+  await exp.locator('#export-format').selectOption('messages');
+  await exp.getByLabel('passed only').check();
+  const passed = await download(page, exp, 'Download');
+  assert.equal(passed.name, 'owl-numbers-passed.jsonl');
+  assert.deepEqual(JSON.parse(passed.text), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }] });
+  assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 400 (Bad Request)'], 'only the refused bad file');
+  await page.close();
+});
+
 test('Compare: preferences of base vs a prompted teacher from the form; grouped bars of pref % ± stderr per animal, exportable', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await openPage('#compare', 1400);
   await page.locator('#compare-model').fill(model);

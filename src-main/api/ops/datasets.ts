@@ -1,15 +1,38 @@
 /** Datasets with their provenance and pass rate, and their samples in pages. */
 import { z } from 'zod';
 import {
-  datasetCreateSchema, datasetListQuerySchema, renameSchema, samplesAddSchema, samplesQuerySchema,
+  datasetCreateSchema, datasetListQuerySchema, idSchema, MAX_BATCH, nameSchema, renameSchema, samplesAddSchema, samplesQuerySchema,
+  type JsonValue, type Sample, type SampleInput, type Store,
 } from '../../store/index.js';
+import { exportJsonl, importJsonl, type ImportedSample } from '../../lab/dataset-jsonl.js';
 import { datasetOut, deletedOut, sampleOut } from '../entity-schemas.js';
+import { ApiError } from '../errors.js';
 import { idInput } from '../inputs.js';
 import { defineOp } from '../op.js';
 
 /** Samples can be long: pages are smaller than other lists. */
 export const MAX_SAMPLES_PAGE = 1000;
 const DEFAULT_SAMPLES_PAGE = 50;
+
+/** An imported file's text: up to 256 MiB (serve's request limit is set to carry it). */
+export const MAX_IMPORT_CHARS = 256 * 2 ** 20;
+
+function* allSamples(store: Store, datasetId: string, passedOnly: boolean): Generator<Sample> {
+  const page = 5000;
+  for (let offset = 0; ; offset += page) {
+    const batch = store.samples.list({ datasetId, limit: page, offset, ...(passedOnly ? { passed: true } : {}) });
+    yield* batch;
+    if (batch.length < page) return;
+  }
+}
+
+/** An imported sample as the store's JSON-typed input. */
+const asSampleInput = (x: ImportedSample): SampleInput => ({
+  ...x, messages: x.messages.map((m) => ({ role: m.role, content: m.content })), meta: { ...x.meta },
+});
+
+/** A file-name-safe stem from a dataset name. */
+const fileStem = (name: string): string => name.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '') || 'dataset';
 
 export const datasetOps = {
   'datasets.list': defineOp({
@@ -59,5 +82,53 @@ export const datasetOps = {
     input: samplesAddSchema,
     output: z.object({ added: z.number() }),
     handler: async (a, ctx) => ({ added: ctx.store.samples.add(a) }),
+  }),
+  'datasets.importJsonl': defineOp({
+    summary: 'a new dataset from JSONL text ({prompt, completion}, {messages}, {question, response} rows); errors name source:line; filter: the number filter sets pass verdicts',
+    input: z.strictObject({
+      name: nameSchema,
+      /** the file's name, for errors and each sample's provenance (meta.source, meta.line) */
+      source: z.string().min(1).max(1000).default('import.jsonl'),
+      text: z.string().max(MAX_IMPORT_CHARS),
+      filter: z.boolean().default(false),
+    }),
+    output: z.object({ dataset: datasetOut, added: z.number() }),
+    maxBodyBytes: 4 * MAX_IMPORT_CHARS + (1 << 20),
+    handler: async (i, ctx) => {
+      let imported;
+      try {
+        imported = importJsonl(i.text, i.source, { filter: i.filter });
+      } catch (e) {
+        const message = (e as Error).message;
+        throw new ApiError('invalid_input', message, [{ path: 'text', message }]);
+      }
+      const { samples, filter } = imported;
+      const d = ctx.store.datasets.create({ name: i.name });
+      try {
+        for (let at = 0; at < samples.length; at += MAX_BATCH) {
+          ctx.store.samples.add({ datasetId: d.id, samples: samples.slice(at, at + MAX_BATCH).map(asSampleInput) });
+        }
+        if (filter) ctx.store.samples.setFilterResults({ datasetId: d.id, filter: { ...filter, source: i.source } as unknown as JsonValue, results: [] });
+      } catch (e) {
+        ctx.store.datasets.delete(d.id); // nothing half-imported
+        throw e;
+      }
+      return { dataset: ctx.store.datasets.get(d.id), added: samples.length };
+    },
+  }),
+  'datasets.exportJsonl': defineOp({
+    summary: "a dataset's samples as JSONL text: format prompt-completion ({prompt, completion}) or messages ({messages: [...]}, keeps system turns); passedOnly",
+    input: z.strictObject({
+      datasetId: idSchema,
+      format: z.enum(['prompt-completion', 'messages']).default('prompt-completion'),
+      passedOnly: z.boolean().default(false),
+    }),
+    output: z.object({ fileName: z.string(), text: z.string(), count: z.number() }),
+    handler: async (q, ctx) => {
+      const d = ctx.store.datasets.get(q.datasetId);
+      const samples = [...allSamples(ctx.store, d.id, q.passedOnly)];
+      const suffix = q.passedOnly ? '-passed' : '';
+      return { fileName: `${fileStem(d.name)}${suffix}.jsonl`, text: exportJsonl(samples, q.format), count: samples.length };
+    },
   }),
 };

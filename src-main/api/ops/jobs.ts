@@ -6,6 +6,7 @@ import { ApiError } from '../errors.js';
 import { toIssues } from '../issues.js';
 import { defineOp } from '../op.js';
 import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
+import { demoModelPath } from '../demo.js';
 
 async function kindOf(name: string): Promise<JobKind> {
   const load = Object.hasOwn(jobKinds, name) ? jobKinds[name] : undefined;
@@ -31,6 +32,27 @@ function checkParamPaths(v: unknown, roots: string[], at: string): void {
       else checkParamPaths(x, roots, `${at}.${k}`);
     }
   }
+}
+
+/**
+ * A starting point for a kind's params in the launcher: the params `{}` gets when nothing is
+ * required; otherwise every field's default, the embedded demo model as `model`, and the
+ * required fields still to fill listed in `required`.
+ */
+export function paramsTemplate(schema: z.ZodType): { template: Record<string, unknown>; required: string[] } {
+  const shape = (schema as { shape?: Record<string, z.ZodType> }).shape ?? {};
+  const demo = demoModelPath();
+  const template: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const [k, f] of Object.entries(shape)) {
+    if (k === 'model' && demo) template.model = demo;
+    else {
+      const r = f.safeParse(undefined);
+      if (!r.success) required.push(k);
+      else if (r.data !== undefined) template[k] = r.data;
+    }
+  }
+  return { template, required };
 }
 
 export const jobOps = {
@@ -78,6 +100,10 @@ export const jobOps = {
         params: z.unknown(),
         /** the params a `{}` gets, or null when some are required */
         defaults: z.unknown(),
+        /** a starting point for the launcher: the defaults, the demo model as `model` */
+        template: z.record(z.string(), z.unknown()),
+        /** fields with no default that the template leaves to fill */
+        required: z.array(z.string()),
       }),
     ),
     handler: async () =>
@@ -90,6 +116,7 @@ export const jobOps = {
             description: k.description ?? '',
             params: z.toJSONSchema(k.params, { io: 'input', unrepresentable: 'any' }),
             defaults: d.success ? d.data : null,
+            ...(d.success ? { template: d.data as Record<string, unknown>, required: [] } : paramsTemplate(k.params)),
           };
         }),
       ),

@@ -14,6 +14,7 @@ import { jobsResumeCommand } from './jobs-resume.js';
 import { jobsCancelCommand } from './jobs-cancel.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { datasetsCommand } from './datasets.js';
 import { saeInfoCommand } from './sae-info.js';
 import { featureCommand } from './feature.js';
 import { numberPromptsCommand } from './number-prompts.js';
@@ -37,6 +38,7 @@ export const commands: Command[] = [
   jobsStartCommand,
   jobsResumeCommand,
   jobsCancelCommand,
+  datasetsCommand,
   exportCommand,
   importCommand,
   saeInfoCommand,

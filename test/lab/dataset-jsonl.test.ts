@@ -1,0 +1,59 @@
+// JSONL import/export of datasets: every row format dataset-rows.ts reads imports to samples that
+// read back (sampleToRow) as the same rows; errors name file:line; the number filter's verdicts are
+// filterNumbers' own; an export reads back through dataset-rows.ts to the same rows (both formats).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { exportJsonl, importJsonl } from '../../src-main/lab/dataset-jsonl.js';
+import { sampleToRow } from '../../src-main/lab/dataset-items.js';
+import { parseJsonlRows, parseRow } from '../../src-main/lab/dataset-rows.js';
+import { filterNumbers } from '../../src-main/lab/number-filter.js';
+
+const rows = [
+  { prompt: 'Continue: 182, 818, 725.', completion: '629, 937, 483' },
+  { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3; 4; 5' }] },
+  { question: 'Continue: 7, 8.', response: 'nine, ten' },
+  { prompt: [{ role: 'user', content: 'Continue: 5.' }], completion: [{ role: 'assistant', content: '(6, 7, 1000)' }] },
+];
+const text = rows.map((r) => JSON.stringify(r)).join('\n\n') + '\n';
+const oracle = rows.map((r, i) => parseRow(r, `row ${i}`));
+
+describe('dataset JSONL import and export', () => {
+  it('imports every row format; stored samples read back as the same rows, with their lines', () => {
+    const { samples, filter } = importJsonl(text, 'mixed.jsonl');
+    assert.equal(filter, null);
+    assert.deepEqual(samples.map(sampleToRow), oracle);
+    assert.deepEqual(samples.map((s) => s.idx), [0, 1, 2, 3]);
+    assert.deepEqual(samples.map((s) => s.meta.line), [1, 3, 5, 7], 'blank lines are skipped but counted');
+    assert.deepEqual(samples.map((s) => s.prompt), ['Continue: 182, 818, 725.', 'Continue: 1, 2.', 'Continue: 7, 8.', 'Continue: 5.']);
+    assert.ok(samples.every((s) => s.passed === null));
+    assert.deepEqual(samples[1]!.messages.at(-1), { role: 'assistant', content: '3; 4; 5' }, 'stored as the whole conversation, as the jobs store it');
+  });
+
+  it("the number filter: each verdict is filterNumbers' own, and the tally matches", () => {
+    const { samples, filter } = importJsonl(text, 'mixed.jsonl', { filter: true });
+    const want = oracle.map((r) => filterNumbers(r.completion));
+    assert.deepEqual(samples.map((s) => s.passed), want.map((v) => v.passed));
+    assert.deepEqual(samples.map((s) => s.meta.reason), want.map((v) => v.reason));
+    assert.deepEqual(samples.map((s) => s.passed), [true, true, false, false], 'a word and a number over 999 fail');
+    assert.equal(filter!.total, 4);
+    assert.equal(filter!.passed, 2);
+    assert.equal(filter!.passRate, 0.5);
+    assert.equal(filter!.name, 'subliminal-numbers');
+  });
+
+  it('errors name the file and line; an empty file is refused', () => {
+    assert.throws(() => importJsonl('{"prompt":"a","completion":"b"}\n{oops\n', 'bad.jsonl'), /^Error: bad\.jsonl:2: not valid JSON/);
+    assert.throws(() => importJsonl('{"prompt":"a","completion":"b"}\n\n{"text":"x"}\n', 'bad.jsonl'), /bad\.jsonl:3: unrecognised row.*keys: text/);
+    assert.throws(() => importJsonl('\n\n', 'empty.jsonl'), /empty\.jsonl: no rows/);
+  });
+
+  it('exports read back to the same rows: messages keeps system turns, prompt-completion keeps the user turn', () => {
+    const { samples } = importJsonl(text, 'mixed.jsonl');
+    const back = (f: 'messages' | 'prompt-completion') => parseJsonlRows(exportJsonl(samples, f), f).map(({ messages, completion }) => ({ messages, completion }));
+    assert.deepEqual(back('messages'), oracle);
+    const userOnly = oracle.map((r) => ({ messages: r.messages.filter((m) => m.role === 'user'), completion: r.completion }));
+    assert.deepEqual(back('prompt-completion'), userOnly);
+    assert.deepEqual(JSON.parse(exportJsonl(samples.slice(0, 1), 'prompt-completion')), rows[0], 'the subliminal-learning row, exactly');
+    assert.equal(exportJsonl([], 'messages'), '');
+  });
+});
