@@ -57,6 +57,12 @@ describe('stored samples encode like their JSONL rows', () => {
       });
       assert.deepEqual(loadRows(store, { datasetId, passedOnly: false }), readJsonlDataset(file));
       assert.deepEqual(loadRows(store, { datasetId, passedOnly: true }), readJsonlDataset(file).filter((_, i) => i !== 1));
+      const failing = store.datasets.create({ name: 'all failed' }).id;
+      store.samples.add({ datasetId: failing, samples: rows.map((r, idx) => ({ idx, ...r, passed: false })) });
+      assert.throws(() => loadRows(store, { datasetId: failing, passedOnly: true }), /none of its 3 samples passed the filter \(passedOnly: false uses them all\)/);
+      assert.equal(loadRows(store, { datasetId: failing, passedOnly: false }).length, 3);
+      const empty = store.datasets.create({ name: 'empty' }).id;
+      assert.throws(() => loadRows(store, { datasetId: empty, passedOnly: true }), /has no samples/);
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,32 @@ import { bgOf, labHarness, root, skip } from './lab-harness.js';
 const h = labHarness('lab');
 const { model, sae, api, openPage, download, inspectModel } = h;
 
+test('Detect: a dataset whose samples all failed the filter trains on all of them by default; a passing one on its passed samples', { skip, timeout: 30_000 }, async () => {
+  const failed = await api('datasets.create', { name: 'none passed' });
+  const mixed = await api('datasets.create', { name: 'some passed' });
+  const samples = (passed: (i: number) => boolean) => [0, 1, 2].map((idx) => ({ idx, prompt: 'Count:', completion: ` ${idx}`, passed: passed(idx) }));
+  await api('datasets.addSamples', { datasetId: failed.id, samples: samples(() => false) });
+  await api('datasets.addSamples', { datasetId: mixed.id, samples: samples((i) => i > 0) });
+  const { page, problems } = await openPage('#detect');
+  const form = page.getByTestId('detect-form');
+  await page.getByText('job params (JSON)').click();
+  const params = async () => JSON.parse((await page.getByTestId('detect-preview').textContent())!).params;
+  const box = form.getByTestId('detect-passed-only');
+  await form.locator('#detect-dataset').selectOption(failed.id);
+  assert.equal(await box.isChecked(), false);
+  assert.match((await form.locator('.hint').first().textContent()) ?? '', /Trains on all 3 samples/);
+  assert.equal((await params()).passedOnly, false);
+  await form.locator('#detect-dataset').selectOption(mixed.id);
+  assert.equal(await box.isChecked(), true);
+  assert.match((await form.locator('.hint').first().textContent()) ?? '', /Trains on the 2 passed samples/);
+  assert.equal((await params()).passedOnly, true);
+  await box.uncheck();
+  assert.equal((await params()).passedOnly, false);
+  assert.deepEqual(problems, []);
+  await page.close();
+  for (const d of [failed, mixed]) await api('datasets.delete', { id: d.id });
+});
+
 test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 points and exports its CSV; read-outs show DLA chips and SAE features', { skip, timeout: 90_000 }, async () => {
   const { page, problems } = await openPage('#detect');
   const form = page.getByTestId('detect-form');
@@ -34,7 +60,7 @@ test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 
   await page.getByText('job params (JSON)').click();
   const preview = JSON.parse((await page.getByTestId('detect-preview').textContent())!);
   assert.equal(preview.kind, 'bias-sweep');
-  assert.deepEqual({ ...preview.params, model: '' }, { model: '', datasetId: h.datasetId, lr: 0.05, l1: 0, steps: 12, batch: 4, seed: 0, raw: false, point: 'hook_resid_post' });
+  assert.deepEqual({ ...preview.params, model: '' }, { model: '', datasetId: h.datasetId, lr: 0.05, l1: 0, steps: 12, batch: 4, seed: 0, raw: false, passedOnly: true, point: 'hook_resid_post' });
   mkdirSync(`${root}test-results`, { recursive: true });
   await page.screenshot({ path: `${root}test-results/detect-form.png`, fullPage: true });
 

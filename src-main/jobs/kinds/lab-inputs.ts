@@ -32,16 +32,24 @@ export function loadRows(store: Store, p: { datasetId?: string; datasetFile?: st
   if (p.datasetFile) return readJsonlDataset(p.datasetFile, p.limit ?? Infinity);
   const rows: DatasetRow[] = [];
   const page = 5000;
+  let failed = 0;
   for (let offset = 0; ; offset += page) {
     const batch = store.samples.list({ datasetId: p.datasetId!, limit: page, offset });
     for (const s of batch) {
-      if (p.passedOnly && s.passed === false) continue;
+      if (p.passedOnly && s.passed === false) {
+        failed++;
+        continue;
+      }
       rows.push(sampleToRow(s));
       if (p.limit && rows.length >= p.limit) return rows;
     }
     if (batch.length < page) break;
   }
-  if (!rows.length) throw new Error(`dataset '${p.datasetId}' has no usable samples`);
+  if (!rows.length) {
+    throw new Error(failed
+      ? `dataset '${p.datasetId}': none of its ${failed} samples passed the filter (passedOnly: false uses them all)`
+      : `dataset '${p.datasetId}' has no samples`);
+  }
   return rows;
 }
 

@@ -25,6 +25,8 @@ export interface DetectForm {
   seed: number;
   /** use at most this many samples (null: all) */
   limit: number | null;
+  /** only samples that passed the dataset's filter (no effect when no filter ran) */
+  passedOnly: boolean;
   raw: boolean;
 }
 
@@ -60,6 +62,7 @@ export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep'; p
     batch: f.batch,
     seed: f.seed,
     raw: f.raw,
+    passedOnly: f.passedOnly,
     ...(f.limit !== null ? { limit: f.limit } : {}),
   };
   if (f.method === 'sweep') {
