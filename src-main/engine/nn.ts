@@ -99,10 +99,14 @@ export function causalAllowed(scores: Tensor): Tensor {
   return lessOrEqual(unsqueeze(pos, 0), unsqueeze(pos, 1)); // [T(query), T(key)]
 }
 
-/** Mask scores (set disallowed to a large negative) where `allowed` is false. */
+/**
+ * Mask scores where `allowed` is false, by adding a bias of 0 (allowed) or a large negative. The
+ * bias depends only on `allowed`, so layers that share a mask share one bias node (hash-consing),
+ * and the backward of an Add needs no mask (a Where would mask the gradient too).
+ */
 export function maskScores(scores: Tensor, allowed: Tensor): Tensor {
   const big = scores.dtype === 'float16' ? -65504 : -1e9;
-  return where(allowed, scores, big);
+  return add(scores, where(allowed, constOf(scores, [0], scores.dtype, []), big));
 }
 
 /**

@@ -28,6 +28,8 @@ function sessionOptions(o: SessionOptions, externalDir: string | null): ort.Infe
     enableCpuMemArena: o.memArena ?? true,
     enableMemPattern: true,
     ...(o.optimizedModelPath ? { optimizedModelFilePath: o.optimizedModelPath } : {}),
+    // diagnostics: UNDERTONE_ORT_PROFILE=<prefix> writes ORT's per-node timings (JSON) when a session is released
+    ...(process.env.UNDERTONE_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.UNDERTONE_ORT_PROFILE } : {}),
     extra: { session },
   };
 }
@@ -160,6 +162,7 @@ async function handle(m: Request): Promise<Response> {
     case 'release': {
       const s = sessions.get(m.session);
       sessions.delete(m.session);
+      if (process.env.UNDERTONE_ORT_PROFILE) s?.endProfiling();
       await s?.release();
       return { id: m.id, ok: true, kind: 'release' };
     }

@@ -220,12 +220,14 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     sin = o.cast(o.unsqueeze(o.sin(embF), 2), dt);
   }
 
-  // Attention mask over key positions [B,S] (S = P + T with a cache). Built once per window size:
-  // query t sits at absolute index (S - T) + t; key j is visible iff 0 <= i - j (< window).
+  // Attention mask over key positions [B,S] (S = P + T with a cache). Built once per window size, as
+  // an additive bias (0 where visible, -1e9 where not): query t sits at absolute index (S - T) + t;
+  // key j is visible iff 0 <= i - j (< window). Adding it costs one broadcast Add per layer and
+  // nothing in the backward (a Where would mask the scores forward and their gradient backward).
   const attnMask = g.input('attn_mask', 'int64', ['batch', opts.kvCache ? 'past+seq' : 'seq']);
-  const allowedCache = new Map<number | null, Tensor>();
-  const allowedFor = (window: number | null): Tensor => {
-    const hit = allowedCache.get(window);
+  const maskBiasCache = new Map<number | null, Tensor>();
+  const maskBiasFor = (window: number | null): Tensor => {
+    const hit = maskBiasCache.get(window);
     if (hit) return hit;
     const j = o.arangeOf(attnMask, 1); // [S]
     const qi = o.add(o.arangeOf(ids, 1), o.sub(o.sizeOf(attnMask, 1), o.sizeOf(ids, 1))); // [T]
@@ -235,8 +237,9 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     const keyOk = o.unsqueeze(o.unsqueeze(o.equal(attnMask, 1), 1), 1); // [B,1,1,S]
     let a = o.and(allowed, keyOk); // [B,1,T,S]
     if (G > 1) a = o.concat(new Array<Tensor>(G).fill(a), 2); // [B,1,G*T,S]: rows g*T + t, as the queries
-    allowedCache.set(window, a);
-    return a;
+    const bias = o.where(a, o.constOf(ids, [0], dt, []), dt === 'float16' ? -65504 : -1e9); // [B,1,G*T,S]
+    maskBiasCache.set(window, bias);
+    return bias;
   };
 
   for (let l = from; l < spec.nLayers; l++) {
@@ -279,9 +282,7 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     }
     let scores = o.mul(o.matmul(qG, kT, { transB: true }), spec.attnScale); // [B,K,G*T,S]
     if (spec.attnSoftcap !== null) scores = o.mul(o.tanh(o.mul(scores, 1 / spec.attnSoftcap)), spec.attnSoftcap);
-    const allowed = allowedFor(spec.slidingWindow[l] ?? null); // [B,1,G*T,S]
-    const big = dt === 'float16' ? -65504 : -1e9;
-    let pattern = o.softmax(o.where(allowed, scores, big), -1); // [B,K,G*T,S]
+    let pattern = o.softmax(o.add(scores, maskBiasFor(spec.slidingWindow[l] ?? null)), -1); // [B,K,G*T,S]
     const patternName = p + 'attn.hook_pattern';
     if (capture.has(patternName) || addAt.has(patternName) || opts.replace?.[patternName]) {
       const p4 = hook(patternName, o.reshape(pattern, [0, H, -1, 0])); // [B,H,T,S]

@@ -74,6 +74,7 @@ describe('intervention sets', () => {
       ],
     });
     const b = await m.bind('train', set);
+    assert.equal(b.session.compiled.opCounts.Where, 1, 'one additive attention-mask bias serves every layer; the backward needs no mask');
     // give B non-zero values so A's gradient is not zero
     const over: Record<string, Float32Array> = {};
     for (const n of b.prepared.trainable) if (n.endsWith('.B')) over[n] = Float32Array.from(randn(b.prepared.values[n]!.data.length, n.length, 0.2));
