@@ -104,7 +104,8 @@ async function statsSession(model: LanguageModel, sae: Sae, opts?: SessionOption
   return model.rt.load(compiled, { ...(dt === 'float64' ? { optimization: 'basic' as const } : {}), ...opts });
 }
 
-function batchFeeds(model: LanguageModel, ctx: Contexts, lo: number, hi: number): { feeds: Record<string, TensorData>; counted: number } {
+/** Contexts lo..hi−1 as right-padded feeds (ids, positions, attn_mask, count_mask) and their counted tokens. */
+export function contextFeeds(model: LanguageModel, ctx: Contexts, lo: number, hi: number): { feeds: Record<string, TensorData>; counted: number } {
   const B = hi - lo;
   let T = 0;
   for (let c = lo; c < hi; c++) T = Math.max(T, ctx.offsets[c + 1]! - ctx.offsets[c]!);
@@ -207,7 +208,7 @@ export async function featureStats(
       if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('feature-stats: cancelled');
       const lo = batchesDone * B;
       const hi = Math.min(lo + B, ctx.n);
-      const { feeds, counted } = batchFeeds(model, ctx, lo, hi);
+      const { feeds, counted } = contextFeeds(model, ctx, lo, hi);
       const r = await session.run(Object.fromEntries(Object.entries(feeds).filter(([k]) => inputs.has(k))), { outputs: ['count', 'sum', 'ctx_max', 'ctx_arg'] });
       const cnt = r.count!.data as Float32Array | Float64Array;
       const sm = r.sum!.data as Float32Array | Float64Array;

@@ -13,6 +13,7 @@ import type { InterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
 import { batchFeeds, type ScoreItem } from '../models/score.js';
 import { buildPrefixCache, prefixCacheBytes, prefixCacheSupported, residFeed, type PrefixCache } from './prefix-cache.js';
+import { shuffled } from './epoch-order.js';
 
 export interface TrainBiasConfig {
   set: InterventionSet;
@@ -58,23 +59,6 @@ export interface TrainResult {
   steps: number;
   /** the block the trained graph started at (0: the whole model each step) */
   suffixFrom: number;
-}
-
-function nextRand(state: number): [number, number] {
-  const s = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-  return [s, s / 4294967296];
-}
-
-function shuffled(n: number, rng: number): [number[], number] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  let r = rng;
-  for (let i = n - 1; i > 0; i--) {
-    let u: number;
-    [r, u] = nextRand(r);
-    const j = Math.floor(u * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return [order, r];
 }
 
 export async function trainBias(
