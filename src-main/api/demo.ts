@@ -1,4 +1,4 @@
-/** The embedded demo model (resources/demo/stories260k), found from the package root. */
+/** The embedded demo (resources/demo): the stories260k model, an SAE trained on it and its corpus, found from the package root. */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,4 +14,18 @@ export function demoDir(): string | null {
 export function demoModelPath(): string | null {
   const d = demoDir();
   return d ? join(d, 'stories260k') : null;
+}
+
+/** The demo SAE (standard, 256 features at blocks.2.hook_resid_post; scripts/demo-sae.ts made it). */
+export function demoSaePath(): string | null {
+  const d = demoDir();
+  const p = d ? join(d, 'sae-blocks.2.hook_resid_post') : null;
+  return p && existsSync(join(p, 'cfg.json')) ? p : null;
+}
+
+/** The stories the demo model wrote, which the demo SAE was trained on (blank-line-separated). */
+export function demoCorpusPath(): string | null {
+  const d = demoDir();
+  const p = d ? join(d, 'stories-corpus.txt') : null;
+  return p && existsSync(p) ? p : null;
 }

@@ -87,4 +87,10 @@ test('app.demo: the embedded demo model exists, is an allowed path, and inspects
   const r = await dispatch(ctx, 'models.inspect', { path: path! });
   assert.ok('result' in r, JSON.stringify(r));
   assert.equal((r.result as { paramCount: number }).paramCount, 260032);
+  // the demo SAE and its corpus: allowed paths; the SAE inspects at its hook
+  const { saePath, corpusPath } = d.result as { saePath: string; corpusPath: string };
+  assert.ok(saePath.endsWith('resources/demo/sae-blocks.2.hook_resid_post') && corpusPath.endsWith('resources/demo/stories-corpus.txt'));
+  const si = await dispatch(ctx, 'saes.inspect', { path: saePath });
+  assert.ok('result' in si, JSON.stringify(si));
+  assert.deepEqual([(si.result as { hook: string }).hook, (si.result as { dSae: number }).dSae], ['blocks.2.hook_resid_post', 256]);
 });

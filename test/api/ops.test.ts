@@ -205,6 +205,11 @@ test('jobs: kinds with descriptions; params checked at their paths; start, event
   assert.equal((await ok('store.info', {})).counts.runs, 1);
 });
 
+test("train-sae's output folder follows the allowed-paths rule (a job may not write outside the store's folder, home or the demo)", async () => {
+  const e = await fails('jobs.start', { kind: 'train-sae', params: { model: join(dir, 'm'), corpusFile: join(dir, 'c.txt'), out: '/etc/undertone-sae' } }, 'invalid_input');
+  assert.match(e.message, /params\.out/);
+});
+
 test("export/import paths: absolute, inside the store's folder or home; symlinks cannot lead outside", async () => {
   const runId = (await ok('runs.list', {}))[0]!.id;
   const roots = `inside the store's folder or your home folder`;

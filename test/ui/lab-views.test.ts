@@ -11,6 +11,18 @@ import { bgOf, labHarness, root, skip } from './lab-harness.js';
 const h = labHarness('lab');
 const { model, sae, api, openPage, download, inspectModel } = h;
 
+test('a fresh page starts on the embedded demo: the demo model and its SAE fill the forms; its stories are offered as a feature-stats corpus', { skip, timeout: 30_000 }, async () => {
+  const { page, problems } = await openPage('#features');
+  await page.waitForFunction(() => ((globalThis as any).document.querySelector('#features-sae')?.value ?? '').endsWith('sae-blocks.2.hook_resid_post'), undefined, { timeout: 10_000 });
+  assert.match(await page.locator('#features-model').inputValue(), /resources\/demo\/stories260k$/);
+  await page.getByTestId('feature-stats').getByText('Start a feature-stats run').click();
+  const corpus = page.getByTestId('fstats-dataset');
+  await corpus.locator('option[value="demo-corpus"]').waitFor({ state: 'attached', timeout: 10_000 });
+  assert.match((await corpus.locator('option[value="demo-corpus"]').textContent()) ?? '', /demo model's stories/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('Detect: a dataset whose samples all failed the filter trains on all of them by default; a passing one on its passed samples', { skip, timeout: 30_000 }, async () => {
   const failed = await api('datasets.create', { name: 'none passed' });
   const mixed = await api('datasets.create', { name: 'some passed' });

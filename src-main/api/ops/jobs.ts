@@ -17,8 +17,8 @@ async function kindOf(name: string): Promise<JobKind> {
   return load();
 }
 
-/** Fields of job params that name files or folders the job reads (models, SAEs, corpora, datasets). */
-const PATH_KEYS = new Set(['model', 'sae', 'datasetFile', 'corpusFile']);
+/** Fields of job params that name files or folders the job reads (models, SAEs, corpora, datasets) or writes (`out`). */
+const PATH_KEYS = new Set(['model', 'sae', 'datasetFile', 'corpusFile', 'out']);
 
 /**
  * Apply the allowed-paths rule to every path a job would read, at any depth (e.g. the SAE of an

@@ -17,7 +17,7 @@ import { idSchema, pathSchema } from '../../store/index.js';
 import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
 import { ApiError } from '../errors.js';
 import { defineOp } from '../op.js';
-import { demoModelPath } from '../demo.js';
+import { demoCorpusPath, demoModelPath, demoSaePath } from '../demo.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,10 +26,10 @@ const token = z.object({ id: z.number(), token: z.string().nullable(), value: z.
 
 export const labOps = {
   'app.demo': defineOp({
-    summary: 'the embedded demo model folder (stories260k), or null when the app ships none',
+    summary: 'the embedded demo: model folder (stories260k), its SAE folder and the corpus it was trained on (null when the app ships none)',
     input: z.strictObject({}),
-    output: z.object({ modelPath: z.string().nullable() }),
-    handler: async () => ({ modelPath: demoModelPath() }),
+    output: z.object({ modelPath: z.string().nullable(), saePath: z.string().nullable(), corpusPath: z.string().nullable() }),
+    handler: async () => ({ modelPath: demoModelPath(), saePath: demoSaePath(), corpusPath: demoCorpusPath() }),
   }),
   'models.inspect': defineOp({
     summary: "a model folder's architecture, parameter count and canonical hook list: {path} (absolute, inside the store's folder or home)",

@@ -11,9 +11,9 @@ import { defineJobKind } from '../kind.js';
 import { newId, type JsonValue, type Store } from '../../store/index.js';
 import { hookSchema, idSchema, pathSchema } from '../../store/schemas.js';
 import { loadSae, type Sae } from '../../models/sae/load.js';
-import { corpusContexts, readCorpusFile, type CorpusSource } from '../../lab/feature-corpus.js';
+import { corpusContexts } from '../../lab/feature-corpus.js';
 import { densityHistogram, featureRecords, featureStats, type FeatureStatsCheckpoint } from '../../lab/feature-stats.js';
-import { datasetInput, loadRows, modelInput, openModel } from './lab-inputs.js';
+import { corpusSource, datasetInput, modelInput, openModel } from './lab-inputs.js';
 
 const params = z.strictObject({
   ...modelInput,
@@ -41,13 +41,6 @@ const params = z.strictObject({
 
 type Params = z.output<typeof params>;
 
-function corpusOf(store: Store, p: Params): CorpusSource {
-  const given = [p.datasetId, p.datasetFile, p.corpusFile].filter((x) => x !== undefined).length;
-  if (given !== 1) throw new Error('give exactly one of datasetId, datasetFile or corpusFile');
-  if (p.corpusFile) return readCorpusFile(p.corpusFile, p.limit ?? Infinity);
-  return { rows: loadRows(store, p) };
-}
-
 /** The SAE's store id: the one given (must exist), the stored SAE with this path, or a new id to register. */
 function saeStoreId(store: Store, p: Params): { id: string; create: boolean } {
   if (p.saeId) {
@@ -73,7 +66,7 @@ export default defineJobKind({
   params,
   async run(ctx) {
     const p = ctx.params;
-    const source = corpusOf(ctx.store, p);
+    const source = corpusSource(ctx.store, p);
     const sae = await loadSae(p.sae, { hook: p.hook });
     const saeRef = saeStoreId(ctx.store, p);
     const { rt, model, modelHash } = await openModel(p);

@@ -13,6 +13,7 @@ export const jobKinds: Record<string, () => Promise<JobKind>> = {
   'signal-scan': async () => (await import('./signal-scan.js')).default,
   finetune: async () => (await import('./finetune.js')).default,
   'feature-stats': async () => (await import('./feature-stats.js')).default,
+  'train-sae': async () => (await import('./train-sae.js')).default,
 };
 
 export async function loadJobKind(kind: string): Promise<JobKind> {

@@ -5,6 +5,7 @@ import { LanguageModel } from '../../models/lm.js';
 import { modelIdentityHash } from '../../models/identity.js';
 import { readJsonlDataset, type DatasetRow } from '../../lab/dataset-rows.js';
 import { sampleToRow } from '../../lab/dataset-items.js';
+import { readCorpusFile, type CorpusSource } from '../../lab/feature-corpus.js';
 import type { Store } from '../../store/index.js';
 import { idSchema, pathSchema } from '../../store/schemas.js';
 
@@ -51,6 +52,14 @@ export function loadRows(store: Store, p: { datasetId?: string; datasetFile?: st
       : `dataset '${p.datasetId}' has no samples`);
   }
   return rows;
+}
+
+/** A corpus for feature statistics or SAE training: exactly one of a stored dataset, a JSONL dataset file, or a corpus file. */
+export function corpusSource(store: Store, p: { datasetId?: string; datasetFile?: string; corpusFile?: string; passedOnly: boolean; limit?: number }): CorpusSource {
+  const given = [p.datasetId, p.datasetFile, p.corpusFile].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new Error('give exactly one of datasetId, datasetFile or corpusFile');
+  if (p.corpusFile) return readCorpusFile(p.corpusFile, p.limit ?? Infinity);
+  return { rows: loadRows(store, p) };
 }
 
 export async function openModel(p: { model: string; dtype: 'float32' | 'float64'; threads: number; ep: 'cpu' | 'cuda' }): Promise<{ rt: Runtime; model: LanguageModel; modelHash: string }> {
