@@ -27,6 +27,7 @@ const STORIES = 1024;
 const OPENINGS = ['Once upon a time', 'One day', 'Lily was', 'Tom and his dog', 'The little bird', 'Mom said', 'Ben had a', 'There was a big'];
 const CFG = { dSae: 256, l1: 1, lr: 1e-3, steps: 6000, batch: 1024, seed: 0 };
 
+const code = codeVersion(); // before any file here is rewritten
 const rt = Runtime.start();
 const model = LanguageModel.open(rt, MODEL);
 try {
@@ -55,7 +56,7 @@ try {
     dIn: acts.dIn, dSae: CFG.dSae, hook: HOOK, normScalingFactor: res.scale, modelName: 'stories260k',
     extra: {
       undertone_training: {
-        script: 'scripts/demo-sae.ts', code: codeVersion(), modelHash: modelIdentityHash(model.ck), hook: HOOK,
+        script: 'scripts/demo-sae.ts', code, modelHash: modelIdentityHash(model.ck), hook: HOOK,
         corpus: { file: 'stories-corpus.txt', sha256: createHash('sha256').update(corpus).digest('hex'), stories: STORIES, contextLen: 128 },
         tokens: train.n, heldOutTokens: held.n, ...CFG, evaluation,
       },
