@@ -156,6 +156,10 @@ test('jobs: kinds with descriptions; params checked at their paths; start, event
   assert.match(String(tb.template.model), /resources\/demo\/stories260k$/);
   assert.deepEqual([tb.template.lr, tb.template.steps, tb.template.batch], [0.01, 512, 16], 'the REFERENCE §1 defaults');
   assert.deepEqual(tb.required, ['set']);
+  const fs = kinds.find((k) => k.kind === 'feature-stats')!;
+  assert.deepEqual(fs.required, [], 'the demo SAE fills `sae`');
+  assert.match(String(fs.template.sae), /resources\/demo\/sae-blocks\.2\.hook_resid_post$/);
+  assert.match(String(kinds.find((k) => k.kind === 'train-sae')!.template.corpusFile), /resources\/demo\/stories-corpus\.txt$/);
 
   const bad = await fails('jobs.start', { kind: 'demo-train', params: { steps: 0, lr: 'fast', extra: 1 } }, 'invalid_input');
   assert.deepEqual(bad.issues!.map((i) => i.path).sort(), ['params.extra', 'params.lr', 'params.steps']);

@@ -6,7 +6,7 @@ import { ApiError } from '../errors.js';
 import { toIssues } from '../issues.js';
 import { defineOp } from '../op.js';
 import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
-import { demoModelPath } from '../demo.js';
+import { demoCorpusPath, demoModelPath, demoSaePath } from '../demo.js';
 
 async function kindOf(name: string): Promise<JobKind> {
   const load = Object.hasOwn(jobKinds, name) ? jobKinds[name] : undefined;
@@ -36,16 +36,16 @@ function checkParamPaths(v: unknown, roots: string[], at: string): void {
 
 /**
  * A starting point for a kind's params in the launcher: the params `{}` gets when nothing is
- * required; otherwise every field's default, the embedded demo model as `model`, and the
- * required fields still to fill listed in `required`.
+ * required; otherwise every field's default, the embedded demo as `model`, `sae` and `corpusFile`,
+ * and the required fields still to fill listed in `required`.
  */
 export function paramsTemplate(schema: z.ZodType): { template: Record<string, unknown>; required: string[] } {
   const shape = (schema as { shape?: Record<string, z.ZodType> }).shape ?? {};
-  const demo = demoModelPath();
+  const demo: Record<string, string | null> = { model: demoModelPath(), sae: demoSaePath(), corpusFile: demoCorpusPath() };
   const template: Record<string, unknown> = {};
   const required: string[] = [];
   for (const [k, f] of Object.entries(shape)) {
-    if (k === 'model' && demo) template.model = demo;
+    if (demo[k]) template[k] = demo[k];
     else {
       const r = f.safeParse(undefined);
       if (!r.success) required.push(k);
@@ -100,7 +100,7 @@ export const jobOps = {
         params: z.unknown(),
         /** the params a `{}` gets, or null when some are required */
         defaults: z.unknown(),
-        /** a starting point for the launcher: the defaults, the demo model as `model` */
+        /** a starting point for the launcher: the defaults, the embedded demo's model, SAE and corpus */
         template: z.record(z.string(), z.unknown()),
         /** fields with no default that the template leaves to fill */
         required: z.array(z.string()),
