@@ -100,18 +100,24 @@ export function runsRepo(db: Db) {
     setElapsed(id: string, elapsedMs: number): void {
       db.prepare('UPDATE runs SET elapsed_ms = ? WHERE id = ?').run(Math.round(elapsedMs), id);
     },
-    /** running|queued → a final status. Returns false if the run was no longer running or queued. */
+    /**
+     * running|queued → a final status. Returns false if the run was no longer running or queued.
+     * A result's `modelHash` (the identity hash a job computed of the weights it ran) fills the
+     * run's provenance column when the params gave none.
+     */
     finish(id: string, f: {
       status: 'done' | 'failed' | 'cancelled'; result?: unknown; error?: string | null; elapsedMs?: number;
       /** the last progress report, kept on the row */
       progress?: { fraction: number; message: string | null };
     }): boolean {
       const fraction = f.status === 'done' ? 1 : (f.progress?.fraction ?? null);
+      const hash = (f.result as { modelHash?: unknown } | null | undefined)?.modelHash;
       return db.prepare(`UPDATE runs SET status = ?, result = ?, error = ?, finished_at = ?, progress = coalesce(?, progress),
-            message = CASE WHEN ? THEN ? ELSE message END, elapsed_ms = coalesce(?, elapsed_ms)
+            message = CASE WHEN ? THEN ? ELSE message END, elapsed_ms = coalesce(?, elapsed_ms), model_hash = coalesce(model_hash, ?)
           WHERE id = ? AND status IN ('queued', 'running')`).run(
         f.status, f.result === undefined ? null : JSON.stringify(f.result), f.error ?? null, nowIso(), fraction,
-        f.progress ? 1 : 0, f.progress?.message ?? null, f.elapsedMs === undefined ? null : Math.round(f.elapsedMs), id,
+        f.progress ? 1 : 0, f.progress?.message ?? null, f.elapsedMs === undefined ? null : Math.round(f.elapsedMs),
+        typeof hash === 'string' && /^sha256:[0-9a-f]{64}$/.test(hash) ? hash : null, id,
       ).changes === 1;
     },
     /** Runs left queued or running by an owner that is gone become `interrupted`. Returns their ids. */

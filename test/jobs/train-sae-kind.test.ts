@@ -50,6 +50,7 @@ describe('train-sae job', () => {
     const cfg = JSON.parse(readFileSync(join(r.path, 'cfg.json'), 'utf8')) as { undertone_training: { run: string; steps: number; modelHash: string } };
     assert.equal(cfg.undertone_training.run, run.id);
     assert.match(cfg.undertone_training.modelHash, /^sha256:/);
+    assert.equal(runner.store.runs.get(run.id).modelHash, cfg.undertone_training.modelHash, "the run's provenance names the weights it ran");
     const curves = runner.store.metrics.list(run.id).map((m) => m.name).sort();
     assert.deepEqual(curves, ['sae/dead_fraction', 'sae/explained_variance', 'sae/l0', 'sae/mse']);
     const ev = runner.store.metrics.curve(run.id, 'sae/explained_variance');

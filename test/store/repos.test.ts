@@ -159,3 +159,18 @@ test('feature annotations upsert per (SAE, feature, source); figures keep their 
     assert.equal(count(s, 'figure_files'), 0);
   });
 });
+
+test("runs: a result's modelHash fills the provenance column unless the params gave one; other values are ignored", () => {
+  withStore((s) => {
+    const h = (c: string) => `sha256:${c.repeat(64)}`;
+    const a = newRun(s);
+    s.runs.finish(a.id, { status: 'done', result: { modelHash: h('a'), loss: 1 } });
+    assert.equal(s.runs.get(a.id).modelHash, h('a'));
+    const given = s.runs.create({ kind: 'demo', config: {}, codeVersion: 'test', modelHash: h('b') });
+    s.runs.finish(given.id, { status: 'done', result: { modelHash: h('c') } });
+    assert.equal(s.runs.get(given.id).modelHash, h('b'), 'the params win');
+    const odd = newRun(s);
+    s.runs.finish(odd.id, { status: 'done', result: { modelHash: 'not a hash' } });
+    assert.equal(s.runs.get(odd.id).modelHash, null);
+  });
+});
