@@ -4,6 +4,7 @@
 // with its CSV, read-outs), Compare (coloured tokens, the locked tooltip), Features (a feature's DLA
 // and label) and a loss-table run's bars. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { bgOf, labHarness, root, skip } from './lab-harness.js';
@@ -19,6 +20,31 @@ test('a fresh page starts on the embedded demo: the demo model and its SAE fill 
   const corpus = page.getByTestId('fstats-dataset');
   await corpus.locator('option[value="demo-corpus"]').waitFor({ state: 'attached', timeout: 10_000 });
   assert.match((await corpus.locator('option[value="demo-corpus"]').textContent()) ?? '', /demo model's stories/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Features: train an SAE from the form on a stored dataset; it becomes the view\'s SAE (inspected) and its features look up', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await openPage('#features');
+  await inspectModel(page, 'features-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  const box = page.getByTestId('train-sae');
+  await box.getByText('Train an SAE for this model').click();
+  assert.equal(await box.locator('#tsae-hook').inputValue(), 'blocks.2.hook_resid_post', 'the middle layer by default');
+  await box.locator('#tsae-hook').selectOption('blocks.1.hook_resid_post');
+  await box.locator('#tsae-corpus').selectOption(h.datasetId);
+  await box.getByLabel('expansion').fill('1');
+  await box.getByLabel('steps').fill('30');
+  await box.getByRole('button', { name: 'Train' }).click();
+  const result = box.getByTestId('train-sae-result');
+  await result.waitFor({ timeout: 40_000 });
+  assert.match((await result.textContent()) ?? '', /64 features at blocks\.1\.hook_resid_post: on \d+ held-out tokens, explained variance -?\d\.\d{3}, L0 \d+\.\d, \d+ dead/);
+  const path = await page.locator('#features-sae').inputValue();
+  assert.ok(path.startsWith(join(h.ctx.storeFile, '..', 'saes')), path);
+  await page.getByTestId('sae-summary').filter({ hasText: 'blocks.1.hook_resid_post' }).waitFor({ timeout: 10_000 });
+  await page.locator('#features-index').fill('3');
+  await page.getByTestId('features-form').getByRole('button', { name: 'Look up' }).click();
+  await page.getByTestId('feature-card').filter({ hasText: 'Feature 3 of 64' }).waitFor({ timeout: 15_000 });
   assert.deepEqual(problems, []);
   await page.close();
 });
