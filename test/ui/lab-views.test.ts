@@ -49,6 +49,59 @@ test('Features: train an SAE from the form on a stored dataset; it becomes the v
   await page.close();
 });
 
+test('Detect: a signal scan against a control from the form; the figure, the table and the CSV show the stored result; both biases read out', { skip, timeout: 90_000 }, async () => {
+  const control = await api('datasets.create', { name: 'control stories' });
+  const openings = ['Once upon a time', 'One day', 'Lily saw a', 'The little dog', 'Tom had a big', 'She was very'];
+  await api('datasets.addSamples', { datasetId: control.id, samples: openings.flatMap((p, i) => [0, 1].map((j) => ({ idx: i * 2 + j, prompt: p, completion: ' and then the sun came out.' }))) });
+  const { page, problems } = await openPage('#detect', 1400);
+  try {
+    const form = page.getByTestId('detect-form');
+    await inspectModel(page, 'detect-form', model);
+    await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+    await form.locator('#detect-dataset').selectOption(h.datasetId);
+    await form.locator('input[name=method][value=scan]').check();
+    await form.getByRole('button', { name: 'Start', exact: true }).click();
+    assert.match((await form.getByTestId('form-error').textContent()) ?? '', /pick a control dataset/);
+    await form.locator('#detect-control').selectOption(control.id);
+    await form.locator('#detect-hook').selectOption('blocks.1.hook_resid_post');
+    await form.getByLabel('steps', { exact: true }).fill('16');
+    await form.getByLabel('batch', { exact: true }).fill('4');
+    await form.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.waitForFunction(() => /^#detect\/[\w-]+$/.test((globalThis as any).location.hash), undefined, { timeout: 10_000 });
+    const runId = new URL(page.url()).hash.split('/')[1]!;
+    const detail = page.getByTestId('run-detail');
+    await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 60_000 });
+    const run = await api('runs.get', { id: runId });
+    assert.equal(run.kind, 'signal-scan');
+    assert.deepEqual([run.config.controlDatasetId, run.config.hook, run.config.steps], [control.id, 'blocks.1.hook_resid_post', 16]);
+    const r = run.result;
+    const fig = detail.getByTestId('signal-scan');
+    await fig.waitFor({ timeout: 10_000 });
+    const head = (await fig.getByTestId('scan-headline').textContent()) ?? '';
+    const signed = (v: number) => (Math.abs(v).toFixed(4) === '0.0000' ? '0.0000' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`);
+    assert.ok(head.includes(`Signal ${signed(r.signalNats)} ± ${r.signalStderrNats.toFixed(4)} nats/token`), head);
+    assert.ok(head.includes(`z = ${r.z.toFixed(2)}`), head);
+    const cells = await fig.getByTestId('scan-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+    assert.deepEqual(cells[0], ['suspect', `${r.suspect.trainSamples} / ${r.suspect.heldOutSamples}`, r.suspect.baseLossNats.toFixed(4), r.suspect.biasedLossNats.toFixed(4), `${r.suspect.dropNats.toFixed(4)} ± ${r.suspect.dropStderrNats.toFixed(4)}`]);
+    assert.equal(cells[1]![0], 'control');
+    assert.equal(await fig.locator('rect.bar').count(), 2);
+    const csv = await download(page, fig, 'CSV');
+    assert.equal(csv.name, `signal-scan-${runId.slice(0, 8)}-signal-scan.csv`);
+    const lines = csv.text.trim().split('\n');
+    assert.equal(lines[0], 'dataset,train_samples,held_out_samples,base_loss_nats_per_token,biased_loss_nats_per_token,drop_nats_per_token,drop_stderr_nats_per_token');
+    assert.equal(Number(lines[1]!.split(',')[5]), r.suspect.dropNats);
+    assert.equal(Number(lines[4]!.split(',')[2]), r.z);
+    const readouts = detail.getByTestId('vector-readout');
+    assert.equal(await readouts.count(), 2);
+    assert.match((await readouts.first().locator('summary').textContent()) ?? '', /scan bias \(suspect\)/);
+    await page.screenshot({ path: `${root}test-results/detect-signal-scan.png`, fullPage: true });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    await api('datasets.delete', { id: control.id }); // the other tests pick the newest dataset
+  }
+});
+
 test('Detect: a dataset whose samples all failed the filter trains on all of them by default; a passing one on its passed samples', { skip, timeout: 30_000 }, async () => {
   const failed = await api('datasets.create', { name: 'none passed' });
   const mixed = await api('datasets.create', { name: 'some passed' });

@@ -1,15 +1,18 @@
 /**
- * The Detect form → a job: `train-bias` with a residual bias or an SAE feature bias, or `bias-sweep`
- * over layers. Pure (no DOM), so the mapping is easy to read and to test.
+ * The Detect form → a job: `train-bias` with a residual bias or an SAE feature bias, `bias-sweep`
+ * over layers, or `signal-scan` (the bias at one hook on the dataset and on a control). Pure (no
+ * DOM), so the mapping is easy to read and to test.
  */
 
-export type DetectMethod = 'resid' | 'sweep' | 'feature';
+export type DetectMethod = 'resid' | 'sweep' | 'feature' | 'scan';
 
 export interface DetectForm {
   model: string;
   datasetId: string;
   method: DetectMethod;
-  /** resid: the hook of the bias */
+  /** scan: the control dataset (same prompts, a teacher without the trait) */
+  controlDatasetId: string;
+  /** resid, scan: the hook of the bias */
   hook: string;
   /** sweep: the hook point (e.g. hook_resid_post) and the layers ('' = all) */
   point: string;
@@ -52,7 +55,7 @@ export function parseLayers(text: string): number[] | undefined {
   return out;
 }
 
-export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep'; params: Record<string, unknown> } {
+export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep' | 'signal-scan'; params: Record<string, unknown> } {
   const common = {
     model: f.model,
     datasetId: f.datasetId,
@@ -65,6 +68,11 @@ export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep'; p
     passedOnly: f.passedOnly,
     ...(f.limit !== null ? { limit: f.limit } : {}),
   };
+  if (f.method === 'scan') {
+    if (!f.controlDatasetId) throw new Error('signal scan: pick a control dataset');
+    if (f.controlDatasetId === f.datasetId) throw new Error('signal scan: the control must be another dataset');
+    return { kind: 'signal-scan', params: { ...common, controlDatasetId: f.controlDatasetId, hook: f.hook } };
+  }
   if (f.method === 'sweep') {
     const layers = parseLayers(f.layers);
     return { kind: 'bias-sweep', params: { ...common, point: f.point, ...(layers ? { layers } : {}) } };

@@ -10,7 +10,7 @@ type Curve = OpOutput<'runs.metrics'>[number];
 type RunLike = { kind: string; config: unknown; result: unknown };
 
 /** The kinds these views know how to show. */
-export const LAB_KINDS = ['train-bias', 'bias-sweep', 'loss-table'] as const;
+export const LAB_KINDS = ['train-bias', 'bias-sweep', 'loss-table', 'signal-scan'] as const;
 export type LabKind = (typeof LAB_KINDS)[number];
 export const isLabKind = (kind: string): kind is LabKind => (LAB_KINDS as readonly string[]).includes(kind);
 
@@ -132,4 +132,57 @@ export function describeRun(run: RunLike): string {
     return str(o.kind) ?? '?';
   });
   return parts.join(' + ') || 'trained set';
+}
+
+export interface ScanSide {
+  trainSamples: number | null;
+  heldOutSamples: number | null;
+  baseLossNats: number | null;
+  biasedLossNats: number | null;
+  /** held-out loss drop (base − biased) ± its standard error, nats/token */
+  dropNats: number | null;
+  dropStderrNats: number | null;
+}
+
+export interface ScanResult {
+  hook: string | null;
+  /** drop(suspect) − drop(control) ± stderr, nats/token */
+  signalNats: number | null;
+  signalStderrNats: number | null;
+  z: number | null;
+  /** cosine between the suspect's and the control's trained biases */
+  biasCosine: number | null;
+  suspect: ScanSide;
+  control: ScanSide;
+  vectorIds: { suspect: string | null; control: string | null };
+}
+
+/** A signal-scan run's result, or null before it has one. */
+export function scanResult(run: RunLike): ScanResult | null {
+  const r = obj(run.result);
+  if (!('signalNats' in r)) return null;
+  const side = (v: unknown): ScanSide => {
+    const o = obj(v);
+    return {
+      trainSamples: num(o.trainSamples), heldOutSamples: num(o.heldOutSamples), baseLossNats: num(o.baseLossNats),
+      biasedLossNats: num(o.biasedLossNats), dropNats: num(o.dropNats), dropStderrNats: num(o.dropStderrNats),
+    };
+  };
+  const ids = obj(r.vectorIds);
+  return {
+    hook: str(r.hook), signalNats: num(r.signalNats), signalStderrNats: num(r.signalStderrNats), z: num(r.z), biasCosine: num(r.biasCosine),
+    suspect: side(r.suspect), control: side(r.control), vectorIds: { suspect: str(ids.suspect), control: str(ids.control) },
+  };
+}
+
+/**
+ * A one-line reading of a scan's z (signal / stderr): ≥ 3 strong, ≥ 2 some evidence, |z| < 2 none,
+ * ≤ −2 the control's data is the more learnable. A guide for reading, not a test with a set α.
+ */
+export function scanVerdict(z: number | null): string {
+  if (z === null) return 'no z (too few held-out samples)';
+  if (z >= 3) return 'strong evidence of a learnable signal beyond the control';
+  if (z >= 2) return 'some evidence of a learnable signal beyond the control';
+  if (z <= -2) return 'the control is the more learnable dataset';
+  return 'no evidence of a signal beyond the control';
 }

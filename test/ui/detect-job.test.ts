@@ -1,0 +1,40 @@
+// The Detect form's job mapping and the signal-scan result reader (src-renderer/src/lib), under node.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { detectJob, type DetectForm } from '../../src-renderer/src/lib/detect-job.js';
+import { scanResult, scanVerdict } from '../../src-renderer/src/lib/lab-results.js';
+
+const form: DetectForm = {
+  model: '/m', datasetId: 'd1', controlDatasetId: 'd2', method: 'scan', hook: 'blocks.2.hook_resid_post', point: 'hook_resid_post', layers: '',
+  sae: '', mode: 'projected', withError: true, lr: 0.01, l1: 0, steps: 64, batch: 8, seed: 3, limit: null, raw: false, passedOnly: false,
+};
+
+test('a signal scan: the dataset, its control and the hook go to signal-scan; a missing or identical control is refused', () => {
+  assert.deepEqual(detectJob(form), {
+    kind: 'signal-scan',
+    params: { model: '/m', datasetId: 'd1', lr: 0.01, l1: 0, steps: 64, batch: 8, seed: 3, raw: false, passedOnly: false, controlDatasetId: 'd2', hook: 'blocks.2.hook_resid_post' },
+  });
+  assert.throws(() => detectJob({ ...form, controlDatasetId: '' }), /pick a control dataset/);
+  assert.throws(() => detectJob({ ...form, controlDatasetId: 'd1' }), /the control must be another dataset/);
+  assert.equal(detectJob({ ...form, method: 'resid' }).kind, 'train-bias');
+});
+
+test('scanResult reads a signal-scan result defensively; scanVerdict reads z', () => {
+  const run = {
+    kind: 'signal-scan', config: {},
+    result: {
+      hook: 'blocks.2.hook_resid_post', signalNats: 0.02, signalStderrNats: 0.005, z: 4, biasCosine: 0.7,
+      suspect: { trainSamples: 9, heldOutSamples: 3, baseLossNats: 1.7, biasedLossNats: 1.6, dropNats: 0.1, dropStderrNats: 0.01 },
+      control: { trainSamples: 9, heldOutSamples: 3, baseLossNats: 1.6, biasedLossNats: 1.52, dropNats: 0.08, dropStderrNats: 'x' },
+      vectorIds: { suspect: 'v1', control: 'v2' },
+    },
+  };
+  const r = scanResult(run)!;
+  assert.deepEqual([r.signalNats, r.z, r.suspect.dropNats, r.control.dropStderrNats, r.vectorIds.control], [0.02, 4, 0.1, null, 'v2']);
+  assert.equal(scanResult({ kind: 'signal-scan', config: {}, result: null }), null, 'no result yet');
+  assert.match(scanVerdict(4), /^strong evidence/);
+  assert.match(scanVerdict(2.5), /^some evidence/);
+  assert.match(scanVerdict(0.3), /^no evidence/);
+  assert.match(scanVerdict(-2.1), /control is the more learnable/);
+  assert.match(scanVerdict(null), /no z/);
+});
