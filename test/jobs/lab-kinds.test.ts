@@ -11,6 +11,7 @@ import { LanguageModel } from '../../src-main/models/lm.js';
 import { generate } from '../../src-main/models/generate.js';
 import { randn } from '../engine/helpers.js';
 import { tempDir } from '../store/helpers.js';
+import type { JsonValue } from '../../src-main/store/index.js';
 
 const HOOK = 'blocks.1.hook_resid_pre';
 const DIR = tempDir();
@@ -117,5 +118,31 @@ describe('lab job kinds', () => {
     for (const r of [base, student]) assert.equal(r.status, 'done', r.error ?? '');
     const p = (id: string) => runner.store.metrics.curve(id, 'prob/cat').values[0]!;
     assert.ok(Math.abs(p(student.id) - p(base.id)) > 1e-6 * p(base.id), `student ${p(student.id)} vs base ${p(base.id)}`);
+
+    // one loss table: base, the teacher (a stored set), the finetuned student (loraRunId) and a biased
+    // model (biasVectorId); each row equals the same configuration given inline
+    const tb = runner.store.runs.list({ kind: 'train-bias', status: 'done' })[0]!;
+    const vecId = Object.values((tb.result as { vectorIds: Record<string, string> }).vectorIds)[0]!;
+    const teacherSet = runner.store.interventionSets.create({ name: 'teacher', spec: teacher });
+    const table = async (configs: JsonValue[]) => {
+      const r = await runner.wait((await runner.submit({ kind: 'loss-table', params: { model: modelDir, datasetId, raw: true, configs } })).id);
+      assert.equal(r.status, 'done', r.error ?? '');
+      return (r.result as { table: { name: string; lossNats: number }[] }).table;
+    };
+    const byRef = await table([
+      { name: 'base' }, { name: 'teacher', interventionSetId: teacherSet.id }, { name: 'student', loraRunId: run.id }, { name: 'biased', biasVectorId: vecId },
+    ]);
+    const loraValues = vecs.map((v) => ({ name: (v.meta as { input: string }).input, values: Array.from(runner.store.vectors.f32(v.id)) }));
+    const inline = await table([
+      { name: 'base', set: { items: [] } },
+      { name: 'teacher', set: teacher },
+      { name: 'student', set: { items: [{ kind: 'lora', targets: ['q', 'down'], rank: 8, alpha: 8, layers: [0, 1], values: loraValues }] } },
+      { name: 'biased', set: { items: [{ kind: 'resid_bias', hook: HOOK, values: Array.from(runner.store.vectors.f32(vecId)) }] } },
+    ]);
+    assert.deepEqual(byRef.map((r) => r.name), ['base', 'teacher', 'student', 'biased']);
+    byRef.forEach((r, i) => assert.equal(r.lossNats, inline[i]!.lossNats, r.name));
+    assert.ok(byRef[3]!.lossNats < byRef[0]!.lossNats, 'the trained bias lowers the loss on its own data');
+    const bad = await runner.wait((await runner.submit({ kind: 'loss-table', params: { model: modelDir, datasetId, raw: true, configs: [{ name: 'student?', loraRunId: tb.id }] } })).id);
+    assert.match(bad.error ?? '', /configuration 'student\?': run '[0-9a-f-]+' did not train a LoRA adapter/);
   });
 });

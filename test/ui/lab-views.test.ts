@@ -102,6 +102,43 @@ test('Detect: a signal scan against a control from the form; the figure, the tab
   }
 });
 
+test('Detect: a loss table of base, teacher, finetuned student and biased model from the form; its rows are the stored result', { skip, timeout: 90_000 }, async () => {
+  const teacher = await api('interventionSets.create', { name: 'steer 3', spec: { items: [{ kind: 'steer_sae', sae, feature: 3, coef: 8 }] } });
+  const d = await api('datasets.create', { name: 'teacher stories', teacherSetId: teacher.id });
+  await api('datasets.addSamples', { datasetId: d.id, samples: Array.from({ length: 8 }, (_, idx) => ({ idx, prompt: 'Once upon a time', completion: ' there was a cat.' })) });
+  const ft = await api('jobs.start', { kind: 'finetune', params: { model, datasetId: d.id, raw: true, epochs: 1, batch: 8, targets: ['q'], layers: [0] } });
+  const tb = await api('jobs.start', { kind: 'train-bias', params: { model, datasetId: d.id, raw: true, steps: 4, batch: 4, set: { items: [{ kind: 'resid_bias', hook: 'blocks.1.hook_resid_post', trainable: true }] }, name: 'lt bias' } });
+  for (const r of [ft, tb]) assert.equal((await h.ctx.jobs.runner.wait(r.id)).status, 'done');
+  const vec = (await api('runs.vectors', { runId: tb.id }))[0];
+  const { page, problems } = await openPage('#detect', 1300);
+  try {
+    await inspectModel(page, 'detect-form', model);
+    const box = page.getByTestId('loss-table-form');
+    await box.getByText('Loss table: base, teacher').click();
+    await box.locator('#lt-dataset').selectOption(d.id);
+    await box.getByText('teacher: steer 3').waitFor({ timeout: 10_000 });
+    await box.getByTestId('lt-student').selectOption(ft.id);
+    await box.getByTestId('lt-bias').selectOption(vec.id);
+    await box.getByText('encode as plain text').click();
+    await box.getByRole('button', { name: 'Score' }).click();
+    await page.waitForFunction(() => /^#detect\/[\w-]+$/.test((globalThis as any).location.hash), undefined, { timeout: 10_000 });
+    const runId = new URL(page.url()).hash.split('/')[1]!;
+    const table = page.getByTestId('loss-table');
+    await table.waitFor({ timeout: 60_000 });
+    const run = await api('runs.get', { id: runId });
+    assert.deepEqual(run.config.configs.map((c: any) => Object.keys(c).filter((k) => k !== 'name' && k !== 'biasScale')[0] ?? 'base'), ['base', 'interventionSetId', 'loraRunId', 'biasVectorId']);
+    const names = await table.getByTestId('loss-table-rows').locator('tbody tr td:first-child').allTextContents();
+    assert.deepEqual(names, run.result.table.map((r: any) => r.name));
+    assert.match(names.join(' | '), /^base \| teacher \(steer 3\) \| finetuned student \(run [0-9a-f]{8}\) \| biased: lt bias/);
+    const losses = await table.getByTestId('loss-table-rows').locator('tbody tr td:nth-child(2)').allTextContents();
+    assert.deepEqual(losses, run.result.table.map((r: any) => r.lossNats.toFixed(4)));
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    await api('datasets.delete', { id: d.id });
+  }
+});
+
 test('Detect: a dataset whose samples all failed the filter trains on all of them by default; a passing one on its passed samples', { skip, timeout: 30_000 }, async () => {
   const failed = await api('datasets.create', { name: 'none passed' });
   const mixed = await api('datasets.create', { name: 'some passed' });

@@ -11,7 +11,7 @@ import { idSchema, newId, type JsonValue, type SampleInput } from '../../store/i
 import { interventionSetSchema } from '../../models/interventions.js';
 import { generateTeacherDataset, teacherFilterSpec, type TeacherDatasetState } from '../../lab/teacher-dataset.js';
 import { resolveSet } from '../../lab/teacher-set.js';
-import { modelInput, openModel } from './lab-inputs.js';
+import { modelInput, openModel, storeSetLookups } from './lab-inputs.js';
 
 const params = z.strictObject({
   ...modelInput,
@@ -57,10 +57,7 @@ export default defineJobKind({
   params,
   async run(ctx) {
     const p = ctx.params;
-    const { set, source } = resolveSet(p, {
-      setSpec: (id) => ctx.store.interventionSets.get(id).spec,
-      vector: (id) => ({ hook: ctx.store.vectors.get(id).hook, meta: ctx.store.vectors.get(id).meta, data: ctx.store.vectors.f32(id) }),
-    });
+    const { set, source } = resolveSet(p, storeSetLookups(ctx.store));
     const ck = ctx.resumeState?.state as unknown as JobState | undefined;
     const datasetId = ck?.datasetId ?? newId();
     const teacherSetId = ck?.teacherSetId ?? (source === 'stored' && !p.biasVectorId ? p.interventionSetId! : newId());

@@ -6,6 +6,7 @@ import { modelIdentityHash } from '../../models/identity.js';
 import { readJsonlDataset, type DatasetRow } from '../../lab/dataset-rows.js';
 import { sampleToRow } from '../../lab/dataset-items.js';
 import { readCorpusFile, type CorpusSource } from '../../lab/feature-corpus.js';
+import type { SetLookups } from '../../lab/teacher-set.js';
 import type { Store } from '../../store/index.js';
 import { idSchema, pathSchema } from '../../store/schemas.js';
 
@@ -60,6 +61,18 @@ export function corpusSource(store: Store, p: { datasetId?: string; datasetFile?
   if (given !== 1) throw new Error('give exactly one of datasetId, datasetFile or corpusFile');
   if (p.corpusFile) return readCorpusFile(p.corpusFile, p.limit ?? Infinity);
   return { rows: loadRows(store, p) };
+}
+
+/** Store lookups for resolveSet: stored sets, trained vectors, and runs with their vectors (LoRA factors). */
+export function storeSetLookups(store: Store): SetLookups {
+  return {
+    setSpec: (id) => store.interventionSets.get(id).spec,
+    vector: (id) => ({ hook: store.vectors.get(id).hook, meta: store.vectors.get(id).meta, data: store.vectors.f32(id) }),
+    run: (id) => ({
+      config: store.runs.get(id).config,
+      vectors: store.vectors.list({ runId: id, limit: 10_000 }).map((v) => ({ meta: v.meta, data: store.vectors.f32(v.id) })),
+    }),
+  };
 }
 
 export async function openModel(p: { model: string; dtype: 'float32' | 'float64'; threads: number; ep: 'cpu' | 'cuda' }): Promise<{ rt: Runtime; model: LanguageModel; modelHash: string }> {

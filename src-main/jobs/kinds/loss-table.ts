@@ -1,14 +1,28 @@
-/** loss-table: a dataset scored under several configurations; mean loss ± standard error (nats/token) for each. */
+/**
+ * loss-table: a dataset scored under several configurations; mean loss ± standard error (nats/token)
+ * for each. A configuration is an intervention set given inline or stored, plus optionally a trained
+ * residual bias (`biasVectorId`, × biasScale) or a trained LoRA (`loraRunId`: a finetuned student);
+ * none of them is the base model. So one table holds base, teacher, finetuned student and biased model.
+ */
 import { z } from 'zod';
 import { defineJobKind } from '../kind.js';
 import { interventionSetSchema } from '../../models/interventions.js';
+import { idSchema } from '../../store/schemas.js';
+import { resolveSet } from '../../lab/teacher-set.js';
 import { lossTable } from '../../lab/loss-table.js';
-import { datasetInput, loadRows, modelInput, openModel } from './lab-inputs.js';
+import { datasetInput, loadRows, modelInput, openModel, storeSetLookups } from './lab-inputs.js';
 
 const params = z.strictObject({
   ...modelInput,
   ...datasetInput,
-  configs: z.array(z.strictObject({ name: z.string().min(1).max(200), set: interventionSetSchema })).min(1).max(64),
+  configs: z.array(z.strictObject({
+    name: z.string().min(1).max(200),
+    set: interventionSetSchema.optional(),
+    interventionSetId: idSchema.optional(),
+    biasVectorId: idSchema.optional(),
+    biasScale: z.number().finite().default(1),
+    loraRunId: idSchema.optional(),
+  })).min(1).max(64),
   batchSize: z.int().min(1).max(1024).default(8),
 });
 
@@ -21,7 +35,15 @@ export default defineJobKind({
     const { rt, model, modelHash } = await openModel(p);
     try {
       const rows = loadRows(ctx.store, p);
-      const table = await lossTable(model, rows, p.configs, {
+      const look = storeSetLookups(ctx.store);
+      const configs = p.configs.map((c) => {
+        try {
+          return { name: c.name, set: resolveSet(c, look).set };
+        } catch (e) {
+          throw new Error(`configuration '${c.name}': ${(e as Error).message}`);
+        }
+      });
+      const table = await lossTable(model, rows, configs, {
         batchSize: p.batchSize, raw: p.raw, signal: ctx.signal,
         onProgress: (f, m) => ctx.progress({ fraction: f, message: m }),
       });

@@ -13,7 +13,7 @@ import { idSchema, newId, type JsonValue } from '../../store/index.js';
 import { interventionSetSchema } from '../../models/interventions.js';
 import { PREF_QUESTIONS, prefsEval, type PrefsState } from '../../lab/prefs.js';
 import { resolveSet } from '../../lab/teacher-set.js';
-import { modelInput, openModel } from './lab-inputs.js';
+import { modelInput, openModel, storeSetLookups } from './lab-inputs.js';
 
 const animal = z.string().min(1).max(60).regex(/^[\p{L}][\p{L} '-]*$/u, 'an animal name: letters, spaces, hyphens');
 
@@ -55,14 +55,7 @@ export default defineJobKind({
   async run(ctx) {
     const p = ctx.params;
     if (p.questions && p.questionTexts) throw new Error('give questions (indices) or questionTexts, not both');
-    const { set } = resolveSet(p, {
-      setSpec: (id) => ctx.store.interventionSets.get(id).spec,
-      vector: (id) => ({ hook: ctx.store.vectors.get(id).hook, meta: ctx.store.vectors.get(id).meta, data: ctx.store.vectors.f32(id) }),
-      run: (id) => ({
-        config: ctx.store.runs.get(id).config,
-        vectors: ctx.store.vectors.list({ runId: id, limit: 10_000 }).map((v) => ({ meta: v.meta, data: ctx.store.vectors.f32(v.id) })),
-      }),
-    });
+    const { set } = resolveSet(p, storeSetLookups(ctx.store));
     const questions = p.questionTexts ?? (p.questions ? p.questions.map((i) => PREF_QUESTIONS[i]!) : [...PREF_QUESTIONS]);
     const ck = ctx.resumeState?.state as unknown as JobState | undefined;
     const answersDatasetId = ck ? ck.answersDatasetId : p.saveAnswers && p.samplesPerQuestion ? newId() : null;
