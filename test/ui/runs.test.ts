@@ -147,6 +147,14 @@ test('Jobs launcher → Runs: a demo-train run goes to done live, its loss chart
   assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   writeFileSync(`${root}test-results/runs-loss-export.png`, png.bytes);
   await page.screenshot({ path: `${root}test-results/runs-view.png`, fullPage: true });
+
+  // a finished run can be deleted (asked twice); the view forgets it
+  const del = detail.getByTestId('run-delete');
+  await del.getByRole('button', { name: 'Delete…' }).click();
+  await del.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.waitForFunction(() => (globalThis as any).location.hash === '#runs', undefined, { timeout: 10_000 });
+  await page.getByTestId('runs-table').locator(`tr[data-run-id="${runId}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+  assert.ok(!(await api('runs.list', {})).some((r: any) => r.id === runId), 'gone from the store');
   // (the refused start above is a 400 that Chromium logs; anything else is a problem)
   const unexpected = problems.filter((p) => !/status of 400 \(Bad Request\)/.test(p));
   assert.deepEqual(unexpected, [], 'no console errors (CSP violations show up here)');

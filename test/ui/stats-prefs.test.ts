@@ -128,6 +128,19 @@ test('Datasets: a JSONL file imports from the file picker (filter verdicts), is 
   const passed = await download(page, exp, 'Download');
   assert.equal(passed.name, 'owl-numbers-passed.jsonl');
   assert.deepEqual(JSON.parse(passed.text), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }] });
+  // rename, then delete (asked twice; "Keep" keeps it)
+  await detail.getByTestId('dataset-rename').getByLabel('name').fill('owl numbers v2');
+  await detail.getByTestId('dataset-rename').getByRole('button', { name: 'Rename' }).click();
+  await detail.locator('#dataset-title').filter({ hasText: 'owl numbers v2' }).waitFor({ timeout: 10_000 });
+  const del = detail.getByTestId('dataset-delete');
+  await del.getByRole('button', { name: 'Delete…' }).click();
+  assert.match((await del.textContent()) ?? '', /Delete “owl numbers v2” and its 2 samples\?/);
+  await del.getByRole('button', { name: 'Keep' }).click();
+  await del.getByRole('button', { name: 'Delete…' }).click();
+  await del.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.waitForFunction(() => (globalThis as any).location.hash === '#datasets', undefined, { timeout: 10_000 });
+  assert.equal(await page.getByTestId('datasets-table').getByText('owl numbers v2').count(), 0);
+  assert.ok(!(await api('datasets.list', {})).some((d: any) => d.name.startsWith('owl numbers')), 'gone from the store');
   assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 400 (Bad Request)'], 'only the refused bad file');
   await page.close();
 });
