@@ -1,0 +1,38 @@
+/**
+ * The example experiment (Detect, on the embedded demo model): the README's first experiment as four
+ * jobs. A prompted teacher ("You love owls…") and a control answer the same number prompts; a signal
+ * scan compares the two datasets; a bias sweep gives the teacher data's loss by layer. Pure: the
+ * view runs the jobs in order and feeds the dataset ids forward.
+ */
+import { animalPrompt } from './set-presets.js';
+
+export interface JobSpec {
+  kind: 'generate-dataset' | 'signal-scan' | 'bias-sweep';
+  params: Record<string, unknown>;
+  /** what the step does, for the progress line */
+  title: string;
+}
+
+/** Small enough to finish in about a minute on two cores with the demo model. */
+export const EXAMPLE_SIZES = { samples: 128, maxNew: 32, scanSteps: 64, sweepSteps: 32, batch: 16 } as const;
+
+export function exampleDatasetJobs(model: string, sizes = EXAMPLE_SIZES): [JobSpec, JobSpec] {
+  const common = { model, n: sizes.samples, batch: 64, maxNew: sizes.maxNew, temperature: 1 };
+  return [
+    {
+      kind: 'generate-dataset',
+      title: 'the owl teacher answers number prompts',
+      params: { ...common, seed: 0, name: 'example: owl teacher', teacherName: 'owl teacher (system prompt)', set: { name: 'system prompt: owl', items: [{ kind: 'system_prompt', text: animalPrompt('owl') }] } },
+    },
+    { kind: 'generate-dataset', title: 'the control answers the same prompts', params: { ...common, seed: 0, name: 'example: control' } },
+  ];
+}
+
+/** passedOnly false: the demo model rarely writes a clean number list, so every answer counts. */
+export function exampleAnalysisJobs(model: string, teacherId: string, controlId: string, sizes = EXAMPLE_SIZES): [JobSpec, JobSpec] {
+  const common = { model, passedOnly: false, batch: sizes.batch, seed: 0 };
+  return [
+    { kind: 'signal-scan', title: 'signal scan: teacher against control', params: { ...common, datasetId: teacherId, controlDatasetId: controlId, steps: sizes.scanSteps } },
+    { kind: 'bias-sweep', title: "loss by layer on the teacher's data", params: { ...common, datasetId: teacherId, steps: sizes.sweepSteps } },
+  ];
+}
