@@ -174,3 +174,28 @@ test('Compare: preferences of base vs a prompted teacher from the form; grouped 
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('Compare: preferences of the model steered by a trained bias (× scale) from the form', { skip, timeout: 60_000 }, async () => {
+  const tb = await api('jobs.start', { kind: 'train-bias', params: { model, datasetId: h.datasetId, raw: true, steps: 4, batch: 4, set: { items: [{ kind: 'resid_bias', hook: 'blocks.1.hook_resid_post', trainable: true }] }, name: 'prefs bias' } });
+  assert.equal((await h.ctx.jobs.runner.wait(tb.id)).status, 'done');
+  const vec = (await api('runs.vectors', { runId: tb.id }))[0];
+  const { page, problems } = await openPage('#compare', 1400);
+  await page.locator('#compare-model').fill(model);
+  await page.getByTestId('prefs-panel').getByText('Start preference evaluations').click();
+  const form = page.getByTestId('prefs-form');
+  await form.getByLabel('base', { exact: true }).uncheck();
+  await form.getByLabel('teacher', { exact: true }).uncheck();
+  await form.getByLabel('steered by a trained bias').check();
+  await form.locator('#prefs-bias').selectOption(vec.id);
+  await form.getByLabel('scale').fill('3');
+  await form.locator('#prefs-animals').fill('owl, cat');
+  await form.getByLabel('questions').fill('1');
+  await form.getByLabel('samples / question').fill('2');
+  await form.getByRole('button', { name: 'Start' }).click();
+  await page.getByTestId('prefs-chart').waitFor({ timeout: 40_000 });
+  const runs = (await api('runs.list', { kind: 'prefs-eval' })).filter((r: any) => r.config.biasVectorId === vec.id);
+  assert.equal(runs.length, 1);
+  assert.deepEqual([runs[0].status, runs[0].config.biasScale, runs[0].config.name], ['done', 3, `prefs: biased (${vec.name} × 3)`]);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
