@@ -45,6 +45,15 @@ test('Features: train an SAE from the form on a stored dataset; it becomes the v
   await page.locator('#features-index').fill('3');
   await page.getByTestId('features-form').getByRole('button', { name: 'Look up' }).click();
   await page.getByTestId('feature-card').filter({ hasText: 'Feature 3 of 64' }).waitFor({ timeout: 15_000 });
+  // the run's page links back: its SAE opens in Features
+  await page.locator('#features-sae').fill('');
+  await box.getByRole('link', { name: 'the run' }).click();
+  const trained = page.getByTestId('trained-sae');
+  await trained.waitFor({ timeout: 10_000 });
+  assert.ok(((await trained.textContent()) ?? '').includes(path));
+  await trained.getByRole('button', { name: 'Open in Features' }).click();
+  await page.waitForFunction(() => (globalThis as any).location.hash === '#features', undefined, { timeout: 10_000 });
+  assert.equal(await page.locator('#features-sae').inputValue(), path);
   assert.deepEqual(problems, []);
   await page.close();
 });
