@@ -1,16 +1,18 @@
 /**
  * `npm run bench -- <suite> [--prepack] [--threads N]`: speed goals as JSON lines (one per suite).
- * Suites: engine, generate, score, train. Each prints one JSON object on its own line.
+ * Suites: engine, generate, score, train, sae. Each prints one JSON object on its own line.
  */
 import { parseFlags } from './command.js';
 import { benchEngine } from './bench-engine.js';
 import { benchGenerate, benchScore, benchTrain } from './bench-models.js';
+import { benchSae } from './bench-sae.js';
 
 const SUITES: Record<string, (f: Record<string, string | boolean>) => Promise<Record<string, unknown>>> = {
   engine: (f) => benchEngine({ prepack: !!f.prepack, threads: f.threads ? Number(f.threads) : 2, memArena: !f['no-arena'] }),
   generate: () => benchGenerate(),
   score: () => benchScore(),
   train: () => benchTrain(),
+  sae: () => benchSae(),
 };
 
 async function main(): Promise<number> {
