@@ -37,7 +37,11 @@ export async function collectActivations(
   hook: string,
   o: { batch?: number; maxTokens?: number; signal?: AbortSignal; onProgress?: (tokens: number, contexts: number) => void } = {},
 ): Promise<Activations> {
-  if (!hookList(model.spec).some((h) => h.name === hook)) throw new Error(`train-sae: the model has no hook '${hook}'`);
+  const info = hookList(model.spec).find((h) => h.name === hook);
+  if (!info) throw new Error(`train-sae: the model has no hook '${hook}'`);
+  if (info.shape.length !== 3 || info.shape[0] !== 'batch' || info.shape[1] !== 'seq') {
+    throw new Error(`train-sae: '${hook}' has shape [${info.shape.join(', ')}]; an SAE trains on a [batch, seq, width] hook (e.g. hook_resid_post, hook_mlp_out)`);
+  }
   for (let c = 0; c < ctx.n; c++) {
     for (const id of contextIds(ctx, c)) if (id < 0 || id >= model.spec.vocab) throw new Error(`train-sae: context ${c} has token id ${id}, outside the vocabulary (0..${model.spec.vocab - 1})`);
   }

@@ -198,6 +198,7 @@ describe('train-sae', () => {
     assert.equal(few.n, 5);
     assert.deepEqual(few.data, acts.data.subarray(0, 5 * 64));
     await assert.rejects(collectActivations(m, ctx, 'blocks.9.hook_resid_post'), /no hook 'blocks\.9\.hook_resid_post'/);
+    await assert.rejects(collectActivations(m, ctx, 'blocks.0.attn.hook_pattern'), /has shape \[batch, n_heads, seq, seq_k\]; an SAE trains on a \[batch, seq, width\] hook/);
     await m.close();
   });
 });
