@@ -6,7 +6,7 @@ import {
   add, arangeOf, cast, concat, constOf, div, erf, gatherElements, gelu, layerNormOp, matmul, pow, sqrt, logSoftmax, lessOrEqual, mean, mul, neg, rsqrt, sigmoid,
   slice, squeeze, sub, sum, tanh, unsqueeze, where,
 } from './ops.js';
-import { EngineError, type Tensor } from './tensor.js';
+import { EngineError, type DType, type Tensor } from './tensor.js';
 
 /**
  * RMSNorm over the last axis: x / sqrt(mean(x²) + eps) * w, or * (1 + w) for Gemma.
@@ -105,8 +105,12 @@ export function causalAllowed(scores: Tensor): Tensor {
  * and the backward of an Add needs no mask (a Where would mask the gradient too).
  */
 export function maskScores(scores: Tensor, allowed: Tensor): Tensor {
-  const big = scores.dtype === 'float16' ? -65504 : -1e9;
-  return add(scores, where(allowed, constOf(scores, [0], scores.dtype, []), big));
+  return add(scores, maskBias(allowed, scores.dtype));
+}
+
+/** The additive attention mask: 0 where `allowed`, a large negative (finite in `dtype`) elsewhere. */
+export function maskBias(allowed: Tensor, dtype: DType): Tensor {
+  return where(allowed, constOf(allowed, [0], dtype, []), dtype === 'float16' ? -65504 : -1e9);
 }
 
 /**

@@ -145,6 +145,13 @@ export function contextIds(c: Contexts, i: number): Int32Array {
   return c.ids.subarray(c.offsets[i]!, c.offsets[i + 1]!);
 }
 
+/** Throws, naming `who` and the context, when a context holds an id outside 0..vocab−1. */
+export function checkContextIds(c: Contexts, vocab: number, who: string): void {
+  for (let i = 0; i < c.n; i++) {
+    for (const id of contextIds(c, i)) if (id < 0 || id >= vocab) throw new Error(`${who}: context ${i} has token id ${id}, outside the vocabulary (0..${vocab - 1})`);
+  }
+}
+
 /** sha256 of the contexts (ids, boundaries, counted flags, documents): a resume must see the same corpus. */
 export function contextsFingerprint(c: Contexts): string {
   const h = createHash('sha256');

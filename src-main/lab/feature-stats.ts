@@ -28,7 +28,7 @@ import type { LanguageModel } from '../models/lm.js';
 import { saeEncode } from '../models/sae/graph.js';
 import { checkSaeAgainstModel, type Sae } from '../models/sae/load.js';
 import type { HfTokenizer } from '../models/tokenizer.js';
-import { contextIds, contextsFingerprint, type Contexts } from './feature-corpus.js';
+import { checkContextIds, contextIds, contextsFingerprint, type Contexts } from './feature-corpus.js';
 import { FeatureTopK } from './feature-top-k.js';
 import type { FeatureStatTop } from '../store/feature-stats.js';
 
@@ -184,11 +184,7 @@ export async function featureStats(
   if (!Number.isInteger(B) || B < 1) throw new Error(`feature-stats: batch must be a positive integer, got ${B}`);
   if (!Number.isInteger(K) || K < 1) throw new Error(`feature-stats: topK must be a positive integer, got ${K}`);
   const S = sae.dSae;
-  for (let c = 0; c < ctx.n; c++) {
-    for (const id of contextIds(ctx, c)) {
-      if (id < 0 || id >= model.spec.vocab) throw new Error(`feature-stats: context ${c} has token id ${id}, outside the vocabulary (0..${model.spec.vocab - 1})`);
-    }
-  }
+  checkContextIds(ctx, model.spec.vocab, 'feature-stats');
   const fingerprint = `${contextsFingerprint(ctx)}|sae ${sae.id}|${model.dtype}`;
   let count: Float64Array = new Float64Array(S);
   let sum: Float64Array = new Float64Array(S);

@@ -19,7 +19,7 @@ import { mulberry32 } from '../engine/prng.js';
 import { hookList } from '../models/hooks.js';
 import type { LanguageModel } from '../models/lm.js';
 import { SAE_PARAMS, saeParamShapes, saeTrainGraph, type SaeParamName } from '../models/sae/train-graph.js';
-import { contextIds, type Contexts } from './feature-corpus.js';
+import { checkContextIds, type Contexts } from './feature-corpus.js';
 import { contextFeeds } from './feature-stats.js';
 import { shuffled } from './epoch-order.js';
 
@@ -42,9 +42,7 @@ export async function collectActivations(
   if (info.shape.length !== 3 || info.shape[0] !== 'batch' || info.shape[1] !== 'seq') {
     throw new Error(`train-sae: '${hook}' has shape [${info.shape.join(', ')}]; an SAE trains on a [batch, seq, width] hook (e.g. hook_resid_post, hook_mlp_out)`);
   }
-  for (let c = 0; c < ctx.n; c++) {
-    for (const id of contextIds(ctx, c)) if (id < 0 || id >= model.spec.vocab) throw new Error(`train-sae: context ${c} has token id ${id}, outside the vocabulary (0..${model.spec.vocab - 1})`);
-  }
+  checkContextIds(ctx, model.spec.vocab, 'train-sae');
   const max = Math.min(o.maxTokens ?? Infinity, ctx.countedTokens);
   if (!(max > 0)) throw new Error('train-sae: the corpus gives no counted token');
   const B = o.batch ?? 8;
@@ -227,6 +225,7 @@ export async function trainSae(
     params = initSaeParams(acts, S, scale, cfg.seed);
   }
 
+  const shapes = saeParamShapes(D, S);
   const session: Session = await rt.load(saeTrainGraph(D, S), opts.session ?? {});
   const x = new Float32Array(N * D);
   let last: SaeStepMetrics | null = null;
@@ -253,7 +252,7 @@ export async function trainSae(
         x: { dtype: 'float32', dims: [N, D], data: x },
         l1: { dtype: 'float32', dims: [], data: Float32Array.of(l1) },
       };
-      for (const n of SAE_PARAMS) feeds[n] = { dtype: 'float32', dims: saeParamShapes(D, S)[n], data: params[n] };
+      for (const n of SAE_PARAMS) feeds[n] = { dtype: 'float32', dims: shapes[n], data: params[n] };
       const r = await session.run(feeds, { grad: true, outputs: ['loss', 'mse', 'l0', 'fired', 'var', ...SAE_PARAMS.map((n) => `grad:${n}`)] });
       const num = (k: string): number => (r[k]!.data as Float32Array)[0]!;
       opt.step(params, Object.fromEntries(SAE_PARAMS.map((n) => [n, r[`grad:${n}`]!.data as Float32Array])));
@@ -289,6 +288,7 @@ export interface SaeEvaluation {
 /** Explained variance, mse, L0 and never-firing features over `acts` (scaled as in training), in chunks. */
 export async function evaluateSae(rt: Runtime, acts: Activations, params: Record<SaeParamName, Float32Array>, scale: number, dSae: number, chunk = 4096): Promise<SaeEvaluation> {
   const D = acts.dIn;
+  const shapes = saeParamShapes(D, dSae);
   const session = await rt.load(saeTrainGraph(D, dSae), {});
   const fired = new Float64Array(dSae);
   let se = 0;
@@ -304,7 +304,7 @@ export async function evaluateSae(rt: Runtime, acts: Activations, params: Record
       const x = new Float32Array(n * D);
       for (let i = 0; i < n * D; i++) x[i] = acts.data[lo * D + i]! * scale;
       const feeds: Record<string, TensorData> = { x: { dtype: 'float32', dims: [n, D], data: x }, l1: { dtype: 'float32', dims: [], data: Float32Array.of(0) } };
-      for (const p of SAE_PARAMS) feeds[p] = { dtype: 'float32', dims: saeParamShapes(D, dSae)[p], data: params[p] };
+      for (const p of SAE_PARAMS) feeds[p] = { dtype: 'float32', dims: shapes[p], data: params[p] };
       const r = await session.run(feeds, { outputs: ['mse', 'l0', 'fired'] });
       se += (r.mse!.data as Float32Array)[0]! * n;
       l0 += (r.l0!.data as Float32Array)[0]! * n;

@@ -9,7 +9,7 @@
  * (`blocks.*.hook_resid_post`) takes one vector per layer, so sweeping the layer needs no recompile.
  */
 import * as o from '../engine/ops.js';
-import { crossEntropy, geluTanh, rmsNorm, layerNorm, layerNormComposite, ropeMatmul, silu } from '../engine/nn.js';
+import { crossEntropy, geluTanh, maskBias, rmsNorm, layerNorm, layerNormComposite, ropeMatmul, silu } from '../engine/nn.js';
 import type { DType, Graph, Tensor } from '../engine/tensor.js';
 import type { ModelSpec } from './config.js';
 import { hookInfo } from './hooks.js';
@@ -237,7 +237,7 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     const keyOk = o.unsqueeze(o.unsqueeze(o.equal(attnMask, 1), 1), 1); // [B,1,1,S]
     let a = o.and(allowed, keyOk); // [B,1,T,S]
     if (G > 1) a = o.concat(new Array<Tensor>(G).fill(a), 2); // [B,1,G*T,S]: rows g*T + t, as the queries
-    const bias = o.where(a, o.constOf(ids, [0], dt, []), dt === 'float16' ? -65504 : -1e9); // [B,1,G*T,S]
+    const bias = maskBias(a, dt); // [B,1,G*T,S]
     maskBiasCache.set(window, bias);
     return bias;
   };

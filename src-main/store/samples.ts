@@ -56,6 +56,14 @@ export function samplesRepo(db: Db) {
       const rows = db.prepare(`SELECT * FROM samples WHERE dataset_id = ? ${filter} ORDER BY idx LIMIT ? OFFSET ?`).all(q.datasetId, ...pageOf(q));
       return (rows as Row[]).map(toSample);
     },
+    /** Every sample of a dataset in idx order (only one verdict when `passed` is given), read in pages. */
+    *iterate(query: { datasetId: string; passed?: boolean }, page = 5000): Generator<Sample> {
+      for (let offset = 0; ; offset += page) {
+        const batch = this.list({ ...query, limit: page, offset });
+        yield* batch;
+        if (batch.length < page) return;
+      }
+    },
     /** Record a filter's verdicts (and the filter spec on the dataset) in one transaction. */
     setFilterResults(input: FilterResults): void {
       const f = parseInput(filterResultsSchema, input, 'filter results');

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import {
   datasetCreateSchema, datasetListQuerySchema, idSchema, MAX_BATCH, nameSchema, renameSchema, samplesAddSchema, samplesQuerySchema,
-  type JsonValue, type Sample, type SampleInput, type Store,
+  type JsonValue, type SampleInput,
 } from '../../store/index.js';
 import { exportJsonl, importJsonl, type ImportedSample } from '../../lab/dataset-jsonl.js';
 import { datasetOut, deletedOut, sampleOut } from '../entity-schemas.js';
@@ -16,15 +16,6 @@ const DEFAULT_SAMPLES_PAGE = 50;
 
 /** An imported file's text: up to 256 MiB (serve's request limit is set to carry it). */
 export const MAX_IMPORT_CHARS = 256 * 2 ** 20;
-
-function* allSamples(store: Store, datasetId: string, passedOnly: boolean): Generator<Sample> {
-  const page = 5000;
-  for (let offset = 0; ; offset += page) {
-    const batch = store.samples.list({ datasetId, limit: page, offset, ...(passedOnly ? { passed: true } : {}) });
-    yield* batch;
-    if (batch.length < page) return;
-  }
-}
 
 /** An imported sample as the store's JSON-typed input. */
 const asSampleInput = (x: ImportedSample): SampleInput => ({
@@ -126,7 +117,7 @@ export const datasetOps = {
     output: z.object({ fileName: z.string(), text: z.string(), count: z.number() }),
     handler: async (q, ctx) => {
       const d = ctx.store.datasets.get(q.datasetId);
-      const samples = [...allSamples(ctx.store, d.id, q.passedOnly)];
+      const samples = [...ctx.store.samples.iterate({ datasetId: d.id, ...(q.passedOnly ? { passed: true } : {}) })];
       const suffix = q.passedOnly ? '-passed' : '';
       return { fileName: `${fileStem(d.name)}${suffix}.jsonl`, text: exportJsonl(samples, q.format), count: samples.length };
     },

@@ -61,12 +61,9 @@ export const genDatasetCommand: Command = {
         console.log(`run ${end.id} ${end.status}${end.result ? ` ${JSON.stringify(end.result)}` : ''}`);
         if (end.status === 'done' && out) {
           const { datasetId } = end.result as { datasetId: string };
-          const rows: { prompt: string; completion: string; passed: boolean | null; reason: string | null }[] = [];
-          for (let offset = 0; ; offset += 5000) {
-            const page = runner.store.samples.list({ datasetId, limit: 5000, offset });
-            rows.push(...page.map((s) => ({ prompt: s.prompt, completion: s.completion, passed: s.passed, reason: ((s.meta ?? {}) as { reason?: string | null }).reason ?? null })));
-            if (page.length < 5000) break;
-          }
+          const rows = [...runner.store.samples.iterate({ datasetId })].map((s) => ({
+            prompt: s.prompt, completion: s.completion, passed: s.passed, reason: ((s.meta ?? {}) as { reason?: string | null }).reason ?? null,
+          }));
           writeFileSync(out, jsonl(rows));
           console.log(`${rows.length} samples → ${out}`);
         }

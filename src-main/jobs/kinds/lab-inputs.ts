@@ -33,19 +33,14 @@ export function loadRows(store: Store, p: { datasetId?: string; datasetFile?: st
   if (!!p.datasetId === !!p.datasetFile) throw new Error('give exactly one of datasetId or datasetFile');
   if (p.datasetFile) return readJsonlDataset(p.datasetFile, p.limit ?? Infinity);
   const rows: DatasetRow[] = [];
-  const page = 5000;
   let failed = 0;
-  for (let offset = 0; ; offset += page) {
-    const batch = store.samples.list({ datasetId: p.datasetId!, limit: page, offset });
-    for (const s of batch) {
-      if (p.passedOnly && s.passed === false) {
-        failed++;
-        continue;
-      }
-      rows.push(sampleToRow(s));
-      if (p.limit && rows.length >= p.limit) return rows;
+  for (const s of store.samples.iterate({ datasetId: p.datasetId! })) {
+    if (p.passedOnly && s.passed === false) {
+      failed++;
+      continue;
     }
-    if (batch.length < page) break;
+    rows.push(sampleToRow(s));
+    if (p.limit && rows.length >= p.limit) return rows;
   }
   if (!rows.length) {
     throw new Error(failed

@@ -99,7 +99,7 @@ export default defineJobKind({
         contexts: contexts.n, contextLen: p.contextLen, ...cfg, evaluation,
       };
       writeSaeLensFolder(out, res.params, { dIn: acts.dIn, dSae, hook, normScalingFactor: res.scale, modelName: model.spec.arch === 'gpt2' ? 'gpt2' : basename(resolve(p.model)), extra: { undertone_training: training } });
-      const saeId = `${ctx.runId}`;
+      const saeId = ctx.runId; // one SAE per run
       ctx.write((s) => s.saes.create({
         id: saeId, name, path: out, hook, modelId: p.modelId ?? null,
         config: { format: 'saelens', architecture: 'standard', d_in: acts.dIn, d_sae: dSae, k: null, hook, trainedBy: ctx.runId },

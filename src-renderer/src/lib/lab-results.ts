@@ -186,3 +186,8 @@ export function scanVerdict(z: number | null): string {
   if (z <= -2) return 'the control is the more learnable dataset';
   return 'no evidence of a signal beyond the control';
 }
+
+/** Trained residual biases (train-bias, bias-sweep, signal-scan outputs: meta.input `add:<hook>`), newest first. */
+export function residualBiases<V extends { meta: unknown }>(vectors: readonly V[]): V[] {
+  return vectors.filter((v) => String((v.meta as { input?: unknown } | null)?.input ?? '').startsWith('add:')).reverse();
+}
