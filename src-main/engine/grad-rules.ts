@@ -4,9 +4,9 @@
  * Gradients of broadcasting ops are summed back to the input shape by `unbroadcast`, and only there.
  */
 import {
-  abs, add, cast, cos, div, layerNormStat, mean, tanh, equal, erf, exp, expandLike, gatherElements, matmul, mul, neg, pow, reshape,
+  abs, add, cast, cos, div, gather, layerNormStat, mean, tanh, equal, erf, exp, expandLike, gatherElements, matmul, mul, neg, pow, reshape,
   reshapeLike, scalar, scatterAddElements, scatterAddInto, scatterAddRows, sign, slice, sqrt, sub, sum, transpose, unbroadcast,
-  sin, unsqueeze, where,
+  sin, squeeze, unsqueeze, where,
 } from './ops.js';
 import { EngineError, type Tensor } from './tensor.js';
 
@@ -59,7 +59,7 @@ export const GRAD_RULES: Record<string, Rule> = {
     const tA = y.attrs.transA === 1;
     const tB = y.attrs.transB === 1;
     // C = op(A) @ op(B)
-    const dA = tA ? matmul(b!, g, { transA: tB, transB: true }) : matmul(g, b!, { transB: !tB });
+    const dA = tA ? matmul(b!, g, { transA: tB, transB: true }) : (scatteredRowsTimes(g, b!, tB) ?? matmul(g, b!, { transB: !tB }));
     let dB: Tensor;
     if (b!.rank === 2 && a!.rank > 2 && !tA) {
       // weight-like B: flatten the batch dims so dB is one 2-D matmul, not a batch of them summed
@@ -162,6 +162,21 @@ export const GRAD_RULES: Record<string, Rule> = {
   ScatterAddElements: (g, y, [_like, idx]) => [null, null, gatherElements(g, idx!, y.attrs.axis as number)],
   ScatterAddInto: (g, y, [_base, idx]) => [g, null, gatherElements(g, idx!, y.attrs.axis as number)],
 };
+
+/**
+ * g @ B for g = base + (one update per row scattered along the last axis), B stored [N, K] and
+ * used transposed (an LM head [V, D]): base @ B + upd · B[idx]. The cross-entropy gradient reaches
+ * the head's input this way without a scattered copy of the [.., V] tensor, only a gather of one
+ * head row per token. Null when g has another form.
+ */
+function scatteredRowsTimes(g: Tensor, b: Tensor, tB: boolean): Tensor | null {
+  const axis = g.attrs.axis as number;
+  if (!tB || b.rank !== 2 || g.op !== 'ScatterAddInto' || (axis !== g.rank - 1 && axis !== -1)) return null;
+  const [base, idx, upd] = g.inputs;
+  if (idx!.shape[idx!.rank - 1] !== 1) return null;
+  const rows = gather(b, squeeze(idx!, -1)); // [.., K]: the head row of each token's index
+  return add(matmul(base!, b, { transB: false }), mul(rows, upd!));
+}
 
 function isFloat(t: Tensor): boolean {
   return t.dtype.startsWith('float') || t.dtype === 'bfloat16';

@@ -201,4 +201,32 @@ describe('gradient rules vs float64 finite differences', () => {
     });
     assert.ok(errs.logits! < TOL, `rel err ${errs.logits}`);
   });
+
+  // an LM head [V, D] used transposed: the gradient reaching its input is base @ W + upd · W[target]
+  // (no scattered [.., V] copy); repeated targets in a row check that each token picks its own row
+  it('masked cross-entropy through a transposed head: gradient w.r.t. the hidden state and the head', async () => {
+    const g = new Graph();
+    const h = g.input('h', 'float64', [2, 3, 4]);
+    const head = g.input('head', 'float64', [7, 4]);
+    const tg = idx(g, 'targets', [1, 6, 6, 2, 2, 5], [2, 3]);
+    const mask = g.input('mask', 'float64', [2, 3]);
+    const { loss } = nn.crossEntropy(o.matmul(h, head, { transB: true }), tg.t, mask);
+    const errs = await fdCheck(rt, loss, { h: { t: h, value: f64([2, 3, 4], randn(24, 5)) }, head: { t: head, value: f64([7, 4], randn(28, 6)) } }, {
+      targets: tg.feed,
+      mask: f64([2, 3], Float64Array.from([1, 0, 1, 1, 1, 0])),
+    });
+    assert.ok(errs.h! < TOL && errs.head! < TOL, `rel err h ${errs.h}, head ${errs.head}`);
+    const { grad } = await import('../../src-main/engine/grad.js');
+    const [gh] = grad(loss, [h]);
+    const ops = new Set<string>();
+    const seen = new Set<Tensor>();
+    const walk = (t: Tensor): void => {
+      if (seen.has(t)) return;
+      seen.add(t);
+      ops.add(t.op);
+      t.inputs.forEach(walk);
+    };
+    walk(gh!);
+    assert.ok(!ops.has('ScatterAddInto') && ops.has('Gather'), `ops of the hidden-state gradient: ${[...ops].join(', ')}`);
+  });
 });
