@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- engine`: the engine's speed and memory on the reference GPT shape
  * (d_model 512, 8 layers, 8 heads, d_mlp 2048, vocab 8192, batch 8, seq 64, 2 threads), the
- * same shapes as ../shared/peers/torch_gpt.py. Weights are random, streamed to a safetensors file
- * and loaded as external data. Prints one JSON line.
+ * same shapes as ../shared/peers/torch_gpt.py. Weights are random, written to a safetensors file by a
+ * child process (bench-engine-weights.ts) and loaded as external data. Prints one JSON line.
  *
  * forward_ms: mean loss; grad_ms: loss + gradient w.r.t. a residual bias after block 4 (same session);
  * each the median of 5 after 2 warm-ups. weights_mb: weight bytes / 2^20. rss_mb: process resident
@@ -14,13 +14,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { grad } from '../engine/grad.js';
 import { compile } from '../engine/onnx-export.js';
 import * as o from '../engine/ops.js';
 import { Runtime, type Session, type SessionOptions, type TensorData } from '../engine/runtime.js';
-import { readSafetensorsHeader, stTensor, writeSafetensorsStreaming } from '../engine/safetensors.js';
+import { readSafetensorsHeader, stTensor } from '../engine/safetensors.js';
 import { Graph } from '../engine/tensor.js';
-import { BENCH_GPT, buildToyGpt, toyGptShapes, toyGptWeight } from '../engine/toy-gpt.js';
+import { BENCH_GPT, buildToyGpt } from '../engine/toy-gpt.js';
 
 const BATCH = 8;
 const SEQ = 64;
@@ -49,12 +51,13 @@ function lcg(seed: number): () => number {
 
 export async function benchEngine(opts: SessionOptions = {}): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'undertone-bench-'));
+  // the random weights are made in a child process: their buffers would otherwise stay in this
+  // process's heap and count in its resident memory
+  const file = join(dir, 'model.safetensors');
+  execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./bench-engine-weights.ts', import.meta.url)), file], { stdio: 'inherit' });
   const rt = Runtime.start();
   try {
     const baselineMb = (await rt.info()).rssMb;
-    const shapes = toyGptShapes(BENCH_GPT);
-    const file = join(dir, 'model.safetensors');
-    writeSafetensorsStreaming(file, Object.fromEntries(Object.entries(shapes).map(([n, s]) => [n, { dtype: 'F32' as const, shape: s }])), (n) => toyGptWeight(BENCH_GPT, 0, n), 4096);
     const st = readSafetensorsHeader(file);
     let weightBytes = 0;
     const g = new Graph();

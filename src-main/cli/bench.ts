@@ -3,16 +3,13 @@
  * Suites: engine, generate, score, train, sae. Each prints one JSON object on its own line.
  */
 import { parseFlags } from './command.js';
-import { benchEngine } from './bench-engine.js';
-import { benchGenerate, benchScore, benchTrain } from './bench-models.js';
-import { benchSae } from './bench-sae.js';
-
+// each suite is imported when it runs, so that one suite's memory figures do not carry the others' code
 const SUITES: Record<string, (f: Record<string, string | boolean>) => Promise<Record<string, unknown>>> = {
-  engine: (f) => benchEngine({ prepack: !!f.prepack, threads: f.threads ? Number(f.threads) : 2, memArena: !f['no-arena'] }),
-  generate: () => benchGenerate(),
-  score: () => benchScore(),
-  train: () => benchTrain(),
-  sae: () => benchSae(),
+  engine: async (f) => (await import('./bench-engine.js')).benchEngine({ prepack: !!f.prepack, threads: f.threads ? Number(f.threads) : 2, memArena: !f['no-arena'] }),
+  generate: async () => (await import('./bench-models.js')).benchGenerate(),
+  score: async () => (await import('./bench-models.js')).benchScore(),
+  train: async () => (await import('./bench-models.js')).benchTrain(),
+  sae: async () => (await import('./bench-sae.js')).benchSae(),
 };
 
 async function main(): Promise<number> {
