@@ -12,6 +12,7 @@ import type { SamplingOptions } from '../engine/sampling.js';
 export type { SamplingOptions };
 import { INV_TEMPERATURE, leftPad, type LanguageModel } from './lm.js';
 import type { InterventionSet } from './interventions.js';
+import { continuationText } from './token-text.js';
 
 export interface GenerateOptions extends SamplingOptions {
   maxNew?: number;
@@ -108,7 +109,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   if (res.finish.some((f) => f === 'cancelled')) throw new Error('cancelled');
   const finish: Generation['finish'][] = res.finish.map((f, b) => (cutAt[b] ? 'stop_string' : f === 'stop' ? 'stop' : 'length'));
   return res.tokens.map((ids, b) => {
-    let text = tok ? tok.decode(ids, { skipSpecialTokens: opts.skipSpecialTokens ?? true }) : null;
+    let text = tok ? continuationText(tok, prompts[b]!, ids, { skipSpecialTokens: opts.skipSpecialTokens ?? true }) : null;
     if (text !== null && finish[b] === 'stop_string') {
       const cut = Math.min(...opts.stopStrings!.map((x) => text!.indexOf(x)).filter((i) => i >= 0));
       text = text.slice(0, cut);

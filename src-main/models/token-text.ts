@@ -10,3 +10,16 @@ export function tokenText(tok: HfTokenizer, id: number): string {
   if ((piece.startsWith('▁') || piece.startsWith('Ġ')) && !text.startsWith(' ')) return ` ${text}`;
   return text;
 }
+
+/**
+ * The text that generated `ids` add after `prompt`: decode(prompt + ids) minus decode(prompt), as
+ * HF's text-generation pipeline does. Decoding the new ids alone loses what the boundary carries
+ * (a SentencePiece "Strip" decoder drops the first piece's space: '▁named' → 'named'), so the
+ * prompt and that text would re-encode to other tokens. Falls back to the ids alone when the
+ * decoded prompt is not a prefix (a character split across the boundary).
+ */
+export function continuationText(tok: HfTokenizer, prompt: readonly number[], ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+  const head = tok.decode([...prompt], opts);
+  const all = tok.decode([...prompt, ...ids], opts);
+  return all.startsWith(head) ? all.slice(head.length) : tok.decode([...ids], opts);
+}

@@ -12,6 +12,7 @@ import { Runtime, type TensorData } from '../../src-main/engine/runtime.js';
 import { LanguageModel } from '../../src-main/models/lm.js';
 import { scoreItems } from '../../src-main/models/score.js';
 import { generate } from '../../src-main/models/generate.js';
+import { encodePrompt, encodeRow } from '../../src-main/models/encode-rows.js';
 import { writeTinyCheckpoint } from '../oracles/tiny-checkpoints.js';
 
 const STORIES = new URL('../fixtures/stories260k/', import.meta.url).pathname;
@@ -36,6 +37,26 @@ describe('language model: stories260k and tiny checkpoints', () => {
     const [g] = await generate(m, [[1]], { temperature: 0, maxNew: 64 });
     assert.deepEqual(g!.ids, REF.greedy_ids_from_bos);
     assert.equal(g!.text, REF.greedy_text);
+    await m.close();
+  });
+
+  // the stored text of a sample must re-encode, after its prompt, to the tokens the model wrote:
+  // decoding the new ids alone drops the first piece's space ('▁named' → 'named'), and
+  // 'girl' + 'named' encodes as other tokens
+  it('stories260k: a generated completion re-encodes after its prompt to the generated ids', async () => {
+    const m = LanguageModel.open(rt, STORIES);
+    const tok = m.tokenizer();
+    const msgs = [{ role: 'user', content: 'Once upon a time, there was a little girl' }];
+    const prompt = encodePrompt(tok, msgs);
+    const outs = await generate(m, Array.from({ length: 6 }, () => prompt), { maxNew: 12, seed: 3 });
+    let startsWithSpace = 0;
+    for (const g of outs) {
+      const row = encodeRow(tok, msgs, g.text!);
+      const gen = g.ids.filter((t) => !m.spec.eosIds.includes(t));
+      assert.deepEqual(row.ids.slice(row.promptLength), [...gen, ...tok.suffixIds], `completion ${JSON.stringify(g.text)}`);
+      if (g.text!.startsWith(' ')) startsWithSpace++;
+    }
+    assert.ok(startsWithSpace > 0, 'some completion starts with a word piece, keeping its space');
     await m.close();
   });
 
