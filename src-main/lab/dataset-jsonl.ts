@@ -1,10 +1,11 @@
 /**
  * Datasets in and out of the store as JSONL.
  * - Import: any row format dataset-rows.ts reads → samples stored as the jobs store them
- *   (`messages` = the whole conversation, the completion as its final assistant turn), optionally
- *   with the number filter's verdicts.
+ *   (`messages` = the whole conversation, the completion as its final assistant turn), with the
+ *   number filter's verdicts when it runs, else the rows' own `passed` fields (as `gen-dataset --out` writes).
  * - Export: samples → `{"prompt", "completion"}` rows (the subliminal-learning format) or
- *   `{"messages": [...]}` rows (chat format, keeps system turns). Both read back through
+ *   `{"messages": [...]}` rows (chat format, keeps system turns), each with `"passed"` when the
+ *   sample has a filter verdict. Both read back through
  *   dataset-rows.ts to the same (prompt messages, completion) rows.
  */
 import type { ChatMessage } from '../models/chat.js';
@@ -42,7 +43,7 @@ export function importJsonl(text: string, source: string, o: { filter?: boolean;
       prompt: users.length ? users[users.length - 1]!.content : r.messages.map((m) => m.content).join('\n\n'),
       completion: r.completion,
       messages: [...r.messages, { role: 'assistant', content: r.completion }],
-      passed: v ? v.passed : null,
+      passed: v ? v.passed : r.passed,
       meta: { source, line: r.line, ...(v ? { reason: v.reason } : {}) },
     };
   });
@@ -57,7 +58,8 @@ export function exportJsonl(samples: Iterable<SampleLike>, format: JsonlFormat):
     const row = format === 'messages'
       ? { messages: [...r.messages, { role: 'assistant', content: r.completion }] }
       : { prompt: r.messages.length === 1 && r.messages[0]!.role === 'user' ? r.messages[0]!.content : s.prompt, completion: r.completion };
-    out += JSON.stringify(row) + '\n';
+    // a filter verdict travels with its row, so that an export read back (or imported) keeps it
+    out += JSON.stringify(typeof s.passed === 'boolean' ? { ...row, passed: s.passed } : row) + '\n';
   }
   return out;
 }

@@ -38,9 +38,12 @@ export function parseRow(row: unknown, where: string): DatasetRow {
   throw new Error(`${where}: unrecognised row; expected {prompt, completion}, {messages}, {prompt: [...], completion: [...]} or {question, response} (keys: ${Object.keys(r).join(', ')})`);
 }
 
+/** A parsed JSONL row with its line and its filter verdict (a boolean `passed` field, as `gen-dataset --out` writes; null when absent). */
+export type JsonlRow = DatasetRow & { line: number; passed: boolean | null };
+
 /** Parse JSONL dataset text; `source` names the file in errors (`source:line: ...`). Blank lines are skipped. */
-export function parseJsonlRows(text: string, source: string, limit = Infinity): (DatasetRow & { line: number })[] {
-  const rows: (DatasetRow & { line: number })[] = [];
+export function parseJsonlRows(text: string, source: string, limit = Infinity): JsonlRow[] {
+  const rows: JsonlRow[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length && rows.length < limit; i++) {
     const line = lines[i]!.trim();
@@ -51,18 +54,25 @@ export function parseJsonlRows(text: string, source: string, limit = Infinity): 
     } catch (e) {
       throw new Error(`${source}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
-    rows.push({ ...parseRow(v, `${source}:${i + 1}`), line: i + 1 });
+    const passed = (v as Json | null)?.passed;
+    rows.push({ ...parseRow(v, `${source}:${i + 1}`), line: i + 1, passed: typeof passed === 'boolean' ? passed : null });
   }
   return rows;
 }
 
-/** Read a JSONL dataset file. Blank lines are skipped. */
-export function readJsonlDataset(file: string, limit = Infinity): DatasetRow[] {
+/**
+ * Read a JSONL dataset file. Blank lines are skipped. With `passedOnly`, rows marked
+ * `"passed": false` are left out (rows without the field are kept), and `limit` counts kept rows.
+ */
+export function readJsonlDataset(file: string, limit = Infinity, o: { passedOnly?: boolean } = {}): DatasetRow[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new Error(`${file}: cannot read the dataset file`);
   }
-  return parseJsonlRows(text, file, limit).map(({ messages, completion }) => ({ messages, completion }));
+  const rows = parseJsonlRows(text, file, o.passedOnly ? Infinity : limit);
+  const kept = o.passedOnly ? rows.filter((r) => r.passed !== false) : rows;
+  if (rows.length && !kept.length) throw new Error(`${file}: none of its ${rows.length} rows passed the filter (every row has "passed": false; passedOnly: false uses them all)`);
+  return kept.slice(0, limit).map(({ messages, completion }) => ({ messages, completion }));
 }

@@ -5,7 +5,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportJsonl, importJsonl } from '../../src-main/lab/dataset-jsonl.js';
 import { sampleToRow } from '../../src-main/lab/dataset-items.js';
-import { parseJsonlRows, parseRow } from '../../src-main/lab/dataset-rows.js';
+import { parseJsonlRows, parseRow, readJsonlDataset } from '../../src-main/lab/dataset-rows.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { filterNumbers } from '../../src-main/lab/number-filter.js';
 
 const rows = [
@@ -55,5 +58,27 @@ describe('dataset JSONL import and export', () => {
     assert.deepEqual(back('prompt-completion'), userOnly);
     assert.deepEqual(JSON.parse(exportJsonl(samples.slice(0, 1), 'prompt-completion')), rows[0], 'the subliminal-learning row, exactly');
     assert.equal(exportJsonl([], 'messages'), '');
+  });
+
+  // gen-dataset --out writes {prompt, completion, passed, reason}; verdicts must survive import,
+  // export and the jobs' passedOnly (which reads files through readJsonlDataset)
+  it('a row\'s own "passed" is kept on import and export, and passedOnly leaves out the rows that failed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'undertone-passed-'));
+    const lines = [
+      { prompt: 'Continue: 1, 2.', completion: '3, 4', passed: true, reason: null },
+      { prompt: 'Continue: 5.', completion: 'I love owls! 6', passed: false, reason: 'non-numeric' },
+      { prompt: 'Continue: 7.', completion: '8, 9' },
+    ];
+    const file = join(dir, 'gen.jsonl');
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const { samples } = importJsonl(readFileSync(file, 'utf8'), file);
+    assert.deepEqual(samples.map((s) => s.passed), [true, false, null]);
+    assert.deepEqual(parseJsonlRows(exportJsonl(samples, 'prompt-completion'), 'x').map((r) => r.passed), [true, false, null]);
+    assert.deepEqual(readJsonlDataset(file).map((r) => r.completion), ['3, 4', 'I love owls! 6', '8, 9']);
+    assert.deepEqual(readJsonlDataset(file, Infinity, { passedOnly: true }).map((r) => r.completion), ['3, 4', '8, 9'], 'rows without a verdict are kept');
+    assert.deepEqual(readJsonlDataset(file, 2, { passedOnly: true }).map((r) => r.completion), ['3, 4', '8, 9'], 'the limit counts kept rows');
+    writeFileSync(file, JSON.stringify(lines[1]) + '\n');
+    assert.throws(() => readJsonlDataset(file, Infinity, { passedOnly: true }), /gen\.jsonl: none of its 1 rows passed the filter/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

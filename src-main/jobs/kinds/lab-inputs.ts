@@ -31,7 +31,7 @@ export const datasetInput = {
 
 export function loadRows(store: Store, p: { datasetId?: string; datasetFile?: string; passedOnly: boolean; limit?: number }): DatasetRow[] {
   if (!!p.datasetId === !!p.datasetFile) throw new Error('give exactly one of datasetId or datasetFile');
-  if (p.datasetFile) return readJsonlDataset(p.datasetFile, p.limit ?? Infinity);
+  if (p.datasetFile) return readJsonlDataset(p.datasetFile, p.limit ?? Infinity, { passedOnly: p.passedOnly });
   const rows: DatasetRow[] = [];
   let failed = 0;
   for (const s of store.samples.iterate({ datasetId: p.datasetId! })) {
