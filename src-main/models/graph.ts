@@ -310,7 +310,8 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
     let mlpOut = linear(post, spec.arch === 'gpt2' ? 'proj' : 'down', l);
     if (spec.sandwichNorm) mlpOut = norm(mlpOut, 'mlp_post_norm', l, null);
     mlpOut = hook(p + 'hook_mlp_out', mlpOut);
-    x = hook(p + 'hook_resid_post', o.add(mlpIn, mlpOut));
+    // TransformerLens: resid_post = resid_mid + mlp_out; hook_mlp_in feeds only ln2 and the MLP
+    x = hook(p + 'hook_resid_post', o.add(x, mlpOut));
   }
 
   let hf = norm(x, 'final_norm', null, 'ln_final.hook_normalized'); // [B,T,D]

@@ -14,7 +14,7 @@ import { Graph } from '../../src-main/engine/tensor.js';
 import { compile } from '../../src-main/engine/onnx-export.js';
 import { Runtime, type TensorData } from '../../src-main/engine/runtime.js';
 import { openCheckpoint } from '../../src-main/models/checkpoint.js';
-import { buildModelGraph } from '../../src-main/models/graph.js';
+import { addInputName, buildModelGraph } from '../../src-main/models/graph.js';
 import { checkpointWeights } from '../../src-main/models/graph-weights.js';
 import { hookNames } from '../../src-main/models/hooks.js';
 import { loadRefModel, refForward } from '../oracles/ref-forward.js';
@@ -73,5 +73,34 @@ describe('model graphs vs the float64 oracle', () => {
       }
       assert.equal(checked, names.length);
     });
+  }
+
+  // a vector added at hook_mlp_in reaches the MLP only; at hook_resid_mid it also stays in the residual
+  for (const kind of ['llama', 'gpt2'] as const) {
+    for (const at of ['hook_mlp_in', 'hook_resid_mid']) {
+      it(`${kind}: a vector added at blocks.0.${at} gives the oracle's logits (${TOL})`, async () => {
+        const dir = join(root, `${kind}-add`);
+        writeTinyCheckpoint(dir, kind);
+        const ck = openCheckpoint(dir);
+        const spec = ck.spec;
+        const ids = [3, 17, 5, 9, 1, 22].map((x) => x % spec.vocab);
+        const T = ids.length;
+        const hook = `blocks.0.${at}`;
+        const v = Float64Array.from({ length: spec.dModel }, (_, i) => Math.sin(i + 1) * 2);
+        const g = new Graph();
+        const m = buildModelGraph(g, spec, checkpointWeights(g, ck, 'float32'), { dtype: 'float32', add: [{ hook, mode: 'broadcast' }] });
+        const s = await rt.load(compile({ outputs: { logits: m.logits } }));
+        const r = await s.run({
+          ids: i64(ids, [1, T]), positions: i64(ids.map((_, i) => i), [1, T]), attn_mask: i64(ids.map(() => 1), [1, T]),
+          [addInputName(hook)]: { dtype: 'float32', dims: [spec.dModel], data: Float32Array.from(v) },
+        });
+        await s.release();
+        const want = (addAt: Record<string, Float64Array>) => new Float64Array(refForward(loadRefModel(dir), ids, { addAt }).logits.flatMap((row) => Array.from(row)));
+        const d = maxAbs(r.logits!.data as Float32Array, want({ [hook]: v }));
+        assert.ok(d < TOL, `logits max abs diff ${d.toExponential(2)}`);
+        const other = at === 'hook_mlp_in' ? 'blocks.0.hook_resid_mid' : 'blocks.0.hook_mlp_in';
+        assert.ok(maxAbs(r.logits!.data as Float32Array, want({ [other]: v })) > 1e-2, `the two hooks differ`);
+      });
+    }
   }
 });

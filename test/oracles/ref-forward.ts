@@ -62,6 +62,11 @@ export interface RefOptions {
   positions?: number[];
   /** record hook activations under the canonical names (src-main/models/hooks.ts) */
   hooks?: boolean;
+  /**
+   * a vector [D] added at residual-width hooks (TransformerLens semantics: the hook's value is
+   * replaced, and only what reads that hook sees the change). Supported: hook_resid_mid, hook_mlp_in.
+   */
+  addAt?: Record<string, Float64Array>;
 }
 
 export interface RefHook {
@@ -313,6 +318,11 @@ export function refForward(m: RefModel, ids: number[], opts: RefOptions = {}): R
   const rec = (name: string, shape: number[], data: Float64Array): void => {
     if (opts.hooks) hooks.set(name, { shape: [1, ...shape], data: Float64Array.from(data) });
   };
+  const steer = (name: string, v: Float64Array): Float64Array => {
+    const a = opts.addAt?.[name];
+    if (!a) return v;
+    return v.map((z, i) => z + a[i % D]!);
+  };
   const gpt2 = c.family === 'gpt2';
   const gemma = c.family === 'gemma' || c.family === 'gemma2';
   const P = gpt2 ? '' : 'model.';
@@ -421,13 +431,14 @@ export function refForward(m: RefModel, ids: number[], opts: RefOptions = {}): R
       : linear(z, T, H * Dh, m.w(p + 'self_attn.o_proj.weight'), D, c.attnBias ? m.w(p + 'self_attn.o_proj.bias') : null);
     if (c.family === 'gemma2') attnOut = norm(p + 'post_attention_layernorm', attnOut)[1];
     rec(b + 'hook_attn_out', [T, D], attnOut);
-    x = add(x, attnOut);
+    x = steer(b + 'hook_resid_mid', add(x, attnOut));
     rec(b + 'hook_resid_mid', [T, D], x);
-    rec(b + 'hook_mlp_in', [T, D], x);
+    const mlpIn = steer(b + 'hook_mlp_in', x); // read by ln2 only: resid_post = resid_mid + mlp_out
+    rec(b + 'hook_mlp_in', [T, D], mlpIn);
 
     // --- MLP ---
     const ln2 = gpt2 ? p + 'ln_2' : c.family === 'gemma2' ? p + 'pre_feedforward_layernorm' : p + 'post_attention_layernorm';
-    const [n2, h2] = norm(ln2, x);
+    const [n2, h2] = norm(ln2, mlpIn);
     rec(b + 'ln2.hook_normalized', [T, D], n2);
     let pre: Float64Array; // [T, F]
     const post = new Float64Array(T * F); // [T, F]
