@@ -26,6 +26,8 @@ export interface AddSpec {
   hook: string;
   /** broadcast: one vector for every position ([D], or [L, D] for a wildcard); position: [B, T, ...] */
   mode: 'broadcast' | 'position';
+  /** the graph input's name (default `add:<hook>`); two adds at one hook need two names */
+  input?: string;
 }
 
 export interface ModelGraphOptions {
@@ -63,7 +65,7 @@ export interface ModelGraph {
   lossMask?: Tensor;
   /** captured hooks by name */
   hooks: Map<string, Tensor>;
-  /** intervention inputs by hook spec */
+  /** intervention inputs by hook spec (by input name for adds that name their input) */
   adds: Map<string, Tensor>;
   lora: Record<string, Tensor>;
   present: { k: Tensor; v: Tensor }[];
@@ -108,16 +110,17 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
   const present: { k: Tensor; v: Tensor }[] = [];
 
   // interventions: validate names, create inputs
-  const addAt = new Map<string, { spec: AddSpec; layerIndexed: boolean }>();
+  const addAt = new Map<string, { spec: AddSpec; layerIndexed: boolean }[]>();
+  const addTo = (hook: string, e: { spec: AddSpec; layerIndexed: boolean }): void => void addAt.set(hook, [...(addAt.get(hook) ?? []), e]);
   for (const a of opts.add ?? []) {
     const wild = a.hook.includes('*');
     if (wild) {
       if (a.mode !== 'broadcast') throw new Error(`add '${a.hook}': a wildcard hook takes one vector per layer (mode 'broadcast')`);
-      for (let l = 0; l < spec.nLayers; l++) addAt.set(a.hook.replace('*', String(l)), { spec: a, layerIndexed: true });
+      for (let l = 0; l < spec.nLayers; l++) addTo(a.hook.replace('*', String(l)), { spec: a, layerIndexed: true });
       hookInfo(spec, a.hook.replace('*', '0'));
     } else {
       hookInfo(spec, a.hook);
-      addAt.set(a.hook, { spec: a, layerIndexed: false });
+      addTo(a.hook, { spec: a, layerIndexed: false });
     }
   }
   for (const name of Object.keys(opts.replace ?? {})) hookInfo(spec, name);
@@ -129,14 +132,13 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
   const hook = (name: string, x: Tensor): Tensor => {
     const rep = opts.replace?.[name];
     if (rep) x = rep(x);
-    const a = addAt.get(name);
-    if (a) {
-      const key = a.spec.hook;
+    for (const a of addAt.get(name) ?? []) {
+      const key = a.spec.input ?? a.spec.hook;
       let inp = adds.get(key);
       if (!inp) {
         const tail = x.shape.slice(2);
         const shape = a.layerIndexed ? [spec.nLayers, ...tail] : a.spec.mode === 'broadcast' ? tail : x.shape;
-        inp = g.input(addInputName(key), dt, shape);
+        inp = g.input(a.spec.input ?? addInputName(a.spec.hook), dt, shape);
         adds.set(key, inp);
       }
       let v = inp;

@@ -1,9 +1,11 @@
 /**
  * Intervention set → graph options (adds, replacements, LoRA) and the input values to feed.
  *
- * Inputs: `add:<hook>` [D] (steering and residual biases at the same hook are summed into one
- * input), `fbias:<sae>` [d_sae] (feature biases), `lora.{layer}.{target}.A|B`. Trainable items
- * are the ones whose gradients training asks for.
+ * Inputs: `add:<hook>` [D] (fixed vectors at one hook, steering and frozen biases, are summed into
+ * one input), a trainable residual bias's own `add:<hook>` with the fixed vectors at its hook in
+ * `steer:<hook>` (so training starts from zero and updates the bias only), `fbias:<sae>` [d_sae]
+ * (feature biases), `lora.{layer}.{target}.A|B`. Trainable items are the ones whose gradients
+ * training asks for.
  */
 import type { TensorData } from '../engine/runtime.js';
 import type { DType, Tensor } from '../engine/tensor.js';
@@ -36,6 +38,11 @@ export interface Prepared {
   trainable: string[];
 }
 
+/** The input of the fixed vectors at a hook that also has a trainable bias. */
+export function steerInputName(hook: string): string {
+  return `steer:${hook}`;
+}
+
 export function fbiasInputName(sae: string, hook: string): string {
   return `fbias:${hook}:${sae.length > 60 ? sae.slice(-60) : sae}`;
 }
@@ -52,7 +59,9 @@ function loraInitA(rows: number, cols: number, seed: number): Float32Array {
 
 export function prepareInterventions(spec: ModelSpec, set: InterventionSet, sae?: SaeResolver, seed = 0): Prepared {
   const D = spec.dModel;
+  /** fixed vectors (steering, frozen biases) summed per hook; trainable residual biases per hook */
   const adds = new Map<string, Float32Array>();
+  const trained = new Map<string, Float32Array>();
   const values: Prepared['values'] = {};
   const trainable: string[] = [];
   const replace: Record<string, (x: Tensor) => Tensor> = {};
@@ -65,14 +74,14 @@ export function prepareInterventions(spec: ModelSpec, set: InterventionSet, sae?
     if (b.dIn !== width) throw new Error(`SAE '${ref}': d_in ${b.dIn} does not match hook ${b.hook} width ${Number.isNaN(width) ? h.shape.join(',') : width}`);
     return b;
   };
-  const addAt = (hook: string, v: ArrayLike<number>, coef = 1): void => {
+  const addAt = (hook: string, v: ArrayLike<number>, coef = 1, into = adds): void => {
     const h = hookInfo(spec, hook);
     const last = h.shape[h.shape.length - 1];
     const width = last === 'd_model' ? D : last === 'd_mlp' ? spec.dMlp : NaN;
     if (v.length !== width) throw new Error(`vector for ${hook} has ${v.length} values; the hook is ${width} wide`);
-    const cur = adds.get(hook) ?? new Float32Array(width);
+    const cur = into.get(hook) ?? new Float32Array(width);
     for (let i = 0; i < width; i++) cur[i]! += v[i]! * coef;
-    adds.set(hook, cur);
+    into.set(hook, cur);
   };
   const featureBiases = new Map<string, { bridge: SaeBridge; mode: 'spliced' | 'projected'; withError: boolean }>();
 
@@ -88,7 +97,8 @@ export function prepareInterventions(spec: ModelSpec, set: InterventionSet, sae?
         case 'resid_bias': {
           const h = hookInfo(spec, it.hook);
           const width = h.shape[h.shape.length - 1] === 'd_model' ? D : spec.dMlp;
-          addAt(it.hook, it.values ?? new Float32Array(width));
+          if (it.trainable && trained.has(it.hook)) throw new Error(`a trainable bias at ${it.hook} is already set`);
+          addAt(it.hook, it.values ?? new Float32Array(width), 1, it.trainable ? trained : adds);
           if (it.trainable) trainable.push(addInputName(it.hook));
           break;
         }
@@ -150,9 +160,14 @@ export function prepareInterventions(spec: ModelSpec, set: InterventionSet, sae?
   }
 
   const add: AddSpec[] = [];
-  for (const [hook, v] of adds) {
+  for (const [hook, v] of trained) {
     add.push({ hook, mode: 'broadcast' });
     values[addInputName(hook)] = { shape: [v.length], data: v };
+  }
+  for (const [hook, v] of adds) {
+    const input = trained.has(hook) ? steerInputName(hook) : addInputName(hook);
+    add.push({ hook, mode: 'broadcast', input });
+    values[input] = { shape: [v.length], data: v };
   }
   return { graph: { add, replace, lora }, values, trainable };
 }

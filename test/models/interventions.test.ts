@@ -12,6 +12,7 @@ import { Runtime, type TensorData } from '../../src-main/engine/runtime.js';
 import { LanguageModel } from '../../src-main/models/lm.js';
 import { scoreItems } from '../../src-main/models/score.js';
 import { parseInterventionSet, type InterventionSet } from '../../src-main/models/interventions.js';
+import { prepareInterventions } from '../../src-main/models/intervened.js';
 import { encodePrompt, encodeRow } from '../../src-main/models/encode-rows.js';
 import { loadTokenizer } from '../../src-main/models/tokenizer.js';
 import { writeTinyCheckpoint } from '../oracles/tiny-checkpoints.js';
@@ -53,6 +54,31 @@ describe('intervention sets', () => {
     const a = await losses(m, parseInterventionSet({ items: [{ kind: 'steer', hook: 'blocks.0.hook_resid_post', vector: v, coef: 3 }] }));
     const b = await losses(m, parseInterventionSet({ items: [{ kind: 'steer', hook: 'blocks.1.hook_resid_pre', vector: v, coef: 3 }] }));
     a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-6, `${x} vs ${b[i]}`));
+    await m.close();
+  });
+
+  // a trainable bias is its own input: it starts at zero (or its values) and training moves it
+  // alone, while steering at the same hook stays fixed in steer:<hook>
+  it('a trainable bias at a steered hook starts from its own values; the loss is that of bias + steering', async () => {
+    const m = LanguageModel.open(rt, dir);
+    const hook = 'blocks.0.hook_resid_post';
+    const v = Array.from(randn(m.spec.dModel, 8));
+    const w = Array.from(randn(m.spec.dModel, 9));
+    const both = parseInterventionSet({ items: [
+      { kind: 'steer', hook, vector: v, coef: 2 },
+      { kind: 'resid_bias', hook, trainable: true, values: w },
+    ] });
+    const p = prepareInterventions(m.spec, both);
+    assert.deepEqual(p.trainable, [`add:${hook}`]);
+    assert.deepEqual(Array.from(p.values[`add:${hook}`]!.data), Array.from(Float32Array.from(w)), 'the bias holds its own values, not the steering');
+    assert.ok(p.values[`steer:${hook}`], 'the steering has its own input');
+    const sum = v.map((x, i) => 2 * x + w[i]!);
+    const a = await losses(m, both);
+    const b = await losses(m, parseInterventionSet({ items: [{ kind: 'steer', hook, vector: sum, coef: 1 }] }));
+    a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-5, `${x} vs ${b[i]}`));
+    assert.throws(() => prepareInterventions(m.spec, parseInterventionSet({ items: [
+      { kind: 'resid_bias', hook, trainable: true }, { kind: 'resid_bias', hook, trainable: true },
+    ] })), /a trainable bias at blocks\.0\.hook_resid_post is already set/);
     await m.close();
   });
 
