@@ -69,7 +69,12 @@ export async function trainBias(
   opts: { resume?: TrainState | null; signal?: AbortSignal } = {},
 ): Promise<TrainResult> {
   if (!items.length) throw new Error('train-bias: the dataset has no samples');
-  if (items.every((it) => !it.completionMask.some(Boolean))) throw new Error('train-bias: no sample has completion tokens');
+  // a sample without completion tokens carries no loss; a batch of only such samples would divide
+  // 0 by 0 and turn the loss, the gradient and AdamW's state into NaN for good
+  const all = items;
+  items = items.filter((it) => it.completionMask.some(Boolean));
+  if (!items.length) throw new Error('train-bias: no sample has completion tokens');
+  if (items.length < all.length) sink.progress(0, `${all.length - items.length} of ${all.length} samples have no completion tokens (empty completions); training on the other ${items.length}`);
   const cacheMb = prefixCacheBytes(model, items) / 2 ** 20;
   const cacheOk = cfg.prefixCache !== false && prefixCacheSupported(model) && cacheMb <= (cfg.prefixCacheMb ?? 4096);
   if (cfg.prefixCache !== false && !cacheOk) {

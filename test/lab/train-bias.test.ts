@@ -93,4 +93,20 @@ describe('train-bias recovers a planted steering vector', () => {
     const resumed = await trainBias(m, steered, cfg(5), noSink, { resume: saved });
     assert.deepEqual(Array.from(resumed.params[`add:${HOOK}`]!), Array.from(full.params[`add:${HOOK}`]!));
   });
+
+  // batch 1 over a set where every other sample has an empty completion: without the filter, those
+  // steps divide 0 by 0 and the bias becomes NaN; with it, the run equals one on the others alone
+  it('samples without completion tokens are left out (no NaN), with a message saying how many', async () => {
+    const some = steered.slice(0, 6);
+    const empty = some.map((it) => ({ ids: it.ids, completionMask: it.completionMask.map(() => 0) }));
+    const mixed = some.flatMap((it, i) => [it, empty[i]!]);
+    const quick = { ...cfg(2), steps: 8, batch: 1 };
+    const said: string[] = [];
+    const r = await trainBias(m, mixed, quick, { ...noSink, progress: (_, msg) => said.push(msg) });
+    const bias = Array.from(r.params[`add:${HOOK}`]!);
+    assert.ok(bias.every(Number.isFinite), 'the bias is finite');
+    assert.ok(Number.isFinite(r.finalCeNats));
+    assert.deepEqual(bias, Array.from((await trainBias(m, some, quick, noSink)).params[`add:${HOOK}`]!));
+    assert.ok(said.some((x) => /^6 of 12 samples have no completion tokens/.test(x)), said.join(' | '));
+  });
 });
