@@ -2,7 +2,7 @@
  * The research job kinds through the real runner and store: a teacher-steered dataset in the store,
  * `loss-table` (teacher below base), and `train-bias` (curves, a stored vector with provenance).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { JobRunner } from '../../src-main/jobs/index.js';
@@ -145,4 +145,12 @@ describe('lab job kinds', () => {
     const bad = await runner.wait((await runner.submit({ kind: 'loss-table', params: { model: modelDir, datasetId, raw: true, configs: [{ name: 'student?', loraRunId: tb.id }] } })).id);
     assert.match(bad.error ?? '', /configuration 'student\?': run '[0-9a-f-]+' did not train a LoRA adapter/);
   });
+});
+
+test('bias-sweep accepts every residual-width hook point, ln1/ln2 included', async () => {
+  const kind = (await import('../../src-main/jobs/kinds/bias-sweep.js')).default;
+  for (const point of ['hook_resid_post', 'hook_mlp_in', 'ln1.hook_normalized', 'ln2.hook_normalized']) {
+    assert.equal(kind.params.parse({ model: '/abs/model', datasetFile: '/abs/d.jsonl', point }).point, point);
+  }
+  assert.throws(() => kind.params.parse({ model: '/abs/model', datasetFile: '/abs/d.jsonl', point: 'Hook-Resid' }));
 });

@@ -15,7 +15,7 @@ const params = z.strictObject({
   ...modelInput,
   ...datasetInput,
   /** hook point swept over layers, e.g. hook_resid_post */
-  point: z.string().min(1).max(100).regex(/^[a-z_.]+$/).default('hook_resid_post'),
+  point: z.string().min(1).max(100).regex(/^[a-z0-9_.]+$/).default('hook_resid_post'),
   layers: z.array(z.int().min(0)).max(1024).optional(),
   lr: z.number().positive().max(10).default(1e-2),
   l1: z.number().min(0).max(100).default(0),
