@@ -14,7 +14,7 @@ import type { Runtime } from '../engine/runtime.js';
 import { Graph, type Tensor } from '../engine/tensor.js';
 import type { Checkpoint } from '../models/checkpoint.js';
 import { checkpointWeights } from '../models/graph-weights.js';
-import { saeWeights } from '../models/sae/graph.js';
+import { projectedFeatureBias, saeWeights } from '../models/sae/graph.js';
 import type { Sae } from '../models/sae/load.js';
 import type { HfTokenizer } from '../models/tokenizer.js';
 import { tokenText } from '../models/token-text.js';
@@ -78,7 +78,7 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
   let resid = v; // [1, D]
   if (sae) {
     const sw = saeWeights(g, sae, 'float32');
-    if (space === 'features') resid = o.matmul(v, sw.W_dec); // [1, d_in]
+    if (space === 'features') resid = projectedFeatureBias(sae, v); // [1, d_in]: what the feature values add to the residual
     else {
       const dots = o.matmul(v, sw.W_dec, { transB: true }); // [1, d_sae]
       const rowNorms = o.sqrt(o.sum(o.mul(sw.W_dec, sw.W_dec), [-1])); // [d_sae]

@@ -162,4 +162,22 @@ describe('SAE splice and feature-bias gradients', () => {
       assert.ok(fd.fb! < 1e-6, `finite differences: rel err ${fd.fb!.toExponential(2)}`);
     });
   }
+
+  // with the error term, a spliced feature bias moves the residual by what the decode gives the
+  // bias, bias @ W_dec ÷ the norm scaling factor; projected mode must move it by the same vector
+  it('an SAE with a norm scaling factor: projected and spliced (with error) feature biases give one loss (1e-10)', async () => {
+    const s = await sae('g-nsf', 'standard', { normalize: 'expected_average_only_in', normScalingFactor: 3.5 });
+    assert.equal(s.normScalingFactor, 3.5);
+    const fbVal: TensorData = { dtype: 'float64', dims: [s.dSae], data: randn(s.dSae, 22, 0.5) };
+    const zeros: TensorData = { dtype: 'float64', dims: [B, T, 32], data: new Float64Array(B * T * 32) };
+    const lossOf = async (mode: 'projected' | 'spliced'): Promise<number> => {
+      const { loss } = biasGraph(s, mode, true);
+      const sess = await rt.load(compile({ outputs: { loss } }));
+      const r = await sess.run({ ...tokenFeeds('float64', true), [addInputName(s.hook)]: zeros, fb: fbVal });
+      await sess.release();
+      return (r.loss!.data as Float64Array)[0]!;
+    };
+    const [p, sp] = [await lossOf('projected'), await lossOf('spliced')];
+    assert.ok(Math.abs(p - sp) < 1e-10, `projected ${p} vs spliced ${sp}`);
+  });
 });

@@ -193,10 +193,13 @@ export function saeSplice(sae: Sae, opts: SpliceOptions): (x: Tensor) => Tensor 
   };
 }
 
-/** A feature-space bias [..,S] projected to the residual: bias @ W_dec ([..,D]; no b_dec, no normalisation). */
+/** A feature-space bias [..,S] projected to the residual: bias @ W_dec ([..,D]; no b_dec), ÷ the norm scaling factor when the SAE has one. */
 export function projectedFeatureBias(sae: Sae, bias: Tensor): Tensor {
   checkWidth('projectedFeatureBias', sae, bias, sae.dSae, 'bias');
-  return mm(bias, saeWeights(bias.g, sae, bias.dtype).W_dec);
+  // the residual-space change the splice's decode gives for these feature values: SAEs trained on
+  // inputs scaled by the norm scaling factor decode back through the same factor (normOut)
+  const y = mm(bias, saeWeights(bias.g, sae, bias.dtype).W_dec);
+  return sae.normalize === 'expected_average_only_in' && sae.normScalingFactor !== null ? o.div(y, sae.normScalingFactor) : y;
 }
 
 /**
