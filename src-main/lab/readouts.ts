@@ -42,6 +42,8 @@ export interface Readout {
   topFeatures: RankedFeature[];
   bottomFeatures: RankedFeature[];
   dla: { top: RankedToken[]; bottom: RankedToken[]; throughFinalNorm: boolean };
+  /** things that make the read-out less meaningful (e.g. the SAE reads another hook than the vector's) */
+  warnings: string[];
 }
 
 export interface ReadoutOptions {
@@ -52,6 +54,8 @@ export interface ReadoutOptions {
   throughFinalNorm?: boolean;
   tok?: HfTokenizer | null;
   label?: (index: number) => string | undefined;
+  /** the hook the vector was trained or taken at, to check against the SAE's */
+  vectorHook?: string;
 }
 
 function ranked(values: ArrayLike<number>, k: number, desc: boolean): number[] {
@@ -121,8 +125,12 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
     topFeatures = ranked(cos, k, true).map((i) => feat(cos, cos, enc, i));
     bottomFeatures = ranked(cos, k, false).map((i) => feat(cos, cos, enc, i));
   }
+  const warnings: string[] = [];
+  if (sae && opts.vectorHook && space === 'residual' && opts.vectorHook !== sae.hook) {
+    warnings.push(`the vector is at ${opts.vectorHook} and the SAE reads ${sae.hook}: its feature cosines compare directions at different points of the model`);
+  }
   return {
-    space, norm: Math.sqrt(norm), topFeatures, bottomFeatures,
+    space, norm: Math.sqrt(norm), topFeatures, bottomFeatures, warnings,
     dla: { top: ranked(dla, k, true).map(tokenOf), bottom: ranked(dla, k, false).map(tokenOf), throughFinalNorm: through },
   };
 }

@@ -49,6 +49,20 @@ test('lab.readout: a stored feature-space vector ranks its largest entries first
   assert.equal(typeof out.dla.top[0]!.token, 'string');
 });
 
+test('lab.readout: a residual vector from another hook than the SAE\'s is read with a warning naming both', async () => {
+  const v = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));
+  const at = (hook: string) => ctx.store.vectors.create({ name: 'bias', hook, dtype: 'F32', shape: [64], data: v }).id;
+  const read = async (id: string) => {
+    const r = await dispatch(ctx, 'lab.readout', { vectorId: id, model, sae, k: 2 });
+    assert.ok('result' in r, JSON.stringify(r));
+    return (r.result as { warnings: string[] }).warnings;
+  };
+  assert.deepEqual(await read(at('blocks.2.hook_resid_post')), []);
+  const w = await read(at('blocks.0.hook_resid_post'));
+  assert.equal(w.length, 1);
+  assert.match(w[0]!, /blocks\.0\.hook_resid_post.*blocks\.2\.hook_resid_post/);
+});
+
 test('lab.readout: a model path outside the allowed folders is refused', async () => {
   const r = await dispatch(ctx, 'lab.readout', { vectorId: 'x', model: '/etc' });
   assert.ok('error' in r);

@@ -66,6 +66,7 @@ export const labOps = {
       space: z.enum(['residual', 'features']), norm: z.number(),
       topFeatures: z.array(feature), bottomFeatures: z.array(feature),
       dla: z.object({ top: z.array(token), bottom: z.array(token), throughFinalNorm: z.boolean() }),
+      warnings: z.array(z.string()),
     }),
     handler: async (input, ctx) => {
       const roots = allowedRoots(ctx.storeFile);
@@ -82,7 +83,7 @@ export const labOps = {
       const tok = existsSync(join(dir, 'tokenizer.json')) ? loadTokenizer(dir) : null;
       const rt = ctx.engine.runtime?.();
       if (!rt) throw new Error('the engine service has no runtime');
-      return readVector(rt, ck, values, { sae, k: input.k, throughFinalNorm: input.throughFinalNorm, tok, label });
+      return readVector(rt, ck, values, { sae, k: input.k, throughFinalNorm: input.throughFinalNorm, tok, label, vectorHook: meta.hook ?? undefined });
     },
   }),
   'lab.tokenDiff': defineOp({
