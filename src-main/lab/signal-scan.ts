@@ -5,7 +5,12 @@
  * and compare how much each bias lowers the loss on its own held-out split.
  *
  *   drop = loss(base) − loss(base + bias)   on held-out completions (nats/token)
- *   signal = drop(suspect) − drop(control), with a standard error from the per-sample differences
+ *   signal = drop(suspect) − drop(control)
+ *
+ * The standard error: when the two datasets answer the same prompts in the same order (the usual
+ * teacher/control design, e.g. both made with one prompt seed), the held-out samples pair by prompt
+ * and the error is that of the per-pair differences, which removes the prompts' shared variance;
+ * otherwise the two sides are independent samples, se = √(se_s² + se_c²).
  *
  * A format-only signal (both datasets are number lists) lowers both losses alike; a trait leaves a
  * larger drop on the suspect data. Also reported: the cosine between the two biases, and, with an
@@ -48,6 +53,39 @@ export interface ScanResult {
   /** signal / stderr */
   z: number;
   biasCosine: number;
+  /** held-out samples paired by prompt (the error is the per-pair differences'); 0 = unpaired */
+  pairs: number;
+}
+
+/** One side's held-out drops (NaN where a sample has no completion tokens) and its prompts' ids. */
+export interface HeldOutDrops {
+  drops: readonly number[];
+  prompts: readonly (readonly number[])[];
+}
+
+/** The prompt part of an item: its ids before the first completion token. */
+export function promptIds(it: ScoreItem): number[] {
+  const at = it.completionMask.findIndex(Boolean);
+  return it.ids.slice(0, at < 0 ? it.ids.length : at);
+}
+
+/**
+ * signal = mean drop(suspect) − mean drop(control) ± its standard error: paired by prompt when both
+ * sides hold the same prompts in the same order, else as independent samples.
+ */
+export function compareDrops(s: HeldOutDrops, c: HeldOutDrops): { signalNats: number; seNats: number; pairs: number } {
+  const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  const paired = s.prompts.length === c.prompts.length && s.prompts.length > 1 && s.prompts.every((p, i) => same(p, c.prompts[i]!));
+  if (paired) {
+    const diffs = s.drops.map((d, i) => d - c.drops[i]!).filter(Number.isFinite);
+    if (diffs.length > 1) {
+      const d = meanSe(diffs);
+      return { signalNats: d.mean, seNats: d.se, pairs: diffs.length };
+    }
+  }
+  const a = meanSe(s.drops.filter(Number.isFinite));
+  const b = meanSe(c.drops.filter(Number.isFinite));
+  return { signalNats: a.mean - b.mean, seNats: Math.sqrt(a.se ** 2 + b.se ** 2), pairs: 0 };
 }
 
 /** Deterministic split: every k-th sample (by a seeded permutation) is held out. */
@@ -72,19 +110,19 @@ function meanSe(xs: readonly number[]): { mean: number; se: number } {
   return { mean, se: Math.sqrt(v / n) };
 }
 
-async function side(model: LanguageModel, items: readonly ScoreItem[], cfg: ScanConfig, sink: TrainSink, signal?: AbortSignal): Promise<ScanSide> {
+async function side(model: LanguageModel, items: readonly ScoreItem[], cfg: ScanConfig, sink: TrainSink, signal?: AbortSignal): Promise<ScanSide & HeldOutDrops> {
   const { train, test } = splitHoldout(items, cfg.holdout ?? 0.25, cfg.seed);
   const set = parseInterventionSet({ items: [{ kind: 'resid_bias', hook: cfg.hook, trainable: true }] });
   const r = await trainBias(model, train, { set, lr: cfg.lr, l1: cfg.l1, steps: cfg.steps, batch: cfg.batch, seed: cfg.seed }, sink, { signal });
   const bias = r.params[`add:${cfg.hook}`]!;
   const base = await scoreItems(model, test, { signal });
   const biased = await scoreItems(model, test, { signal, set: parseInterventionSet({ items: [{ kind: 'resid_bias', hook: cfg.hook, values: Array.from(bias) }] }) });
-  const drops = base.map((b, i) => b.lossNats - biased[i]!.lossNats).filter(Number.isFinite);
-  const d = meanSe(drops);
+  const drops = base.map((b, i) => b.lossNats - biased[i]!.lossNats);
+  const d = meanSe(drops.filter(Number.isFinite));
   return {
     trainSamples: train.length, heldOutSamples: test.length,
-    baseLossNats: meanSe(base.map((b) => b.lossNats)).mean, biasedLossNats: meanSe(biased.map((b) => b.lossNats)).mean,
-    dropNats: d.mean, dropStderrNats: d.se, bias,
+    baseLossNats: meanSe(base.map((b) => b.lossNats).filter(Number.isFinite)).mean, biasedLossNats: meanSe(biased.map((b) => b.lossNats).filter(Number.isFinite)).mean,
+    dropNats: d.mean, dropStderrNats: d.se, bias, drops, prompts: test.map(promptIds),
   };
 }
 
@@ -100,10 +138,9 @@ export async function signalScan(
     checkpoint: () => {},
     progress: (f, m) => opts.progress?.((offset + f) / 2, `${name}: ${m}`),
   });
-  const s = await side(model, suspect, cfg, sink(0, 'suspect'), opts.signal);
-  const c = await side(model, control, cfg, sink(1, 'control'), opts.signal);
-  const signalNats = s.dropNats - c.dropNats;
-  const se = Math.sqrt(s.dropStderrNats ** 2 + c.dropStderrNats ** 2);
+  const { drops: sd, prompts: sp, ...s } = await side(model, suspect, cfg, sink(0, 'suspect'), opts.signal);
+  const { drops: cd, prompts: cp, ...c } = await side(model, control, cfg, sink(1, 'control'), opts.signal);
+  const { signalNats, seNats: se, pairs } = compareDrops({ drops: sd, prompts: sp }, { drops: cd, prompts: cp });
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < s.bias.length; i++) {
     dot += s.bias[i]! * c.bias[i]!;
@@ -112,6 +149,6 @@ export async function signalScan(
   }
   return {
     hook: cfg.hook, suspect: s, control: c, signalNats, signalStderrNats: se,
-    z: se > 0 ? signalNats / se : 0, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0,
+    z: se > 0 ? signalNats / se : 0, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0, pairs,
   };
 }

@@ -26,11 +26,11 @@ test('scanResult reads a signal-scan result defensively; scanVerdict reads z', (
       hook: 'blocks.2.hook_resid_post', signalNats: 0.02, signalStderrNats: 0.005, z: 4, biasCosine: 0.7,
       suspect: { trainSamples: 9, heldOutSamples: 3, baseLossNats: 1.7, biasedLossNats: 1.6, dropNats: 0.1, dropStderrNats: 0.01 },
       control: { trainSamples: 9, heldOutSamples: 3, baseLossNats: 1.6, biasedLossNats: 1.52, dropNats: 0.08, dropStderrNats: 'x' },
-      vectorIds: { suspect: 'v1', control: 'v2' },
+      vectorIds: { suspect: 'v1', control: 'v2' }, pairs: 3,
     },
   };
   const r = scanResult(run)!;
-  assert.deepEqual([r.signalNats, r.z, r.suspect.dropNats, r.control.dropStderrNats, r.vectorIds.control], [0.02, 4, 0.1, null, 'v2']);
+  assert.deepEqual([r.signalNats, r.z, r.suspect.dropNats, r.control.dropStderrNats, r.vectorIds.control, r.pairs], [0.02, 4, 0.1, null, 'v2', 3]);
   assert.equal(scanResult({ kind: 'signal-scan', config: {}, result: null }), null, 'no result yet');
   assert.match(scanVerdict(4), /^strong evidence/);
   assert.match(scanVerdict(2.5), /^some evidence/);

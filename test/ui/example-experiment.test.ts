@@ -37,6 +37,8 @@ test('Detect: the example experiment runs its four jobs on the demo model and sh
   assert.ok(names.includes('example: owl teacher') && names.includes('example: control'), names.join(', '));
   await page.getByTestId('signal-scan').waitFor({ timeout: 15_000 });
   assert.match((await page.getByTestId('scan-headline').textContent()) ?? '', /z = -?\d+\.\d{2}/);
+  // teacher and control answer the same prompts: the error is that of held-out pairs
+  assert.match((await page.getByTestId('scan-pairing').textContent()) ?? '', /Standard error of \d+ held-out pairs/);
   await page.screenshot({ path: `${root}test-results/example-experiment.png`, fullPage: true });
   assert.deepEqual(problems, []);
   console.log(`example experiment: ${seconds.toFixed(1)} s`);

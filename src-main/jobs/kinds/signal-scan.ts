@@ -52,7 +52,7 @@ export default defineJobKind({
         s.vectors.create({ id: ids.control, name: `scan bias (control) ${hook}`, runId: ctx.runId, hook, dtype: 'F32', shape: [r.control.bias.length], data: Float32Array.from(r.control.bias), meta: { ...provenance, side: 'control' } });
       });
       const strip = ({ bias: _b, ...rest }: typeof r.suspect) => rest;
-      return { hook, signalNats: r.signalNats, signalStderrNats: r.signalStderrNats, z: r.z, biasCosine: r.biasCosine, suspect: strip(r.suspect), control: strip(r.control), vectorIds: ids, modelHash };
+      return { hook, signalNats: r.signalNats, signalStderrNats: r.signalStderrNats, z: r.z, biasCosine: r.biasCosine, pairs: r.pairs, suspect: strip(r.suspect), control: strip(r.control), vectorIds: ids, modelHash };
     } finally {
       await model.close();
       await rt.close();

@@ -152,6 +152,8 @@ export interface ScanResult {
   z: number | null;
   /** cosine between the suspect's and the control's trained biases */
   biasCosine: number | null;
+  /** held-out samples paired by prompt (the error is the per-pair differences'); 0 = unpaired, null = not recorded */
+  pairs: number | null;
   suspect: ScanSide;
   control: ScanSide;
   vectorIds: { suspect: string | null; control: string | null };
@@ -170,7 +172,7 @@ export function scanResult(run: RunLike): ScanResult | null {
   };
   const ids = obj(r.vectorIds);
   return {
-    hook: str(r.hook), signalNats: num(r.signalNats), signalStderrNats: num(r.signalStderrNats), z: num(r.z), biasCosine: num(r.biasCosine),
+    hook: str(r.hook), signalNats: num(r.signalNats), signalStderrNats: num(r.signalStderrNats), z: num(r.z), biasCosine: num(r.biasCosine), pairs: num(r.pairs),
     suspect: side(r.suspect), control: side(r.control), vectorIds: { suspect: str(ids.suspect), control: str(ids.control) },
   };
 }
