@@ -42,6 +42,8 @@ export interface JobKind<S extends z.ZodType = z.ZodType> {
   kind: string;
   /** one line for UIs and `jobs.kinds`, e.g. what it trains or generates */
   description?: string;
+  /** a check of the jobs framework itself (progress, checkpoints, resume), not a research operation */
+  selfTest?: boolean;
   /** validated in the runner before the run is created; the parsed value is stored as the run's config */
   params: S;
   /** resolves to a JSON result stored on the run (e.g. the ids of what it produced) */

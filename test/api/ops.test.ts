@@ -109,10 +109,13 @@ test('datasets: a JSONL file imports (filter verdicts, pass rate) and exports ba
   const all = await ok('datasets.exportJsonl', { datasetId: r.dataset.id });
   assert.equal(all.fileName, 'imported.jsonl');
   assert.equal(all.count, 3);
-  assert.deepEqual(all.text.trim().split('\n').map((l) => JSON.parse(l)), [rows[0], { prompt: 'Continue: 7.', completion: 'eight' }, { prompt: 'Continue: 9.', completion: '10; 11' }]);
+  // each row carries its filter verdict, so that a re-import keeps it
+  assert.deepEqual(all.text.trim().split('\n').map((l) => JSON.parse(l)), [
+    { ...rows[0], passed: true }, { prompt: 'Continue: 7.', completion: 'eight', passed: false }, { prompt: 'Continue: 9.', completion: '10; 11', passed: true },
+  ]);
   const passed = await ok('datasets.exportJsonl', { datasetId: r.dataset.id, format: 'messages', passedOnly: true });
   assert.deepEqual([passed.fileName, passed.count], ['imported-passed.jsonl', 2]);
-  assert.deepEqual(JSON.parse(passed.text.split('\n')[0]!), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }] });
+  assert.deepEqual(JSON.parse(passed.text.split('\n')[0]!), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }], passed: true });
 
   const bad = await fails('datasets.importJsonl', { name: 'bad', source: 'bad.jsonl', text: text + '{"prompt": 3}\n' }, 'invalid_input');
   assert.match(bad.message, /^bad\.jsonl:4: unrecognised row/);
@@ -149,6 +152,7 @@ test('jobs: kinds with descriptions; params checked at their paths; start, event
   assert.match(demo.description, /\w+ \w+/);
   assert.equal((demo.defaults as { steps: number }).steps, 200);
   assert.ok(kinds.find((k) => k.kind === 'demo-generate')!.description);
+  assert.deepEqual(kinds.filter((k) => k.selfTest).map((k) => k.kind).sort(), ['demo-generate', 'demo-train'], 'the framework checks are marked, to list apart');
   // the launcher's starting point: defaults, the embedded demo model, the fields still to fill
   assert.deepEqual(demo.template, demo.defaults);
   const tb = kinds.find((k) => k.kind === 'train-bias')!;

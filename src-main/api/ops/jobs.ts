@@ -104,6 +104,8 @@ export const jobOps = {
         template: z.record(z.string(), z.unknown()),
         /** fields with no default that the template leaves to fill */
         required: z.array(z.string()),
+        /** a check of the jobs framework (toy data), listed apart from the research kinds */
+        selfTest: z.boolean(),
       }),
     ),
     handler: async () =>
@@ -114,6 +116,7 @@ export const jobOps = {
           return {
             kind: name,
             description: k.description ?? '',
+            selfTest: k.selfTest ?? false,
             params: z.toJSONSchema(k.params, { io: 'input', unrepresentable: 'any' }),
             defaults: d.success ? d.data : null,
             ...(d.success ? { template: d.data as Record<string, unknown>, required: [] } : paramsTemplate(k.params)),

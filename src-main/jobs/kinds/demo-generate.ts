@@ -49,6 +49,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export default defineJobKind({
   kind: 'demo-generate',
   description: 'Seeded "number list" samples written as a dataset, with a format filter\'s pass/fail verdicts',
+  selfTest: true,
   params,
   async run(ctx) {
     const p = ctx.params;

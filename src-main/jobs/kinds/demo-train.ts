@@ -35,6 +35,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export default defineJobKind({
   kind: 'demo-train',
   description: 'Logistic regression with Adam on seeded synthetic data: a loss curve, checkpoints and a weight vector',
+  selfTest: true,
   params,
   async run(ctx) {
     const p = ctx.params;
