@@ -106,7 +106,7 @@ test('datasets CLI: a JSONL file imports with filter verdicts, lists, and export
     const out = join(d, 'out.jsonl');
     const exp = await cli(['datasets', 'export', id, '--out', out, '--passed-only', ...store]);
     assert.equal(exp.code, 0, exp.stderr);
-    assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [rows[0]]);
+    assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [{ ...rows[0], passed: true }]);
     writeFileSync(join(d, 'bad.jsonl'), JSON.stringify(rows[0]) + '\n{"text": "x"}\n');
     const bad = await cli(['datasets', 'import', join(d, 'bad.jsonl'), ...store]);
     assert.notEqual(bad.code, 0);

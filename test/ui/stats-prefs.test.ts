@@ -122,12 +122,12 @@ test('Datasets: a JSONL file imports from the file picker (filter verdicts), is 
   const exp = detail.getByTestId('dataset-export');
   const all = await download(page, exp, 'Download');
   assert.equal(all.name, 'owl-numbers.jsonl');
-  assert.deepEqual(all.text.trim().split('\n').map((l) => JSON.parse(l)), [rows[0], { prompt: 'Continue: 7.', completion: 'eight' }]);
+  assert.deepEqual(all.text.trim().split('\n').map((l) => JSON.parse(l)), [{ ...rows[0], passed: true }, { prompt: 'Continue: 7.', completion: 'eight', passed: false }]);
   await exp.locator('#export-format').selectOption('messages');
   await exp.getByLabel('passed only').check();
   const passed = await download(page, exp, 'Download');
   assert.equal(passed.name, 'owl-numbers-passed.jsonl');
-  assert.deepEqual(JSON.parse(passed.text), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }] });
+  assert.deepEqual(JSON.parse(passed.text), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }], passed: true });
   // rename, then delete (asked twice; "Keep" keeps it)
   await detail.getByTestId('dataset-rename').getByLabel('name').fill('owl numbers v2');
   await detail.getByTestId('dataset-rename').getByRole('button', { name: 'Rename' }).click();
