@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- sae`: one SAE training step (`train-sae`'s loop: forward, backward, Adam in JS,
- * decoder renorm) at d_in 512, d_sae 4096, 1,024 tokens per step, 2 threads, on seeded synthetic
- * activations; the median of 20 steps after 5. step_ms, tokens_per_s, and gflop_per_s counting the
- * four [1024 × 512 × 4096] matmuls of a step (encode, decode, and their two input gradients) plus
- * the two weight gradients: 6 · 2 · N · D · S flops.
+ * `npm run bench -- sae`: one SAE training step (`train-sae`'s loop: forward, backward, Adam and the
+ * decoder renorm in the graph, the state held in the session worker) at d_in 512, d_sae 4096, 1,024
+ * tokens per step, 2 threads, on seeded synthetic activations; the median of 20 steps after 5.
+ * step_ms, tokens_per_s, and gflop_per_s counting the four [1024 × 512 × 4096] matmuls of a step
+ * (encode, decode, and their two input gradients) plus the two weight gradients: 6 · 2 · N · D · S flops.
  */
 import { Runtime } from '../engine/runtime.js';
 import { mulberry32 } from '../engine/prng.js';

@@ -127,7 +127,9 @@ export class Session {
 
   /**
    * Run the graph. `grad: true` also computes the gradient outputs (the same session and weights).
-   * Returns the requested outputs (default: all forward outputs, plus gradients when grad is set).
+   * Returns the requested outputs (default: all forward outputs, plus gradients when grad is set,
+   * less those kept). `keep` maps outputs to names they stay under in the worker, to be fed back as
+   * `{held: name}` without a copy.
    */
   async run(feeds: Record<string, Feed>, opts: { grad?: boolean; outputs?: string[]; keep?: Record<string, string> } = {}): Promise<Record<string, TensorData>> {
     const c = this.compiled;
@@ -137,7 +139,8 @@ export class Session {
     checkFeeds(c.inputs, all);
     const fwd = c.outputs.filter((o) => !c.gradOutputs.includes(o.name)).map((o) => o.name);
     const kept = new Set(Object.keys(opts.keep ?? {}));
-    const outputs = (opts.outputs ?? (opts.grad ? [...fwd, ...c.gradOutputs] : fwd)).filter((o) => !kept.has(o));
+    // by default a kept output stays in the worker only; one asked for by name also comes back (a copy)
+    const outputs = opts.outputs ?? (opts.grad ? [...fwd, ...c.gradOutputs] : fwd).filter((o) => !kept.has(o));
     for (const o of kept) if (!c.outputs.some((x) => x.name === o)) throw new EngineError(`run: cannot keep unknown output '${o}'`);
     for (const o of outputs) if (!c.outputs.some((x) => x.name === o)) throw new EngineError(`run: unknown output '${o}' (outputs: ${c.outputs.map((x) => x.name).join(', ')})`);
     if (c.gradOutputs.length) {

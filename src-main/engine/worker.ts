@@ -156,7 +156,12 @@ async function handle(m: Request): Promise<Response> {
       const ms = performance.now() - t0;
       for (const [out, name] of Object.entries(keep)) held.set(name, res[out]!);
       const outputs: Record<string, TensorData> = {};
-      for (const k of m.outputs) outputs[k] = fromOrt(res[k]!);
+      for (const k of m.outputs) {
+        const t = fromOrt(res[k]!);
+        // outputs are transferred to the caller (their buffers leave this thread): one also kept
+        // here goes as a copy, or the held tensor would be left without its data
+        outputs[k] = k in keep ? { ...t, data: t.data.slice() } : t;
+      }
       return { id: m.id, ok: true, kind: 'run', outputs, ms };
     }
     case 'release': {

@@ -7,18 +7,18 @@
  * 2. `trainSae`: inputs are scaled by s = √D / mean‖x‖ (SAELens "expected_average_only_in"), the
  *    decoder starts as random unit rows and the encoder as its transpose, b_dec as the data mean.
  *    Each step: a batch of tokens (seeded epochs), loss = mse + l1·Σf (l1 warmed up linearly), Adam,
- *    then decoder rows renormalised to unit length. Checkpoints carry the weights, Adam's moments
+ *    then decoder rows renormalised to unit length, all in one graph whose parameters and moments
+ *    stay in the session worker between steps. Checkpoints carry the weights, Adam's moments
  *    and the dead-feature clock as bytes, so a resumed run continues exactly.
  * 3. `evaluateSae`: explained variance, mse, L0 and features that never fire, over held tokens.
  *
  * Shape legend: N tokens, D d_in, S d_sae.
  */
-import type { Runtime, Session, SessionOptions, TensorData } from '../engine/runtime.js';
-import { Adam } from '../engine/optim.js';
+import type { Feed, Runtime, Session, SessionOptions, TensorData } from '../engine/runtime.js';
 import { mulberry32 } from '../engine/prng.js';
 import { hookList } from '../models/hooks.js';
 import type { LanguageModel } from '../models/lm.js';
-import { SAE_PARAMS, saeParamShapes, saeTrainGraph, type SaeParamName } from '../models/sae/train-graph.js';
+import { SAE_PARAMS, saeParamShapes, saeTrainGraph, saeTrainStepGraph, type SaeParamName } from '../models/sae/train-graph.js';
 import { checkContextIds, type Contexts } from './feature-corpus.js';
 import { contextFeeds } from './feature-stats.js';
 import { shuffled } from './epoch-order.js';
@@ -182,6 +182,10 @@ function fingerprintOf(acts: Activations, cfg: SaeTrainConfig): string {
   return `${acts.n}x${acts.dIn}|S${cfg.dSae}|b${cfg.batch}|seed${cfg.seed}|${h.toString(16)}`;
 }
 
+/** Adam's settings (engine/optim.ts's defaults), applied in the step graph. */
+const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+let heldRuns = 0;
+
 export async function trainSae(
   rt: Runtime,
   acts: Activations,
@@ -201,7 +205,10 @@ export async function trainSae(
 
   let scale: number;
   let params: Record<SaeParamName, Float32Array>;
-  const opt = new Adam({ lr: cfg.lr });
+  const zeros = (): Record<SaeParamName, Float32Array> => Object.fromEntries(SAE_PARAMS.map((n, i) => [n, new Float32Array(sizes(D, S)[i]!)])) as Record<SaeParamName, Float32Array>;
+  let m = zeros();
+  let v = zeros();
+  let adamStep = 0;
   let lastFired = new Float32Array(S);
   let step = 0;
   let [order, rng] = shuffled(acts.n, cfg.seed >>> 0);
@@ -214,10 +221,11 @@ export async function trainSae(
     const sz = sizes(D, S);
     let at = 0;
     const take = (k: number): Float32Array<ArrayBuffer> => all.slice(at, (at += k));
-    params = Object.fromEntries(SAE_PARAMS.map((n, i) => [n, take(sz[i]!)])) as Record<SaeParamName, Float32Array>;
-    const m = Object.fromEntries(SAE_PARAMS.map((n, i) => [n, take(sz[i]!)]));
-    const v = Object.fromEntries(SAE_PARAMS.map((n, i) => [n, take(sz[i]!)]));
-    opt.state = { step: r0.state.adamStep, m, v };
+    const part = () => Object.fromEntries(SAE_PARAMS.map((n, i) => [n, take(sz[i]!)])) as Record<SaeParamName, Float32Array>;
+    params = part();
+    m = part();
+    v = part();
+    adamStep = r0.state.adamStep;
     lastFired = take(S);
     ({ step, rng, order, cursor } = r0.state);
   } else {
@@ -226,15 +234,22 @@ export async function trainSae(
   }
 
   const shapes = saeParamShapes(D, S);
-  const session: Session = await rt.load(saeTrainGraph(D, S), opts.session ?? {});
+  const session: Session = await rt.load(saeTrainStepGraph(D, S, ADAM), opts.session ?? {});
+  // parameters and moments stay in the session worker between steps (held tensors); they come back
+  // only for checkpoints and at the end
+  const tag = `sae-train-${(heldRuns++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const keep: Record<string, string> = {};
+  for (const n of SAE_PARAMS) Object.assign(keep, { [`new:${n}`]: `${tag}:p:${n}`, [`new_m:${n}`]: `${tag}:m:${n}`, [`new_v:${n}`]: `${tag}:v:${n}` });
+  const stateOutputs = Object.keys(keep);
+  let held = false;
   const x = new Float32Array(N * D);
   let last: SaeStepMetrics | null = null;
   const snapshot = (): SaeTrainCheckpoint => {
-    const parts = [...SAE_PARAMS.map((n) => params[n]), ...SAE_PARAMS.map((n) => opt.state.m[n]!), ...SAE_PARAMS.map((n) => opt.state.v[n]!), lastFired];
+    const parts = [...SAE_PARAMS.map((n) => params[n]), ...SAE_PARAMS.map((n) => m[n]), ...SAE_PARAMS.map((n) => v[n]), lastFired];
     const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
     let at = 0;
     for (const p of parts) all.set(p, (at += p.length) - p.length);
-    return { state: { step, rng, order, cursor, adamStep: opt.state.step, scale, fingerprint }, bytes: new Uint8Array(all.buffer) };
+    return { state: { step, rng, order, cursor, adamStep, scale, fingerprint }, bytes: new Uint8Array(all.buffer) };
   };
   try {
     while (step < cfg.steps) {
@@ -248,16 +263,32 @@ export async function trainSae(
         for (let d = 0; d < D; d++) x[i * D + d] = acts.data[t * D + d]! * scale;
       }
       const l1 = warm > 0 ? cfg.l1 * Math.min(1, (step + 1) / warm) : cfg.l1;
-      const feeds: Record<string, TensorData> = {
+      const t = adamStep + 1;
+      const scalar = (val: number): TensorData => ({ dtype: 'float32', dims: [], data: Float32Array.of(val) });
+      const feeds: Record<string, Feed> = {
         x: { dtype: 'float32', dims: [N, D], data: x },
-        l1: { dtype: 'float32', dims: [], data: Float32Array.of(l1) },
+        l1: scalar(l1),
+        step_size: scalar(cfg.lr / (1 - ADAM.beta1 ** t)),
+        v_scale: scalar(1 / Math.sqrt(1 - ADAM.beta2 ** t)),
       };
-      for (const n of SAE_PARAMS) feeds[n] = { dtype: 'float32', dims: shapes[n], data: params[n] };
-      const r = await session.run(feeds, { grad: true, outputs: ['loss', 'mse', 'l0', 'fired', 'var', ...SAE_PARAMS.map((n) => `grad:${n}`)] });
-      const num = (k: string): number => (r[k]!.data as Float32Array)[0]!;
-      opt.step(params, Object.fromEntries(SAE_PARAMS.map((n) => [n, r[`grad:${n}`]!.data as Float32Array])));
-      renormRows(params.W_dec, S, D);
+      for (const n of SAE_PARAMS) {
+        feeds[n] = held ? { held: keep[`new:${n}`]! } : { dtype: 'float32', dims: shapes[n], data: params[n] };
+        feeds[`m:${n}`] = held ? { held: keep[`new_m:${n}`]! } : { dtype: 'float32', dims: shapes[n], data: m[n] };
+        feeds[`v:${n}`] = held ? { held: keep[`new_v:${n}`]! } : { dtype: 'float32', dims: shapes[n], data: v[n] };
+      }
+      const fetch = (step + 1) % every === 0 || step + 1 === cfg.steps;
+      const r = await session.run(feeds, { outputs: ['loss', 'mse', 'l0', 'fired', 'var', ...(fetch ? stateOutputs : [])], keep });
+      held = true;
+      adamStep = t;
       step++;
+      if (fetch) {
+        for (const n of SAE_PARAMS) {
+          params[n] = r[`new:${n}`]!.data as Float32Array;
+          m[n] = r[`new_m:${n}`]!.data as Float32Array;
+          v[n] = r[`new_v:${n}`]!.data as Float32Array;
+        }
+      }
+      const num = (k: string): number => (r[k]!.data as Float32Array)[0]!;
       const fired = r.fired!.data as Float32Array;
       let dead = 0;
       for (let s = 0; s < S; s++) {
@@ -271,6 +302,7 @@ export async function trainSae(
       if (step % every === 0 && step < cfg.steps) sink.checkpoint?.(snapshot());
     }
   } finally {
+    await rt.drop(Object.values(keep)).catch(() => {});
     await session.release();
   }
   return { params, scale, steps: step, last };

@@ -141,6 +141,24 @@ describe('engine runtime', () => {
     await s.release();
   });
 
+  // outputs kept in the worker feed the next run without a copy; one asked for by name also comes
+  // back (as a copy: the returned buffer is transferred, the held one must keep its data)
+  it('kept outputs feed later runs as held tensors; a kept output asked for by name also comes back', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [3]);
+    const s = await rt.load(compile({ outputs: { y: o.mul(x, 2), z: o.add(x, 1) } }));
+    const r1 = await s.run({ x: { dtype: 'float32', dims: [3], data: Float32Array.of(1, 2, 3) } }, { outputs: ['y', 'z'], keep: { y: 'test:y' } });
+    assert.deepEqual(Array.from(r1.y!.data as Float32Array), [2, 4, 6]);
+    const r2 = await s.run({ x: { held: 'test:y' } }, { keep: { y: 'test:y' } });
+    assert.deepEqual(Object.keys(r2), ['z'], 'by default a kept output stays in the worker');
+    assert.deepEqual(Array.from(r2.z!.data as Float32Array), [3, 5, 7]);
+    const r3 = await s.run({ x: { held: 'test:y' } }, { outputs: ['y'] });
+    assert.deepEqual(Array.from(r3.y!.data as Float32Array), [8, 16, 24]);
+    await rt.drop(['test:y']);
+    await assert.rejects(s.run({ x: { held: 'test:y' } }), /no held tensor 'test:y'/);
+    await s.release();
+  });
+
   it('symbolic multiples agree between reshape and concat ([b,s,2,3] → [b,s*2,3] = concat of two [b,s,3])', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['b', 's', 2, 3]);

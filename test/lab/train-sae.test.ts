@@ -18,6 +18,8 @@ import { SAE_PARAMS, saeParamShapes, saeTrainGraph, type SaeParamName } from '..
 import { writeSaeLensFolder } from '../../src-main/models/sae/write.js';
 import { collectActivations, evaluateSae, initSaeParams, trainSae, type Activations, type SaeTrainCheckpoint } from '../../src-main/lab/train-sae.js';
 import { corpusContexts } from '../../src-main/lab/feature-corpus.js';
+import { shuffled } from '../../src-main/lab/epoch-order.js';
+import { Adam } from '../../src-main/engine/optim.js';
 import { randn, relErr } from '../engine/helpers.js';
 
 const MODEL = new URL('../fixtures/stories260k/', import.meta.url).pathname;
@@ -130,6 +132,45 @@ describe('train-sae', () => {
       const q = Array.from({ length: 16 }, (_, d) => res.params.W_dec[s * 16 + d]! ** 2).reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(q - 1) < 1e-5, `decoder row ${s} has unit norm (${q})`);
     }
+  });
+
+  // the step graph (gradients, Adam and the decoder renorm in ORT, state held in the worker) against
+  // the gradient graph with engine/optim.ts's Adam and a plain-loop renorm in JS, same batches
+  it('in-graph Adam steps equal the gradient graph + the JS Adam + a plain-loop renorm (20 steps, rel 1e-4)', async () => {
+    const { acts } = synthetic(8, 12, 600, 2, 5);
+    const cfg = { dSae: 12, l1: 0.5, lr: 3e-3, steps: 20, batch: 32, seed: 6, l1WarmupSteps: 0 };
+    const got = await trainSae(rt, acts, cfg);
+    const params = initSaeParams(acts, 12, got.scale, 6);
+    const opt = new Adam({ lr: cfg.lr });
+    const shapes = saeParamShapes(8, 12);
+    const s = await rt.load(saeTrainGraph(8, 12), {});
+    let [order, rng] = shuffled(acts.n, 6);
+    let cursor = 0;
+    for (let step = 0; step < 20; step++) {
+      const x = new Float32Array(32 * 8);
+      for (let i = 0; i < 32; i++) {
+        if (cursor >= order.length) {
+          [order, rng] = shuffled(acts.n, rng);
+          cursor = 0;
+        }
+        const t = order[cursor++]!;
+        for (let d = 0; d < 8; d++) x[i * 8 + d] = acts.data[t * 8 + d]! * got.scale;
+      }
+      const feeds: Record<string, TensorData> = { x: { dtype: 'float32', dims: [32, 8], data: x }, l1: { dtype: 'float32', dims: [], data: Float32Array.of(0.5) } };
+      for (const n of SAE_PARAMS) feeds[n] = { dtype: 'float32', dims: shapes[n], data: params[n] };
+      const r = await s.run(feeds, { grad: true });
+      opt.step(params, Object.fromEntries(SAE_PARAMS.map((n) => [n, r[`grad:${n}`]!.data as Float32Array])));
+      for (let f = 0; f < 12; f++) {
+        const q = Math.hypot(...params.W_dec.subarray(f * 8, f * 8 + 8));
+        for (let d = 0; d < 8; d++) params.W_dec[f * 8 + d]! /= q;
+      }
+    }
+    await s.release();
+    for (const n of SAE_PARAMS) {
+      const e = relErr(got.params[n], params[n]);
+      assert.ok(e < 1e-4, `${n}: rel err ${e.toExponential(2)}`);
+    }
+    assert.ok(relErr(got.params.W_enc, initSaeParams(acts, 12, got.scale, 6).W_enc) > 1e-3, 'the weights moved');
   });
 
   it('a resumed run (checkpoint at step 40) ends with the same weights as an uninterrupted one', async () => {
