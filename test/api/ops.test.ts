@@ -159,7 +159,13 @@ test('jobs: kinds with descriptions; params checked at their paths; start, event
   assert.equal(tb.defaults, null);
   assert.match(String(tb.template.model), /resources\/demo\/stories260k$/);
   assert.deepEqual([tb.template.lr, tb.template.steps, tb.template.batch], [0.01, 512, 16], 'the REFERENCE §1 defaults');
-  assert.deepEqual(tb.required, ['set']);
+  assert.deepEqual(tb.required, ['set', 'datasetId | datasetFile'], 'a dataset in one of its forms is still to give');
+  assert.deepEqual(kinds.find((k) => k.kind === 'signal-scan')!.required, ['datasetId | datasetFile', 'controlDatasetId | controlDatasetFile']);
+  // refused at start, naming the field, instead of a run that fails at once
+  const noData = await fails('jobs.start', { kind: 'bias-sweep', params: { model: String(tb.template.model) } }, 'invalid_input');
+  assert.deepEqual(noData.issues!.map((i) => [i.path, i.message]), [['params.datasetId', 'give one of datasetId, datasetFile']]);
+  const both = await fails('jobs.start', { kind: 'bias-sweep', params: { model: String(tb.template.model), datasetId: 'a', datasetFile: '/tmp/x.jsonl' } }, 'invalid_input');
+  assert.match(both.issues![0]!.message, /give only one of datasetId, datasetFile \(got datasetId and datasetFile\)/);
   const fs = kinds.find((k) => k.kind === 'feature-stats')!;
   assert.deepEqual(fs.required, [], 'the demo SAE fills `sae`');
   assert.match(String(fs.template.sae), /resources\/demo\/sae-blocks\.2\.hook_resid_post$/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectJob, type DetectForm } from '../../src-renderer/src/lib/detect-job.js';
-import { scanResult, scanVerdict } from '../../src-renderer/src/lib/lab-results.js';
+import { residualBiases, scanResult, scanVerdict } from '../../src-renderer/src/lib/lab-results.js';
 
 const form: DetectForm = {
   model: '/m', datasetId: 'd1', controlDatasetId: 'd2', method: 'scan', hook: 'blocks.2.hook_resid_post', point: 'hook_resid_post', layers: '',
@@ -37,4 +37,17 @@ test('scanResult reads a signal-scan result defensively; scanVerdict reads z', (
   assert.match(scanVerdict(0.3), /^no evidence/);
   assert.match(scanVerdict(-2.1), /control is the more learnable/);
   assert.match(scanVerdict(null), /no z/);
+});
+
+test('residualBiases: trained residual biases of every kind, newest first; feature biases and LoRA factors left out', () => {
+  const v = (id: string, hook: string | null, meta: unknown) => ({ id, hook, meta });
+  const all = [
+    v('train', 'blocks.2.hook_resid_post', { input: 'add:blocks.2.hook_resid_post' }),
+    v('fbias', 'blocks.2.hook_resid_post', { input: 'fbias:blocks.2.hook_resid_post:/sae' }),
+    v('lora', null, { input: 'lora.0.q.A' }),
+    v('sweep-old', 'blocks.1.hook_resid_post', { lossNats: 1.2 }),
+    v('loose', null, null),
+    v('scan', 'blocks.3.hook_resid_post', { input: 'add:blocks.3.hook_resid_post', side: 'suspect' }),
+  ];
+  assert.deepEqual(residualBiases(all).map((x) => x.id), ['scan', 'sweep-old', 'train']);
 });

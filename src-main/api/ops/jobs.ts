@@ -39,6 +39,26 @@ function checkParamPaths(v: unknown, roots: string[], at: string): void {
  * required; otherwise every field's default, the embedded demo as `model`, `sae` and `corpusFile`,
  * and the required fields still to fill listed in `required`.
  */
+/**
+ * Inputs a kind takes in one of several forms (a stored dataset, a JSONL file or a corpus file):
+ * exactly one of each group present in its schema must be given. The schemas leave them optional.
+ */
+const ONE_OF = [['datasetId', 'datasetFile', 'corpusFile'], ['controlDatasetId', 'controlDatasetFile']] as const;
+
+function oneOfGroups(schema: z.ZodType): string[][] {
+  const shape = (schema as { shape?: Record<string, z.ZodType> }).shape ?? {};
+  return ONE_OF.map((g) => g.filter((k) => k in shape)).filter((g) => g.length > 1);
+}
+
+/** `{path, message}` for each group with none or more than one of its fields given. */
+export function oneOfIssues(schema: z.ZodType, params: Record<string, unknown>): { path: string; message: string }[] {
+  return oneOfGroups(schema).flatMap((g) => {
+    const given = g.filter((k) => params[k] !== undefined && params[k] !== null && params[k] !== '');
+    if (given.length === 1) return [];
+    return [{ path: `params.${given[1] ?? g[0]}`, message: given.length ? `give only one of ${g.join(', ')} (got ${given.join(' and ')})` : `give one of ${g.join(', ')}` }];
+  });
+}
+
 export function paramsTemplate(schema: z.ZodType): { template: Record<string, unknown>; required: string[] } {
   const shape = (schema as { shape?: Record<string, z.ZodType> }).shape ?? {};
   const demo: Record<string, string | null> = { model: demoModelPath(), sae: demoSaePath(), corpusFile: demoCorpusPath() };
@@ -52,6 +72,7 @@ export function paramsTemplate(schema: z.ZodType): { template: Record<string, un
       else if (r.data !== undefined) template[k] = r.data;
     }
   }
+  for (const g of oneOfGroups(schema)) if (!g.some((k) => template[k] !== undefined)) required.push(g.join(' | '));
   return { template, required };
 }
 
@@ -67,6 +88,8 @@ export const jobOps = {
         const issues = toIssues(parsed.error.issues, ['params']);
         throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
       }
+      const missing = oneOfIssues(kind.params, parsed.data as Record<string, unknown>);
+      if (missing.length) throw new ApiError('invalid_input', missing.map((i) => `${i.path}: ${i.message}`).join('; '), missing);
       checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'params');
       return ctx.jobs.start(s);
     },
@@ -113,13 +136,14 @@ export const jobOps = {
         Object.keys(jobKinds).map(async (name) => {
           const k = await kindOf(name);
           const d = k.params.safeParse({});
+          const complete = d.success && !oneOfIssues(k.params, d.data as Record<string, unknown>).length;
           return {
             kind: name,
             description: k.description ?? '',
             selfTest: k.selfTest ?? false,
             params: z.toJSONSchema(k.params, { io: 'input', unrepresentable: 'any' }),
-            defaults: d.success ? d.data : null,
-            ...(d.success ? { template: d.data as Record<string, unknown>, required: [] } : paramsTemplate(k.params)),
+            defaults: complete ? d.data : null,
+            ...(complete ? { template: d.data as Record<string, unknown>, required: [] } : paramsTemplate(k.params)),
           };
         }),
       ),

@@ -44,7 +44,7 @@ export default defineJobKind({
           ctx.write((s) => {
             s.metrics.addPoints({ runId: ctx.runId, name: 'loss_by_layer', unit: 'nats/token', points: [{ x: i, value: pt.lossNats }] });
             s.metrics.addPoints({ runId: ctx.runId, name: 'loss_by_layer_stderr', unit: 'nats/token', points: [{ x: i, value: pt.stderrNats }] });
-            s.vectors.create({ id, name: `bias ${pt.hook}`, runId: ctx.runId, hook: pt.hook, dtype: 'F32', shape: [pt.values.length], data: Float32Array.from(pt.values), meta: { ...provenance, hook: pt.hook, lossNats: pt.lossNats } });
+            s.vectors.create({ id, name: `bias ${pt.hook}`, runId: ctx.runId, hook: pt.hook, dtype: 'F32', shape: [pt.values.length], data: Float32Array.from(pt.values), meta: { input: `add:${pt.hook}`, ...provenance, hook: pt.hook, lossNats: pt.lossNats } });
           });
           ctx.checkpoint({ step: i + 1, state: { done: i + 1 } });
         },

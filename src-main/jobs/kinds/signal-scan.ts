@@ -48,8 +48,8 @@ export default defineJobKind({
         s.metrics.addPoints({ runId: ctx.runId, name: 'drop/suspect', unit: 'nats/token', points: [{ x: 0, value: r.suspect.dropNats }] });
         s.metrics.addPoints({ runId: ctx.runId, name: 'drop/control', unit: 'nats/token', points: [{ x: 0, value: r.control.dropNats }] });
         s.metrics.addPoints({ runId: ctx.runId, name: 'signal', unit: 'nats/token', points: [{ x: 0, value: r.signalNats }] });
-        s.vectors.create({ id: ids.suspect, name: `scan bias (suspect) ${hook}`, runId: ctx.runId, hook, dtype: 'F32', shape: [r.suspect.bias.length], data: Float32Array.from(r.suspect.bias), meta: { ...provenance, side: 'suspect' } });
-        s.vectors.create({ id: ids.control, name: `scan bias (control) ${hook}`, runId: ctx.runId, hook, dtype: 'F32', shape: [r.control.bias.length], data: Float32Array.from(r.control.bias), meta: { ...provenance, side: 'control' } });
+        s.vectors.create({ id: ids.suspect, name: `scan bias (suspect) ${hook}`, runId: ctx.runId, hook, dtype: 'F32', shape: [r.suspect.bias.length], data: Float32Array.from(r.suspect.bias), meta: { input: `add:${hook}`, ...provenance, side: 'suspect' } });
+        s.vectors.create({ id: ids.control, name: `scan bias (control) ${hook}`, runId: ctx.runId, hook, dtype: 'F32', shape: [r.control.bias.length], data: Float32Array.from(r.control.bias), meta: { input: `add:${hook}`, ...provenance, side: 'control' } });
       });
       const strip = ({ bias: _b, ...rest }: typeof r.suspect) => rest;
       return { hook, signalNats: r.signalNats, signalStderrNats: r.signalStderrNats, z: r.z, biasCosine: r.biasCosine, pairs: r.pairs, suspect: strip(r.suspect), control: strip(r.control), vectorIds: ids, modelHash };

@@ -48,8 +48,8 @@ export interface BarRow {
 /** One legend entry (Legend.svg.svelte). */
 export interface LegendItem {
   label: string;
-  /** the swatch: a line, a point on a line, a band, or a dashed reference line */
-  kind: 'line' | 'point' | 'band' | 'rule';
-  /** colour slot (.series-0, ...) for line, point and band */
+  /** the swatch: a line, a point on a line, a band, a solid bar, or a dashed reference line */
+  kind: 'line' | 'point' | 'band' | 'bar' | 'rule';
+  /** colour slot (.series-0, ...) for line, point, band and bar */
   index?: number;
 }

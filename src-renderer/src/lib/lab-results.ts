@@ -189,7 +189,14 @@ export function scanVerdict(z: number | null): string {
   return 'no evidence of a signal beyond the control';
 }
 
-/** Trained residual biases (train-bias, bias-sweep, signal-scan outputs: meta.input `add:<hook>`), newest first. */
-export function residualBiases<V extends { meta: unknown }>(vectors: readonly V[]): V[] {
-  return vectors.filter((v) => String((v.meta as { input?: unknown } | null)?.input ?? '').startsWith('add:')).reverse();
+/**
+ * Residual biases a set can add (train-bias, bias-sweep and signal-scan outputs: meta.input
+ * `add:<hook>`; older sweep and scan vectors have a hook and no input), newest first. Feature biases
+ * and LoRA factors (other inputs) are left out.
+ */
+export function residualBiases<V extends { meta: unknown; hook?: string | null }>(vectors: readonly V[]): V[] {
+  return vectors.filter((v) => {
+    const input = (v.meta as { input?: unknown } | null)?.input;
+    return typeof input === 'string' ? input.startsWith('add:') : !!v.hook;
+  }).reverse();
 }
