@@ -174,6 +174,29 @@ test('Detect: a dataset whose samples all failed the filter trains on all of the
   for (const d of [failed, mixed]) await api('datasets.delete', { id: d.id });
 });
 
+// the audit's case: a dataset whose samples all failed the filter (the demo's number lists) failed
+// at once under Compare's "Score the dataset", and the view only said it had started
+test('Compare: scoring a dataset under A and B uses every sample when none passed, and follows the run to done', { skip, timeout: 60_000 }, async () => {
+  const failed = await api('datasets.create', { name: 'all failed' });
+  await api('datasets.addSamples', { datasetId: failed.id, samples: [0, 1, 2].map((idx) => ({ idx, prompt: 'Once upon a time', completion: ' there was a cat.', passed: false })) });
+  const { page, problems } = await openPage('#compare');
+  await inspectModel(page, 'compare-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  await page.locator('#compare-dataset').selectOption(failed.id);
+  await page.getByRole('button', { name: 'Score the dataset under A and B' }).click();
+  const status = page.getByTestId('compare-table-run');
+  await status.filter({ hasText: 'done' }).waitFor({ timeout: 30_000 });
+  assert.match((await status.textContent()) ?? '', /on 3 samples/);
+  const runId = /#detect\/([0-9a-f-]+)/.exec((await status.locator('a').getAttribute('href')) ?? '')?.[1];
+  const run = await api('runs.get', { id: runId });
+  assert.equal(run.status, 'done');
+  assert.equal(run.config.passedOnly, false);
+  assert.deepEqual(problems, []);
+  await page.close();
+  await api('runs.delete', { id: runId });
+  await api('datasets.delete', { id: failed.id });
+});
+
 test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 points and exports its CSV; read-outs show DLA chips and SAE features', { skip, timeout: 90_000 }, async () => {
   const { page, problems } = await openPage('#detect');
   const form = page.getByTestId('detect-form');
@@ -344,12 +367,19 @@ test('Features: a labelled feature shows its label and DLA tokens; a loss-table 
   await page.locator('#features-sae').fill(sae);
   await page.getByTestId('features-form').getByRole('button', { name: 'Inspect' }).nth(1).click();
   await page.getByTestId('sae-summary').filter({ hasText: "labels from 'tiny sae'" }).waitFor({ timeout: 10_000 });
+  // the view opened on the demo SAE; inspecting the tiny one looks feature 5 up again with it
   const card = page.getByTestId('feature-card');
-  await card.waitFor({ timeout: 20_000 });
-  assert.match((await card.locator('h2').textContent()) ?? '', /Feature 5 of 32/);
+  await card.locator('h2').filter({ hasText: 'Feature 5 of 32' }).waitFor({ timeout: 20_000 });
   assert.equal(await card.getByTestId('feature-label').textContent(), '“owls”');
   assert.equal(await card.getByTestId('feature-dla-top').locator('.token-chip').count(), 20);
   assert.deepEqual((await api('vectors.list', {})).filter((v: any) => v.meta?.lookup), [], 'the one-hot look-up vector is not left behind');
+  // ▶ moves to the next feature and the address follows it
+  await page.getByRole('button', { name: 'next feature' }).click();
+  await card.locator('h2').filter({ hasText: 'Feature 6 of 32' }).waitFor({ timeout: 20_000 });
+  assert.equal(new URL(page.url()).hash, '#features/6');
+  await page.getByRole('button', { name: 'previous feature' }).click();
+  await card.getByTestId('feature-label').filter({ hasText: 'owls' }).waitFor({ timeout: 20_000 });
+  assert.equal(new URL(page.url()).hash, '#features/5');
   await page.screenshot({ path: `${root}test-results/features.png`, fullPage: true });
   await page.close();
 
