@@ -14,6 +14,9 @@ export interface SweepPoint {
   /** mean completion loss (nats/token) ± standard error under the trained bias */
   lossNats: number;
   stderrNats: number;
+  /** loss under the bias minus the base loss, per sample, averaged ± its standard error (paired) */
+  deltaNats: number;
+  deltaStderrNats: number;
   values: Float32Array;
 }
 
@@ -37,7 +40,8 @@ export async function biasSweep(
   opts: { startAt?: number; signal?: AbortSignal; evalItems?: readonly ScoreItem[] } = {},
 ): Promise<{ base: { lossNats: number; stderrNats: number }; points: SweepPoint[] }> {
   const evalOn = opts.evalItems ?? items;
-  const base = meanWithStderr((await scoreItems(model, evalOn, { signal: opts.signal })).map((r) => r.lossNats));
+  const baseLosses = (await scoreItems(model, evalOn, { signal: opts.signal })).map((r) => r.lossNats);
+  const base = meanWithStderr(baseLosses);
   const points: SweepPoint[] = [];
   for (let i = opts.startAt ?? 0; i < hooks.length; i++) {
     const hook = hooks[i]!;
@@ -49,11 +53,13 @@ export async function biasSweep(
     };
     const r = await trainBias(model, items, { ...cfg, set }, inner, { signal: opts.signal });
     const values = r.params[`add:${hook}`]!;
-    const scored = meanWithStderr((await scoreItems(model, evalOn, {
+    const losses = (await scoreItems(model, evalOn, {
       signal: opts.signal,
       set: parseInterventionSet({ items: [{ kind: 'resid_bias', hook, values: Array.from(values) }] }),
-    })).map((x) => x.lossNats));
-    const p = { hook, lossNats: scored.mean, stderrNats: scored.stderr, values };
+    })).map((x) => x.lossNats);
+    const scored = meanWithStderr(losses);
+    const delta = meanWithStderr(losses.map((l, j) => l - baseLosses[j]!));
+    const p = { hook, lossNats: scored.mean, stderrNats: scored.stderr, deltaNats: delta.mean, deltaStderrNats: delta.stderr, values };
     // this hook's training and scoring graphs are not used again: one layer's sessions at a time
     await model.releaseSessions();
     points.push(p);

@@ -1,7 +1,7 @@
 /**
  * Loss table: one dataset scored under a list of configurations (base, teacher, base + SAE splice,
  * biased models, ...), each with its mean completion loss (nats/token) and standard error over
- * samples. Each configuration's own system prompt is put into the context (a prompted teacher).
+ * samples, and its paired difference from the first configuration. Each configuration's own system prompt is put into the context (a prompted teacher).
  */
 import { systemPromptOf, type InterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
@@ -15,6 +15,12 @@ export interface LossTableRow {
   stderrNats: number;
   samples: number;
   tokens: number;
+  /**
+   * this loss minus the first configuration's, per sample, averaged ± its standard error (the same
+   * samples under both: the paired difference, much tighter than either row's own error); null on row 0
+   */
+  deltaNats: number | null;
+  deltaStderrNats: number | null;
 }
 
 export async function lossTable(
@@ -25,6 +31,7 @@ export async function lossTable(
 ): Promise<LossTableRow[]> {
   const tok = model.tokenizer();
   const out: LossTableRow[] = [];
+  let first: number[] = [];
   for (const [k, c] of configs.entries()) {
     const items = rowsToItems(tok, rows, { system: systemPromptOf(c.set), raw: opts.raw });
     const res = await scoreItems(model, items, {
@@ -32,7 +39,13 @@ export async function lossTable(
       onProgress: (d, t) => opts.onProgress?.((k + d / t) / configs.length, `${c.name}: ${d}/${t} samples`),
     });
     const s = meanWithStderr(res.map((r) => r.lossNats));
-    out.push({ name: c.name, lossNats: s.mean, stderrNats: s.stderr, samples: s.n, tokens: res.reduce((a, r) => a + r.completionTokens, 0) });
+    let delta: { mean: number; stderr: number } | null = null;
+    if (k === 0) first = res.map((r) => r.lossNats);
+    else delta = meanWithStderr(res.map((r, i) => r.lossNats - first[i]!));
+    out.push({
+      name: c.name, lossNats: s.mean, stderrNats: s.stderr, samples: s.n, tokens: res.reduce((a, r) => a + r.completionTokens, 0),
+      deltaNats: delta ? delta.mean : null, deltaStderrNats: delta ? delta.stderr : null,
+    });
     // each session holds its own weights (a cast copy for 16-bit checkpoints): keep only those a later row uses
     await model.releaseSessions(configs.slice(k + 1).map((x) => ({ purpose: 'score' as const, set: x.set })));
   }

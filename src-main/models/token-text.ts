@@ -1,12 +1,16 @@
 /**
  * One token's text for display, with its leading space: decoding a single SentencePiece or
  * byte-level BPE token drops the space its piece carries ('▁there' → 'there', 'Ġthe' → 'the').
+ * A lone byte of a multi-byte character shows as its piece ('<0xE2>').
  */
 import type { HfTokenizer } from './tokenizer.js';
 
 export function tokenText(tok: HfTokenizer, id: number): string {
   const text = tok.decode([id]);
   const piece = tok.idToToken(id) ?? '';
+  // a byte-fallback piece that is part of a multi-byte character decodes alone to U+FFFD: its
+  // name tells the bytes apart ('<0xE2>'), where '�' would not
+  if (text.includes('\uFFFD') && /^<0x[0-9A-Fa-f]{2}>$/.test(piece)) return piece;
   if ((piece.startsWith('▁') || piece.startsWith('Ġ')) && !text.startsWith(' ')) return ` ${text}`;
   return text;
 }

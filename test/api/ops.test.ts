@@ -114,7 +114,7 @@ test('datasets: a JSONL file imports (filter verdicts, pass rate) and exports ba
     { ...rows[0], passed: true }, { prompt: 'Continue: 7.', completion: 'eight', passed: false }, { prompt: 'Continue: 9.', completion: '10; 11', passed: true },
   ]);
   const passed = await ok('datasets.exportJsonl', { datasetId: r.dataset.id, format: 'messages', passedOnly: true });
-  assert.deepEqual([passed.fileName, passed.count], ['imported-passed.jsonl', 2]);
+  assert.deepEqual([passed.fileName, passed.count], ['imported-messages-passed.jsonl', 2]);
   assert.deepEqual(JSON.parse(passed.text.split('\n')[0]!), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }], passed: true });
 
   const bad = await fails('datasets.importJsonl', { name: 'bad', source: 'bad.jsonl', text: text + '{"prompt": 3}\n' }, 'invalid_input');

@@ -9,6 +9,10 @@ import { JobRunner } from '../../src-main/jobs/index.js';
 import { Runtime } from '../../src-main/engine/runtime.js';
 import { LanguageModel } from '../../src-main/models/lm.js';
 import { generate } from '../../src-main/models/generate.js';
+import { scoreItems } from '../../src-main/models/score.js';
+import { parseInterventionSet } from '../../src-main/models/interventions.js';
+import { rowsToItems } from '../../src-main/lab/dataset-items.js';
+import { loadRows } from '../../src-main/jobs/kinds/lab-inputs.js';
 import { randn } from '../engine/helpers.js';
 import { tempDir } from '../store/helpers.js';
 import type { JsonValue } from '../../src-main/store/index.js';
@@ -52,6 +56,22 @@ describe('lab job kinds', () => {
     assert.ok(table[1]!.lossNats < table[0]!.lossNats, `teacher ${table[1]!.lossNats} vs base ${table[0]!.lossNats}`);
     assert.ok(table[0]!.stderrNats > 0);
     assert.equal(runner.store.metrics.curve(run.id, 'loss/teacher').values[0], table[1]!.lossNats);
+    // Δ vs base: the mean per-sample difference (= the difference of the means over the same
+    // samples) ± the standard error of those differences, recomputed here from per-sample scores
+    const t = table as unknown as { lossNats: number; deltaNats: number | null; deltaStderrNats: number | null }[];
+    assert.equal(t[0]!.deltaNats, null);
+    assert.ok(Math.abs(t[1]!.deltaNats! - (t[1]!.lossNats - t[0]!.lossNats)) < 1e-9);
+    const rt = Runtime.start();
+    const m = LanguageModel.open(rt, modelDir);
+    const items = rowsToItems(m.tokenizer(), loadRows(runner.store, { datasetId, passedOnly: true }), { raw: true });
+    const base = await scoreItems(m, items);
+    const steered = await scoreItems(m, items, { set: parseInterventionSet(teacher) });
+    const d = base.map((b, i) => steered[i]!.lossNats - b.lossNats);
+    const mean = d.reduce((a, b) => a + b, 0) / d.length;
+    const se = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (d.length - 1) / d.length);
+    assert.ok(Math.abs(t[1]!.deltaStderrNats! - se) < 1e-9 * Math.max(1, se), `${t[1]!.deltaStderrNats} vs ${se}`);
+    await m.close();
+    await rt.close();
   });
 
   it('train-bias: loss curve per step, trained vector stored with provenance', async () => {

@@ -12,3 +12,12 @@ test('SentencePiece ▁ and byte-level Ġ pieces keep their leading space; other
   const b = bpe.encode('hello world', { addSpecialTokens: false });
   assert.equal(b.map((i) => tokenText(bpe, i)).join(''), 'hello world');
 });
+
+test('a byte-fallback piece of a multi-byte character shows as its name; a whole ASCII byte decodes as itself', () => {
+  const sp = loadTokenizer(new URL('../fixtures/stories260k/', import.meta.url).pathname);
+  const e2 = sp.tokenToId('<0xE2>')!;
+  assert.equal(sp.decode([e2]), '\uFFFD', 'alone, the byte is no character');
+  assert.equal(tokenText(sp, e2), '<0xE2>');
+  const nl = sp.tokenToId('<0x0A>')!;
+  assert.equal(tokenText(sp, nl), '\n');
+});

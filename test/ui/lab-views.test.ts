@@ -244,11 +244,15 @@ test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 
   const csv = await download(page, fig, 'CSV');
   assert.equal(csv.name, `bias-sweep-${runId.slice(0, 8)}-loss-by-layer.csv`);
   const lines = csv.text.trim().split('\n');
-  assert.equal(lines[0], 'layer,hook,loss_nats_per_token,stderr_nats_per_token,base_loss_nats_per_token');
+  assert.equal(lines[0], 'layer,hook,loss_nats_per_token,stderr_nats_per_token,base_loss_nats_per_token,delta_vs_base_nats_per_token,delta_stderr_nats_per_token');
+  type Pt = { hook: string; lossNats: number; stderrNats: number; deltaNats: number; deltaStderrNats: number };
   assert.deepEqual(
     lines.slice(1),
-    run.result.points.map((p: { hook: string; lossNats: number; stderrNats: number }, l: number) => `${l},${p.hook},${p.lossNats},${p.stderrNats},${run.result.base.lossNats}`),
+    run.result.points.map((p: Pt, l: number) => `${l},${p.hook},${p.lossNats},${p.stderrNats},${run.result.base.lossNats},${p.deltaNats},${p.deltaStderrNats}`),
   );
+  // the paired difference is the difference of the means (the same samples), with its own error
+  for (const p of run.result.points as Pt[]) assert.ok(Math.abs(p.deltaNats - (p.lossNats - run.result.base.lossNats)) < 1e-9 && p.deltaStderrNats > 0);
+  assert.match((await fig.getByTestId('best-layer').textContent()) ?? '', /[−+-]\d\.\d{3} ± \d\.\d{3} \(paired\) vs base/);
   assert.equal(lines.length, 6);
   const svg = await download(page, fig, 'SVG');
   assert.match(svg.text, /^<\?xml/);
@@ -395,8 +399,8 @@ test('Features: a labelled feature shows its label and DLA tokens; a loss-table 
   const done = await api('runs.get', { id: run.id });
   const csv = await download(view.page, table, 'CSV');
   assert.deepEqual(csv.text.trim().split('\n'), [
-    'configuration,loss_nats_per_token,stderr_nats_per_token,samples,tokens',
-    ...done.result.table.map((r: any) => `${r.name},${r.lossNats},${r.stderrNats},${r.samples},${r.tokens}`),
+    'configuration,loss_nats_per_token,stderr_nats_per_token,samples,tokens,delta_vs_first_nats_per_token,delta_stderr_nats_per_token',
+    ...done.result.table.map((r: any) => `${r.name},${r.lossNats},${r.stderrNats},${r.samples},${r.tokens},${r.deltaNats ?? ''},${r.deltaStderrNats ?? ''}`),
   ]);
   const png = await download(view.page, table, 'PNG');
   writeFileSync(`${root}test-results/loss-table-export.png`, png.bytes);

@@ -126,7 +126,7 @@ test('Datasets: a JSONL file imports from the file picker (filter verdicts), is 
   await exp.locator('#export-format').selectOption('messages');
   await exp.getByLabel('passed only').check();
   const passed = await download(page, exp, 'Download');
-  assert.equal(passed.name, 'owl-numbers-passed.jsonl');
+  assert.equal(passed.name, 'owl-numbers-messages-passed.jsonl');
   assert.deepEqual(JSON.parse(passed.text), { messages: [{ role: 'user', content: 'Continue: 1, 2.' }, { role: 'assistant', content: '3, 4, 5' }], passed: true });
   // rename, then delete (asked twice; "Keep" keeps it)
   await detail.getByTestId('dataset-rename').getByLabel('name').fill('owl numbers v2');

@@ -118,7 +118,8 @@ export const datasetOps = {
     handler: async (q, ctx) => {
       const d = ctx.store.datasets.get(q.datasetId);
       const samples = [...ctx.store.samples.iterate({ datasetId: d.id, ...(q.passedOnly ? { passed: true } : {}) })];
-      const suffix = q.passedOnly ? '-passed' : '';
+      // the two formats get different names, so that both can sit in one folder
+      const suffix = `${q.format === 'messages' ? '-messages' : ''}${q.passedOnly ? '-passed' : ''}`;
       return { fileName: `${fileStem(d.name)}${suffix}.jsonl`, text: exportJsonl(samples, q.format), count: samples.length };
     },
   }),

@@ -44,7 +44,8 @@ export async function runTraining(ctx: JobContext<unknown>, p: TrainBiasParams &
         const l1 = pending.l1.splice(0);
         ctx.write((s) => {
           s.metrics.addPoints({ runId: ctx.runId, name: 'ce', unit: 'nats/token', points: ce });
-          s.metrics.addPoints({ runId: ctx.runId, name: 'l1', unit: 'nats/token', points: l1 });
+          // the penalty term l1·|params|₁ (in the loss's units); none is drawn when l1 is 0
+          if (p.l1 > 0) s.metrics.addPoints({ runId: ctx.runId, name: 'l1', unit: 'nats/token', points: l1 });
         });
       };
       const resume = ctx.resumeState ? (ctx.resumeState.state as unknown as TrainState) : null;

@@ -30,6 +30,9 @@ export interface LayerPoint {
   /** mean completion loss under the trained bias (nats/token) */
   lossNats: number | null;
   stderrNats: number | null;
+  /** loss minus the base loss, per sample, averaged ± its stderr (null for runs from before it was recorded) */
+  deltaNats: number | null;
+  deltaStderrNats: number | null;
 }
 
 /** The run's model folder (config.model). */
@@ -54,14 +57,23 @@ export function sweepPoints(run: RunLike, curves: readonly Curve[]): LayerPoint[
   const loss = curves.find((c) => c.name === 'loss_by_layer');
   if (!loss) return [];
   const se = curves.find((c) => c.name === 'loss_by_layer_stderr');
+  const at = (name: string) => {
+    const c = curves.find((x) => x.name === name);
+    return new Map(c ? c.x.map((x, i) => [x, finiteOrNull(c.values[i]!)] as const) : []);
+  };
   const seAt = new Map(se ? se.x.map((x, i) => [x, finiteOrNull(se.values[i]!)] as const) : []);
+  const dAt = at('delta_by_layer');
+  const dSeAt = at('delta_by_layer_stderr');
   const point = sweepPointName(run);
   const hooks = obj(run.result).hooks;
   const layers = obj(run.config).layers;
   return loss.x.map((x, i) => {
     const hook = Array.isArray(hooks) && typeof hooks[x] === 'string' ? (hooks[x] as string) : undefined;
     const layer = (hook ? layerOfHook(hook) : null) ?? (Array.isArray(layers) ? num(layers[x]) : null) ?? x;
-    return { layer, hook: hook ?? `blocks.${layer}.${point}`, lossNats: finiteOrNull(loss.values[i]!), stderrNats: seAt.get(x) ?? null };
+    return {
+      layer, hook: hook ?? `blocks.${layer}.${point}`, lossNats: finiteOrNull(loss.values[i]!), stderrNats: seAt.get(x) ?? null,
+      deltaNats: dAt.get(x) ?? null, deltaStderrNats: dSeAt.get(x) ?? null,
+    };
   });
 }
 
@@ -81,6 +93,9 @@ export interface LossRow {
   stderrNats: number | null;
   samples: number | null;
   tokens: number | null;
+  /** the paired difference from the first row ± its stderr (null: row 0, or a run from before it was recorded) */
+  deltaNats: number | null;
+  deltaStderrNats: number | null;
 }
 
 /** A loss-table run's rows: result.table when done, else its `loss/<name>` and `stderr/<name>` curves. */
@@ -89,7 +104,10 @@ export function lossTableRows(run: RunLike, curves: readonly Curve[] = []): Loss
   if (Array.isArray(table)) {
     return table.map((r) => {
       const o = obj(r);
-      return { name: str(o.name) ?? '?', lossNats: num(o.lossNats), stderrNats: num(o.stderrNats), samples: num(o.samples), tokens: num(o.tokens) };
+      return {
+        name: str(o.name) ?? '?', lossNats: num(o.lossNats), stderrNats: num(o.stderrNats), samples: num(o.samples), tokens: num(o.tokens),
+        deltaNats: num(o.deltaNats), deltaStderrNats: num(o.deltaStderrNats),
+      };
     });
   }
   return curves
@@ -97,7 +115,7 @@ export function lossTableRows(run: RunLike, curves: readonly Curve[] = []): Loss
     .map((c) => {
       const name = c.name.slice('loss/'.length);
       const se = curves.find((x) => x.name === `stderr/${name}`);
-      return { name, lossNats: c.values.length ? finiteOrNull(c.values[0]!) : null, stderrNats: se?.values.length ? finiteOrNull(se.values[0]!) : null, samples: null, tokens: null };
+      return { name, lossNats: c.values.length ? finiteOrNull(c.values[0]!) : null, stderrNats: se?.values.length ? finiteOrNull(se.values[0]!) : null, samples: null, tokens: null, deltaNats: null, deltaStderrNats: null };
     });
 }
 
