@@ -185,3 +185,23 @@ test('Datasets: a generated dataset shows its pass rate and its samples in pages
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+// a preference evaluation writes each of its numbers once: a table of values, not one-point charts
+test('Runs: metrics written once show as a table with their units (CSV too); curves stay charts', { skip, timeout: 30_000 }, async () => {
+  const run = ctx.store.runs.create({ kind: 'prefs-eval', config: {}, codeVersion: 'test' });
+  ctx.store.runs.claim(run.id);
+  ctx.store.metrics.addPoints({ runId: run.id, name: 'pref/owl', unit: '%', points: [{ x: 0, value: 12.5 }] });
+  ctx.store.metrics.addPoints({ runId: run.id, name: 'pref/cat', unit: '%', points: [{ x: 0, value: 3 }] });
+  ctx.store.metrics.addPoints({ runId: run.id, name: 'loss', unit: 'nats', points: [{ x: 1, value: 2 }, { x: 2, value: 1.5 }] });
+  ctx.store.runs.finish(run.id, { status: 'done', result: {} });
+  const { page, problems } = await openPage(`#runs/${run.id}`);
+  const table = page.getByTestId('run-single-metrics');
+  await table.waitFor({ timeout: 10_000 });
+  assert.deepEqual(await table.locator('tbody tr').allTextContents(), ['pref/cat3.0000%', 'pref/owl12.5000%']);
+  assert.deepEqual(await page.getByTestId('metric-chart').evaluateAll((els) => els.map((e: any) => e.dataset.metric)), ['loss']);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Export metrics' }).getByRole('button', { name: 'CSV' }).click()]);
+  assert.match(download.suggestedFilename(), /metrics\.csv$/);
+  assert.equal(readFileSync((await download.path())!, 'utf8'), 'metric,value,unit\npref/cat,3,%\npref/owl,12.5,%\n');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
