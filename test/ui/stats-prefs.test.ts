@@ -199,3 +199,20 @@ test('Compare: preferences of the model steered by a trained bias (× scale) fro
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('Datasets: a passed-only export of a dataset where nothing passed says so and downloads nothing', { skip, timeout: 30_000 }, async () => {
+  const d = await api('datasets.create', { name: 'none passed' });
+  await api('datasets.addSamples', { datasetId: d.id, samples: [{ idx: 0, prompt: 'Continue: 1.', completion: 'two', passed: false }] });
+  const { page, problems } = await openPage(`#datasets/${d.id}`);
+  const exp = page.getByTestId('dataset-export');
+  await exp.waitFor({ timeout: 10_000 });
+  let downloads = 0;
+  page.on('download', () => downloads++);
+  await exp.getByLabel('passed only').check();
+  await exp.getByRole('button', { name: 'Download' }).click();
+  await exp.getByRole('alert').filter({ hasText: 'No sample passed the filter: nothing to export' }).waitFor({ timeout: 10_000 });
+  assert.equal(downloads, 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+  await api('datasets.delete', { id: d.id });
+});
