@@ -72,7 +72,8 @@ export function structureKey(set: InterventionSet): string {
         case 'feature_bias':
           return [['fbias', i.sae, i.mode, i.mode === 'spliced' ? i.withError : null]];
         case 'resid_bias':
-          return [['add', i.hook]];
+          // a trainable bias is an input of its own when fixed vectors share its hook (intervened.ts)
+          return [i.trainable ? ['add', i.hook, 'trainable'] : ['add', i.hook]];
         case 'lora':
           return [['lora', [...i.targets].sort(), i.rank, i.alpha, i.layers ?? null]];
       }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Runtime, type TensorData } from '../../src-main/engine/runtime.js';
 import { LanguageModel } from '../../src-main/models/lm.js';
 import { scoreItems } from '../../src-main/models/score.js';
-import { parseInterventionSet, type InterventionSet } from '../../src-main/models/interventions.js';
+import { parseInterventionSet, structureKey, type InterventionSet } from '../../src-main/models/interventions.js';
 import { prepareInterventions } from '../../src-main/models/intervened.js';
 import { encodePrompt, encodeRow } from '../../src-main/models/encode-rows.js';
 import { loadTokenizer } from '../../src-main/models/tokenizer.js';
@@ -73,7 +73,12 @@ describe('intervention sets', () => {
     assert.deepEqual(Array.from(p.values[`add:${hook}`]!.data), Array.from(Float32Array.from(w)), 'the bias holds its own values, not the steering');
     assert.ok(p.values[`steer:${hook}`], 'the steering has its own input');
     const sum = v.map((x, i) => 2 * x + w[i]!);
+    // the same items with the bias frozen make another graph (one input at the hook): another session
+    const frozen = parseInterventionSet({ items: [both.items[0]!, { kind: 'resid_bias', hook, values: w }] });
+    assert.notEqual(structureKey(frozen), structureKey(both));
+    const f = await losses(m, frozen);
     const a = await losses(m, both);
+    a.forEach((x, i) => assert.ok(Math.abs(x - f[i]!) < 1e-5, `trainable ${x} vs frozen ${f[i]}`));
     const b = await losses(m, parseInterventionSet({ items: [{ kind: 'steer', hook, vector: sum, coef: 1 }] }));
     a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-5, `${x} vs ${b[i]}`));
     assert.throws(() => prepareInterventions(m.spec, parseInterventionSet({ items: [
