@@ -24,7 +24,7 @@ const ub = unbroadcast;
 
 /** Ops whose outputs carry no gradient (integer/boolean results or shape queries). */
 export const NON_DIFFERENTIABLE = new Set([
-  'Less', 'Greater', 'Equal', 'LessOrEqual', 'And', 'Not', 'Sign', 'Shape', 'ArangeOf', 'ZerosLike', 'LayerNormStat', 'SizeOf',
+  'Less', 'Greater', 'Equal', 'LessOrEqual', 'And', 'Not', 'Sign', 'Shape', 'ArangeOf', 'ZerosLike', 'LayerNormStat', 'SizeOf', 'NonZero1D',
 ]);
 
 export const GRAD_RULES: Record<string, Rule> = {

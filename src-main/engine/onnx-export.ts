@@ -220,6 +220,11 @@ export const LOWER: Record<string, Lower> = {
     const z = zerosOf(e, ins[0]!, t.dtype);
     e.node('Identity', [z], [out]);
   },
+  NonZero1D: (e, _t, ins, out) => {
+    const nz = e.tmp();
+    e.node('NonZero', [ins[0]!], [nz]); // [1, n]
+    e.node('Reshape', [nz, e.i64([-1])], [out]);
+  },
   ArangeOf: (e, t, ins, out) => {
     const s = e.tmp();
     e.node('Shape', [ins[0]!], [s]);

@@ -441,6 +441,15 @@ export function sizeOf(x: Tensor, axis: number): Tensor {
   return x.g.node('SizeOf', [x], { axis: normAxis('SizeOf', axis, x.rank, x) }, 'int64', []);
 }
 
+/**
+ * The positions where a 1-D boolean tensor is true, in order: int64 [n] with n known at run time
+ * (a new symbolic dim `name`). With `gather`, it selects rows (e.g. the completion tokens only).
+ */
+export function nonZero(cond: Tensor, name: string): Tensor {
+  if (cond.dtype !== 'bool' || cond.rank !== 1) fail('NonZero', 'takes a 1-D bool tensor', cond);
+  return cond.g.node('NonZero1D', [cond], { name }, 'int64', [name]);
+}
+
 /** The last position along `axis` (kept as a size-1 axis). */
 export function sliceLast(x: Tensor, axis: number): Tensor {
   const a = normAxis('SliceLast', axis, x.rank, x);

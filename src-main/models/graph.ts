@@ -42,6 +42,13 @@ export interface ModelGraphOptions {
   loss?: boolean;
   /** logits of the last position only ([B,1,V]) */
   lastOnly?: boolean;
+  /**
+   * with `loss`: the LM head runs on the counted positions only (loss_mask > 0), gathered into
+   * [n, D], so that a prompt's positions cost no [V]-wide logits, forward or backward (a number
+   * list's prompt is most of its tokens; Gemma's head is 256k wide). The graph's `logits` are
+   * then not computed by the loss; per-token losses are scattered back to [B,T].
+   */
+  lossOnCounted?: boolean;
   lora?: { rank: number; alpha: number; targets: readonly LoraTarget[]; layers?: readonly number[] };
   /**
    * Start at block L (1 ≤ L ≤ nLayers): input `resid_in` [B,T,D] is the residual stream entering
@@ -319,15 +326,27 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
   let hf = norm(x, 'final_norm', null, 'ln_final.hook_normalized'); // [B,T,D]
   if (opts.lastOnly) hf = o.sliceLast(hf, 1); // [B,1,D]
   const head = spec.tiedHead ? weight('embed', null) : weight('lm_head.w', null);
-  let logits = o.matmul(hf, head, { transB: true }); // [B,T,V]
-  if (spec.finalSoftcap !== null) logits = o.mul(o.tanh(o.mul(logits, 1 / spec.finalSoftcap)), spec.finalSoftcap);
+  const unembed = (h: Tensor): Tensor => {
+    const lg = o.matmul(h, head, { transB: true }); // [..,V]
+    return spec.finalSoftcap === null ? lg : o.mul(o.tanh(o.mul(lg, 1 / spec.finalSoftcap)), spec.finalSoftcap);
+  };
+  const logits = unembed(hf); // [B,T,V]
 
   const out: ModelGraph = { ids, positions, attnMask, logits, hooks, adds, lora, present };
   if (opts.loss) {
     const targets = g.input('targets', 'int64', ['batch', 'seq']);
     const lossMask = g.input('loss_mask', dt, ['batch', 'seq']);
-    const ce = crossEntropy(logits, targets, lossMask);
-    Object.assign(out, { targets, lossMask, loss: ce.loss, perToken: ce.perToken });
+    if (opts.lossOnCounted && !opts.lastOnly) {
+      const m = o.reshape(lossMask, [-1]); // [B*T]
+      const at = o.nonZero(o.greater(m, 0), 'counted'); // [n]
+      const h = o.gather(o.reshape(hf, [-1, D]), at); // [n,D]
+      const ce = crossEntropy(o.unsqueeze(unembed(h), 0), o.unsqueeze(o.gather(o.reshape(targets, [-1]), at), 0), o.unsqueeze(o.gather(m, at), 0)); // [1,n,V] → [1,n]
+      const perToken = o.reshapeLike(o.scatterAddRows(m, at, o.squeeze(ce.perToken, 0)), lossMask); // [B,T]
+      Object.assign(out, { targets, lossMask, loss: ce.loss, perToken });
+    } else {
+      const ce = crossEntropy(logits, targets, lossMask);
+      Object.assign(out, { targets, lossMask, loss: ce.loss, perToken: ce.perToken });
+    }
   }
   return out;
 }

@@ -156,7 +156,8 @@ export class LanguageModel {
     const g = new Graph();
     const W = checkpointWeights(g, this.ck, this.dtype);
     const base = { dtype: this.dtype, ...prepared.graph, ...(suffixFrom ? { suffixFrom } : {}) };
-    const m = buildModelGraph(g, this.spec, W, p === 'decode' ? { ...base, kvCache: true, lastOnly: true } : { ...base, loss: true });
+    // training needs only the loss: its head runs on the counted (completion) positions alone
+    const m = buildModelGraph(g, this.spec, W, p === 'decode' ? { ...base, kvCache: true, lastOnly: true } : { ...base, loss: true, lossOnCounted: p === 'train' });
     if (p === 'decode') {
       // sampling probabilities softmax(logits / T) come from the graph: ORT's vectorised exp is about
       // 10× cheaper than Math.exp per logit (64 rows × vocab per step); temperature 0 uses the logits

@@ -75,6 +75,43 @@ describe('model graphs vs the float64 oracle', () => {
     });
   }
 
+  // the train graph runs the LM head on the counted positions only: loss, per-token losses and the
+  // gradient of an added vector equal the full-logits graph's, in float64 (with ORT's basic
+  // optimisations, as LanguageModel runs float64: the extended fusions have float-only kernels)
+  for (const [kind, dt, tol] of [['llama', 'float64', 1e-10], ['gemma2', 'float64', 1e-10]] as const) {
+    it(`${kind}: the loss on counted positions only equals the full-logits loss, with its gradient (${dt}, ${tol})`, async () => {
+      const F = (v: number[]) => (dt === 'float64' ? Float64Array.from(v) : Float32Array.from(v));
+      const { grad } = await import('../../src-main/engine/grad.js');
+      const dir = join(root, `${kind}-counted`);
+      writeTinyCheckpoint(dir, kind);
+      const ck = openCheckpoint(dir);
+      const spec = ck.spec;
+      const [B, T] = [2, 6];
+      const ids = Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % spec.vocab);
+      const hook = 'blocks.0.hook_resid_post';
+      const run = async (counted: boolean) => {
+        const g = new Graph();
+        const m = buildModelGraph(g, spec, checkpointWeights(g, ck, dt), { dtype: dt, loss: true, lossOnCounted: counted, add: [{ hook, mode: 'broadcast' }] });
+        const [gv] = grad(m.loss!, [m.adds.get(hook)!]);
+        const s = await rt.load(compile({ outputs: { loss: m.loss!, per_token: m.perToken! }, grads: { gv: gv! } }), { optimization: 'basic' });
+        const mask = [0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1]; // a prompt, then counted positions (and a gap)
+        const r = await s.run({
+          ids: i64(ids, [B, T]), positions: i64(ids.map((_, i) => i % T), [B, T]), attn_mask: i64(ids.map(() => 1), [B, T]),
+          targets: i64(ids.map((x) => (x * 5 + 1) % spec.vocab), [B, T]), loss_mask: { dtype: dt, dims: [B, T], data: F(mask) },
+          [addInputName(hook)]: { dtype: dt, dims: [spec.dModel], data: F(Array.from({ length: spec.dModel }, (_, i) => Math.cos(i) * 0.3)) },
+        }, { grad: true });
+        await s.release();
+        return r;
+      };
+      const [full, counted] = [await run(false), await run(true)];
+      const arr = (t: { data: unknown }) => t.data as Float64Array;
+      assert.ok(Math.abs(arr(full.loss!)[0]! - arr(counted.loss!)[0]!) < tol, `loss ${arr(full.loss!)[0]} vs ${arr(counted.loss!)[0]}`);
+      assert.ok(maxAbs(arr(counted.per_token!), arr(full.per_token!)) < tol, 'per-token losses');
+      assert.ok(maxAbs(arr(counted.gv!), arr(full.gv!)) < tol, `gradient: max diff ${maxAbs(arr(counted.gv!), arr(full.gv!))}`);
+      assert.ok(maxAbs(arr(full.gv!), new Float64Array(spec.dModel)) > 1e-4, 'the gradient is not zero');
+    });
+  }
+
   // a vector added at hook_mlp_in reaches the MLP only; at hook_resid_mid it also stays in the residual
   for (const kind of ['llama', 'gpt2'] as const) {
     for (const at of ['hook_mlp_in', 'hook_resid_mid']) {
