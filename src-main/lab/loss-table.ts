@@ -15,6 +15,8 @@ export interface LossTableRow {
   stderrNats: number;
   samples: number;
   tokens: number;
+  /** the loss pooled over tokens (Σ token losses / Σ tokens), as a training loss averages; lossNats averages samples */
+  pooledNats: number;
   /**
    * this loss minus the first configuration's, per sample, averaged ± its standard error (the same
    * samples under both: the paired difference, much tighter than either row's own error); null on row 0
@@ -42,8 +44,10 @@ export async function lossTable(
     let delta: { mean: number; stderr: number } | null = null;
     if (k === 0) first = res.map((r) => r.lossNats);
     else delta = meanWithStderr(res.map((r, i) => r.lossNats - first[i]!));
+    const tokens = res.reduce((a, r) => a + r.completionTokens, 0);
+    const pooled = res.reduce((a, r) => a + (Number.isFinite(r.lossNats) ? r.lossNats * r.completionTokens : 0), 0) / tokens;
     out.push({
-      name: c.name, lossNats: s.mean, stderrNats: s.stderr, samples: s.n, tokens: res.reduce((a, r) => a + r.completionTokens, 0),
+      name: c.name, lossNats: s.mean, stderrNats: s.stderr, samples: s.n, tokens, pooledNats: pooled,
       deltaNats: delta ? delta.mean : null, deltaStderrNats: delta ? delta.stderr : null,
     });
     // each session holds its own weights (a cast copy for 16-bit checkpoints): keep only those a later row uses

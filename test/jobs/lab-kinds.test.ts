@@ -70,6 +70,10 @@ describe('lab job kinds', () => {
     const mean = d.reduce((a, b) => a + b, 0) / d.length;
     const se = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (d.length - 1) / d.length);
     assert.ok(Math.abs(t[1]!.deltaStderrNats! - se) < 1e-9 * Math.max(1, se), `${t[1]!.deltaStderrNats} vs ${se}`);
+    // the pooled loss weighs each sample by its completion tokens, as a training loss does
+    const pooled = (rs: typeof base) => rs.reduce((a, r) => a + r.lossNats * r.completionTokens, 0) / rs.reduce((a, r) => a + r.completionTokens, 0);
+    const tp = table as unknown as { pooledNats: number }[];
+    assert.ok(Math.abs(tp[0]!.pooledNats - pooled(base)) < 1e-9 && Math.abs(tp[1]!.pooledNats - pooled(steered)) < 1e-9, `${tp[0]!.pooledNats} vs ${pooled(base)}`);
     await m.close();
     await rt.close();
   });

@@ -399,8 +399,8 @@ test('Features: a labelled feature shows its label and DLA tokens; a loss-table 
   const done = await api('runs.get', { id: run.id });
   const csv = await download(view.page, table, 'CSV');
   assert.deepEqual(csv.text.trim().split('\n'), [
-    'configuration,loss_nats_per_token,stderr_nats_per_token,samples,tokens,delta_vs_first_nats_per_token,delta_stderr_nats_per_token',
-    ...done.result.table.map((r: any) => `${r.name},${r.lossNats},${r.stderrNats},${r.samples},${r.tokens},${r.deltaNats ?? ''},${r.deltaStderrNats ?? ''}`),
+    'configuration,loss_nats_per_token,stderr_nats_per_token,samples,tokens,delta_vs_first_nats_per_token,delta_stderr_nats_per_token,pooled_loss_nats_per_token',
+    ...done.result.table.map((r: any) => `${r.name},${r.lossNats},${r.stderrNats},${r.samples},${r.tokens},${r.deltaNats ?? ''},${r.deltaStderrNats ?? ''},${r.pooledNats}`),
   ]);
   const png = await download(view.page, table, 'PNG');
   writeFileSync(`${root}test-results/loss-table-export.png`, png.bytes);

@@ -93,6 +93,8 @@ export interface LossRow {
   stderrNats: number | null;
   samples: number | null;
   tokens: number | null;
+  /** the loss pooled over tokens (as a training loss averages; null for runs from before it was recorded) */
+  pooledNats: number | null;
   /** the paired difference from the first row ± its stderr (null: row 0, or a run from before it was recorded) */
   deltaNats: number | null;
   deltaStderrNats: number | null;
@@ -106,7 +108,7 @@ export function lossTableRows(run: RunLike, curves: readonly Curve[] = []): Loss
       const o = obj(r);
       return {
         name: str(o.name) ?? '?', lossNats: num(o.lossNats), stderrNats: num(o.stderrNats), samples: num(o.samples), tokens: num(o.tokens),
-        deltaNats: num(o.deltaNats), deltaStderrNats: num(o.deltaStderrNats),
+        pooledNats: num(o.pooledNats), deltaNats: num(o.deltaNats), deltaStderrNats: num(o.deltaStderrNats),
       };
     });
   }
@@ -115,7 +117,7 @@ export function lossTableRows(run: RunLike, curves: readonly Curve[] = []): Loss
     .map((c) => {
       const name = c.name.slice('loss/'.length);
       const se = curves.find((x) => x.name === `stderr/${name}`);
-      return { name, lossNats: c.values.length ? finiteOrNull(c.values[0]!) : null, stderrNats: se?.values.length ? finiteOrNull(se.values[0]!) : null, samples: null, tokens: null, deltaNats: null, deltaStderrNats: null };
+      return { name, lossNats: c.values.length ? finiteOrNull(c.values[0]!) : null, stderrNats: se?.values.length ? finiteOrNull(se.values[0]!) : null, samples: null, tokens: null, pooledNats: null, deltaNats: null, deltaStderrNats: null };
     });
 }
 
