@@ -88,7 +88,10 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
       const rowNorms = o.sqrt(o.sum(o.mul(sw.W_dec, sw.W_dec), [-1])); // [d_sae]
       const vNorm = o.sqrt(o.sum(o.mul(v, v), [-1], true)); // [1, 1]
       outputs.cosine = o.div(dots, o.add(o.mul(rowNorms, vNorm), 1e-12));
-      outputs.encoder = o.matmul(v, sw.W_enc); // [1, d_sae]
+      // what the vector adds to each feature's pre-activation: the SAE reads its input × the norm
+      // scaling factor when it was trained on scaled activations
+      const s = sae.normalize === 'expected_average_only_in' && sae.normScalingFactor !== null ? sae.normScalingFactor : 1;
+      outputs.encoder = o.matmul(s === 1 ? v : o.mul(v, s), sw.W_enc); // [1, d_sae]
     }
   }
   const through = opts.throughFinalNorm ?? true;

@@ -63,6 +63,19 @@ describe('read-outs', () => {
     if (seven) assert.equal(seven.label, 'seven');
   });
 
+  // an SAE trained on activations scaled by s (SAELens expected_average_only_in) reads s·x: a residual
+  // vector v moves each pre-activation by s·(v · W_enc[:, i])
+  it('residual vector and an SAE with a norm scaling factor: the encoder projection is scaled by it', async () => {
+    const ck = openCheckpoint(STORIES);
+    writeSaeLens(join(DIR, 'sae-nsf'), { arch: 'standard', dIn: D, dSae: S, hook: 'blocks.2.hook_resid_post', seed: 5, normalize: 'expected_average_only_in', normScalingFactor: 2.5 });
+    const plain = await readVector(rt, ck, Float32Array.from(randn(D, 3)), { sae: await loadSae(join(DIR, 'sae')), k: S });
+    const scaled = await readVector(rt, ck, Float32Array.from(randn(D, 3)), { sae: await loadSae(join(DIR, 'sae-nsf')), k: S });
+    const byIndex = (r: typeof plain) => new Map(r.topFeatures.map((f) => [f.index, f.encoderProj!]));
+    const [a, b] = [byIndex(plain), byIndex(scaled)];
+    for (const [i, e] of a) assert.ok(Math.abs(b.get(i)! - 2.5 * e) < 1e-4, `feature ${i}: ${b.get(i)} vs 2.5 × ${e}`);
+    assert.deepEqual(scaled.topFeatures.map((f) => f.index), plain.topFeatures.map((f) => f.index), 'the cosine ranking does not change');
+  });
+
   it('feature-space vector: its largest entries, and the DLA of b @ W_dec', async () => {
     const ck = openCheckpoint(STORIES);
     const sae = await loadSae(join(DIR, 'sae'));
