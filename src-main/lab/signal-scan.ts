@@ -18,7 +18,7 @@
  */
 import { parseInterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
-import { scoreItems, type ScoreItem } from '../models/score.js';
+import { meanWithStderr, scoreItems, type ScoreItem } from '../models/score.js';
 import { trainBias, type TrainSink } from './train-bias.js';
 
 export interface ScanConfig {
@@ -79,13 +79,13 @@ export function compareDrops(s: HeldOutDrops, c: HeldOutDrops): { signalNats: nu
   if (paired) {
     const diffs = s.drops.map((d, i) => d - c.drops[i]!).filter(Number.isFinite);
     if (diffs.length > 1) {
-      const d = meanSe(diffs);
-      return { signalNats: d.mean, seNats: d.se, pairs: diffs.length };
+      const d = meanWithStderr(diffs);
+      return { signalNats: d.mean, seNats: d.stderr, pairs: diffs.length };
     }
   }
-  const a = meanSe(s.drops.filter(Number.isFinite));
-  const b = meanSe(c.drops.filter(Number.isFinite));
-  return { signalNats: a.mean - b.mean, seNats: Math.sqrt(a.se ** 2 + b.se ** 2), pairs: 0 };
+  const a = meanWithStderr(s.drops);
+  const b = meanWithStderr(c.drops);
+  return { signalNats: a.mean - b.mean, seNats: Math.sqrt(a.stderr ** 2 + b.stderr ** 2), pairs: 0 };
 }
 
 /** Deterministic split: every k-th sample (by a seeded permutation) is held out. */
@@ -103,13 +103,6 @@ export function splitHoldout<T>(items: readonly T[], holdout: number, seed: numb
   return { train: items.filter((_, i) => !testSet.has(i)), test: items.filter((_, i) => testSet.has(i)) };
 }
 
-function meanSe(xs: readonly number[]): { mean: number; se: number } {
-  const n = xs.length;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const v = n > 1 ? xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
-  return { mean, se: Math.sqrt(v / n) };
-}
-
 async function side(model: LanguageModel, items: readonly ScoreItem[], cfg: ScanConfig, sink: TrainSink, signal?: AbortSignal): Promise<ScanSide & HeldOutDrops> {
   const { train, test } = splitHoldout(items, cfg.holdout ?? 0.25, cfg.seed);
   const set = parseInterventionSet({ items: [{ kind: 'resid_bias', hook: cfg.hook, trainable: true }] });
@@ -118,11 +111,11 @@ async function side(model: LanguageModel, items: readonly ScoreItem[], cfg: Scan
   const base = await scoreItems(model, test, { signal });
   const biased = await scoreItems(model, test, { signal, set: parseInterventionSet({ items: [{ kind: 'resid_bias', hook: cfg.hook, values: Array.from(bias) }] }) });
   const drops = base.map((b, i) => b.lossNats - biased[i]!.lossNats);
-  const d = meanSe(drops.filter(Number.isFinite));
+  const d = meanWithStderr(drops); // samples without completion tokens (NaN) are left out
   return {
     trainSamples: train.length, heldOutSamples: test.length,
-    baseLossNats: meanSe(base.map((b) => b.lossNats).filter(Number.isFinite)).mean, biasedLossNats: meanSe(biased.map((b) => b.lossNats).filter(Number.isFinite)).mean,
-    dropNats: d.mean, dropStderrNats: d.se, bias, drops, prompts: test.map(promptIds),
+    baseLossNats: meanWithStderr(base.map((b) => b.lossNats)).mean, biasedLossNats: meanWithStderr(biased.map((b) => b.lossNats)).mean,
+    dropNats: d.mean, dropStderrNats: d.stderr, bias, drops, prompts: test.map(promptIds),
   };
 }
 

@@ -205,7 +205,8 @@ export async function trainSae(
 
   let scale: number;
   let params: Record<SaeParamName, Float32Array>;
-  const zeros = (): Record<SaeParamName, Float32Array> => Object.fromEntries(SAE_PARAMS.map((n, i) => [n, new Float32Array(sizes(D, S)[i]!)])) as Record<SaeParamName, Float32Array>;
+  const sz = sizes(D, S);
+  const zeros = (): Record<SaeParamName, Float32Array> => Object.fromEntries(SAE_PARAMS.map((n, i) => [n, new Float32Array(sz[i]!)])) as Record<SaeParamName, Float32Array>;
   let m = zeros();
   let v = zeros();
   let adamStep = 0;
@@ -218,7 +219,6 @@ export async function trainSae(
     if (r0.state.fingerprint !== fingerprint) throw new Error('train-sae: the checkpoint was made on other activations or settings; start a new run');
     scale = r0.state.scale;
     const all = new Float32Array(Uint8Array.from(r0.bytes).buffer);
-    const sz = sizes(D, S);
     let at = 0;
     const take = (k: number): Float32Array<ArrayBuffer> => all.slice(at, (at += k));
     const part = () => Object.fromEntries(SAE_PARAMS.map((n, i) => [n, take(sz[i]!)])) as Record<SaeParamName, Float32Array>;
