@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { createContext } from '../../src-main/api/context.js';
 import { dispatch } from '../../src-main/api/dispatch.js';
 import { writeSaeLens } from '../sae/fixtures.js';
+import { codeVersion } from '../../src-main/jobs/code-version.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'undertone-lab-ops-'));
 const model = join(dir, 'stories260k');
@@ -84,8 +85,9 @@ test('lab.tokenDiff: per-token logprob differences between a steered and the bas
   const steer = { items: [{ kind: 'steer' as const, hook: 'blocks.2.hook_resid_post', vector: new Array(64).fill(0.3), coef: 2 }] };
   const r = await dispatch(ctx, 'lab.tokenDiff', { model, prompt: 'Once upon a time', completion: ' there was a cat.', a: steer, b: { items: [] }, raw: true });
   assert.ok('result' in r, JSON.stringify(r));
-  const d = r.result as { tokens: { text: string }[]; diff: number[]; logprobA: number[]; logprobB: number[] };
+  const d = r.result as { tokens: { text: string }[]; diff: number[]; logprobA: number[]; logprobB: number[]; codeVersion: string };
   assert.ok(d.tokens.length >= 4);
+  assert.equal(d.codeVersion, codeVersion(), 'a token-difference figure records the code that computed it');
   assert.equal(d.diff.length, d.tokens.length);
   d.diff.forEach((x, i) => assert.ok(Math.abs(x - (d.logprobA[i]! - d.logprobB[i]!)) < 1e-9));
   assert.ok(d.diff.some((x) => Math.abs(x) > 1e-3));

@@ -12,6 +12,7 @@ import { loadSae } from '../../models/sae/load.js';
 import { loadTokenizer } from '../../models/tokenizer.js';
 import { modelHashOf, readVector } from '../../lab/readouts.js';
 import { tokenDiff } from '../../lab/token-diff.js';
+import { codeVersion } from '../../jobs/code-version.js';
 import { LanguageModel } from '../../models/lm.js';
 import { interventionSetSchema } from '../../models/interventions.js';
 import { idSchema, pathSchema } from '../../store/index.js';
@@ -104,6 +105,8 @@ export const labOps = {
       tokens: z.array(z.object({ id: z.number(), text: z.string() })),
       logprobA: z.array(z.number()), logprobB: z.array(z.number()), diff: z.array(z.number()),
       lossA: z.number(), lossB: z.number(),
+      /** the code that computed it, for a figure's provenance */
+      codeVersion: z.string(),
     }),
     handler: async (input, ctx) => {
       const dir = checkAllowedPath(input.model, allowedRoots(ctx.storeFile), 'model');
@@ -111,7 +114,7 @@ export const labOps = {
       if (!rt) throw new Error('the engine service has no runtime');
       const m = LanguageModel.open(rt, dir);
       try {
-        return await tokenDiff(m, [{ role: 'user', content: input.prompt }], input.completion, input.a, input.b, { raw: input.raw });
+        return { ...(await tokenDiff(m, [{ role: 'user', content: input.prompt }], input.completion, input.a, input.b, { raw: input.raw })), codeVersion: codeVersion() };
       } finally {
         await m.close();
       }
