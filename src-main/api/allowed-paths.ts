@@ -3,7 +3,9 @@
  * the same in every host so that `serve` cannot be used to read or write arbitrary files:
  *
  *   a path must be absolute, hold no '..' segment, and lie strictly inside an allowed root:
- *   the store's folder, the user's home folder, or the app's embedded demo folder (resources/demo).
+ *   the store's folder, the user's home folder, the app's embedded demo folder (resources/demo),
+ *   or a folder the user named in UNDERTONE_ALLOW (paths separated by ':', or ';' on Windows; e.g.
+ *   models on a GPU server's /data). The filesystem root is never an allowed root.
  *
  * Symbolic links are resolved first (on the deepest part of the path that exists, and on the roots),
  * so a link inside a root cannot lead outside it. The CLI's own `export`/`import` commands, run by
@@ -11,13 +13,15 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ApiError } from './errors.js';
 import { demoDir } from './demo.js';
 
-export function allowedRoots(storeFile: string): string[] {
+export function allowedRoots(storeFile: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const demo = demoDir();
-  return [dirname(resolve(storeFile)), homedir(), ...(demo ? [demo] : [])].map(real);
+  const extra = (env.UNDERTONE_ALLOW ?? '').split(delimiter).map((d) => d.trim()).filter((d) => d && isAbsolute(d));
+  const roots = [dirname(resolve(storeFile)), homedir(), ...(demo ? [demo] : []), ...extra].map(real);
+  return [...new Set(roots)].filter((r) => dirname(r) !== r);
 }
 
 /** The path with symlinks resolved as far as it exists; the rest appended as given. */
@@ -52,7 +56,7 @@ export function checkAllowedPath(p: string, roots: string[], field: string): str
   if (p.split(/[\\/]/).includes('..')) fail(`'${p}' contains a '..' segment (path traversal is refused)`);
   const full = real(p);
   if (!roots.some((root) => inside(root, full))) {
-    fail(`'${p}' is outside the allowed folders (${roots.join(', ')}); API file paths must lie inside the store's folder or your home folder`);
+    fail(`'${p}' is outside the allowed folders (${roots.join(', ')}); API file paths must lie inside the store's folder or your home folder; name more folders in UNDERTONE_ALLOW`);
   }
   return full;
 }

@@ -74,8 +74,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!hostAllowed(req, port)) return sendText(res, 421, 'Host must be 127.0.0.1 or localhost');
-    if (!originAllowed(req, port)) return sendText(res, 403, 'cross-origin request refused');
+    if (!hostAllowed(req)) return sendText(res, 421, 'Host must be a loopback name (127.0.0.1, localhost or [::1])');
+    if (!originAllowed(req)) return sendText(res, 403, 'cross-origin request refused');
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
     if (url.pathname.startsWith('/api/')) {
       if (!tokenMatches(bearerToken(req), token)) return sendText(res, 401, 'missing or wrong token');
@@ -100,8 +100,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const refuse = (status: number, why: string): void => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (!hostAllowed(req, port)) return refuse(421, 'Misdirected Request');
-    if (!originAllowed(req, port)) return refuse(403, 'Forbidden');
+    if (!hostAllowed(req)) return refuse(421, 'Misdirected Request');
+    if (!originAllowed(req)) return refuse(403, 'Forbidden');
     if (url.pathname !== '/api/events') return refuse(404, 'Not Found');
     if (!tokenMatches(bearerToken(req) ?? url.searchParams.get('token') ?? undefined, token)) return refuse(401, 'Unauthorized');
     events.accept(req, socket, head);

@@ -109,6 +109,24 @@ test('DNS-rebinding and cross-origin guards: foreign Host or Origin is refused e
     body: '{}',
   });
   assert.equal(sameOrigin.status, 200);
+  // over `ssh -L 9000:127.0.0.1:<port>` the browser names the forwarded port: loopback, any port
+  const forwarded = await http('/api/engine.status', {
+    method: 'POST',
+    headers: { ...authed(), Origin: 'http://localhost:9000', Host: 'localhost:9000' },
+    body: '{}',
+  });
+  assert.equal(forwarded.status, 200);
+  assert.equal((await http('/', { headers: { Host: 'localhost:9000' } })).status, 200);
+  // the Origin must be the request's own host and port
+  const otherPort = await http('/api/engine.status', {
+    method: 'POST',
+    headers: { ...authed(), Origin: 'http://localhost:9001', Host: 'localhost:9000' },
+    body: '{}',
+  });
+  assert.equal(otherPort.status, 403);
+  for (const host of ['localhost.evil.example:9000', '127.0.0.1.nip.io', 'localhost:9000:1']) {
+    assert.equal((await http('/', { headers: { Host: host } })).status, 421, `Host '${host}'`);
+  }
 });
 
 test('static files: the page has the CSP header; nothing outside the renderer folder is served', async () => {

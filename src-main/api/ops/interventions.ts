@@ -4,6 +4,8 @@ import { interventionSetCreateSchema, listQuerySchema, renameSchema } from '../.
 import { deletedOut, interventionSetOut } from '../entity-schemas.js';
 import { idInput } from '../inputs.js';
 import { defineOp } from '../op.js';
+import { allowedRoots } from '../allowed-paths.js';
+import { checkParamPaths } from '../param-paths.js';
 
 export const interventionOps = {
   'interventionSets.list': defineOp({
@@ -22,7 +24,10 @@ export const interventionOps = {
     summary: 'a new intervention set: name and JSON spec',
     input: interventionSetCreateSchema,
     output: interventionSetOut,
-    handler: async (s, ctx) => ctx.store.interventionSets.create(s),
+    handler: async (s, ctx) => {
+      checkParamPaths(s.spec, allowedRoots(ctx.storeFile), 'spec');
+      return ctx.store.interventionSets.create(s);
+    },
   }),
   'interventionSets.rename': defineOp({
     summary: 'rename an intervention set (its spec never changes)',

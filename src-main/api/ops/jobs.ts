@@ -5,7 +5,8 @@ import { runOut } from '../entity-schemas.js';
 import { ApiError } from '../errors.js';
 import { toIssues } from '../issues.js';
 import { defineOp } from '../op.js';
-import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
+import { allowedRoots } from '../allowed-paths.js';
+import { checkParamPaths } from '../param-paths.js';
 import { demoCorpusPath, demoModelPath, demoSaePath } from '../demo.js';
 import { reapDeadRuns } from '../../jobs/owner.js';
 
@@ -16,23 +17,6 @@ async function kindOf(name: string): Promise<JobKind> {
     throw new ApiError('invalid_input', `kind: ${message}`, [{ path: 'kind', message }]);
   }
   return load();
-}
-
-/** Fields of job params that name files or folders the job reads (models, SAEs, corpora, datasets) or writes (`out`). */
-const PATH_KEYS = new Set(['model', 'sae', 'datasetFile', 'corpusFile', 'out']);
-
-/**
- * Apply the allowed-paths rule to every path a job would read, at any depth (e.g. the SAE of an
- * intervention item), so that `serve` cannot make a job read arbitrary files.
- */
-function checkParamPaths(v: unknown, roots: string[], at: string): void {
-  if (Array.isArray(v)) v.forEach((x, i) => checkParamPaths(x, roots, `${at}.${i}`));
-  else if (v && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      if (PATH_KEYS.has(k) && typeof x === 'string') checkAllowedPath(x, roots, `${at}.${k}`);
-      else checkParamPaths(x, roots, `${at}.${k}`);
-    }
-  }
 }
 
 /**
@@ -91,7 +75,7 @@ export const jobOps = {
       }
       const missing = oneOfIssues(kind.params, parsed.data as Record<string, unknown>);
       if (missing.length) throw new ApiError('invalid_input', missing.map((i) => `${i.path}: ${i.message}`).join('; '), missing);
-      checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'params');
+      checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'params', ctx.store);
       return ctx.jobs.start(s);
     },
   }),
@@ -105,7 +89,19 @@ export const jobOps = {
     summary: 'restart an interrupted, failed or cancelled run from its last checkpoint',
     input: runIdInputSchema,
     output: runOut,
-    handler: async ({ runId }, ctx) => ctx.jobs.resume(runId),
+    handler: async ({ runId }, ctx) => {
+      // a run's config may come from an imported experiment: its paths pass the same rule as a new job's
+      const run = ctx.store.runs.get(runId);
+      if (Object.hasOwn(jobKinds, run.kind)) {
+        const parsed = (await kindOf(run.kind)).params.safeParse(run.config);
+        if (!parsed.success) {
+          const issues = toIssues(parsed.error.issues, ['config']);
+          throw new ApiError('invalid_input', `run '${runId}' cannot resume: its config does not fit job '${run.kind}' (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`, issues);
+        }
+        checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'config', ctx.store);
+      }
+      return ctx.jobs.resume(runId);
+    },
   }),
   'jobs.list': defineOp({
     summary: 'the runs queued or running now (in any process on this store)',

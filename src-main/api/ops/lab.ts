@@ -17,6 +17,7 @@ import { LanguageModel } from '../../models/lm.js';
 import { interventionSetSchema } from '../../models/interventions.js';
 import { idSchema, pathSchema } from '../../store/index.js';
 import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
+import { checkParamPaths } from '../param-paths.js';
 import { ApiError } from '../errors.js';
 import { defineOp } from '../op.js';
 import { demoCorpusPath, demoModelPath, demoSaePath } from '../demo.js';
@@ -109,7 +110,10 @@ export const labOps = {
       codeVersion: z.string(),
     }),
     handler: async (input, ctx) => {
-      const dir = checkAllowedPath(input.model, allowedRoots(ctx.storeFile), 'model');
+      const roots = allowedRoots(ctx.storeFile);
+      const dir = checkAllowedPath(input.model, roots, 'model');
+      checkParamPaths(input.a, roots, 'a', ctx.store);
+      checkParamPaths(input.b, roots, 'b', ctx.store);
       const rt = ctx.engine.runtime?.();
       if (!rt) throw new Error('the engine service has no runtime');
       const m = LanguageModel.open(rt, dir);
