@@ -18,11 +18,12 @@ export const serveCommand: Command = {
     const staticDir = await ensureRendererBuilt((line) => console.log(line));
     const running = await startServer({ ctx, staticDir, port });
     console.log(`Undertone is serving at ${running.url}`);
-    if (!flags['no-open']) openBrowser(running.url);
+    const removePage = flags['no-open'] ? undefined : openBrowser(running.url);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    removePage?.();
     await running.close();
     await ctx.close();
     return 0;
