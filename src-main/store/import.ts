@@ -32,12 +32,23 @@ function sameValue(a: SqlValue, b: SqlValue): boolean {
   return Object.is(a, b) || (typeof a === 'number' && a === b);
 }
 
+const MAX_MANIFEST_BYTES = 16 * 2 ** 20;
+
+/** The file's size; an error naming it when it is not a regular file (FIFO, device, folder) or over `max` bytes. */
+function requireRegularFile(p: string, what: string, max = Infinity): number {
+  const s = statSync(p);
+  if (!s.isFile()) throw invalid(`${what} ${p} is not a regular file`);
+  if (s.size > max) throw invalid(`${what} ${p} is ${s.size} bytes (at most ${max})`);
+  return s.size;
+}
+
 export function importExperiment(store: Store, input: ImportInput): ImportCounts {
   const { dir: given } = parseInput(importInputSchema, input, 'import');
   const dir = resolve(given);
   requireExisting(dir, 'import folder');
   if (!statSync(dir).isDirectory()) throw invalid(`import folder ${dir} is not a folder`);
   const manifestPath = requireExisting(resolveInside(dir, MANIFEST, 'manifest'), 'manifest file');
+  requireRegularFile(manifestPath, 'manifest file', MAX_MANIFEST_BYTES);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -53,6 +64,9 @@ export function importExperiment(store: Store, input: ImportInput): ImportCounts
   const files = new Map<string, Buffer>();
   for (const [name, meta] of Object.entries(manifest.files)) {
     const p = requireExisting(resolveInside(dir, name, 'manifest file entry'), 'exported file');
+    // a FIFO or device would block (or never end) the read; a size that differs is refused before reading
+    const size = requireRegularFile(p, 'exported file');
+    if (size !== meta.bytes) throw invalid(`${p}: ${size} bytes, the manifest says ${meta.bytes}; the file was changed or truncated`);
     const b = readFileSync(p);
     const h = createHash('sha256').update(b).digest('hex');
     if (h !== meta.sha256 || b.length !== meta.bytes) {

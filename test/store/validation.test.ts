@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   exportExperiment, importExperiment, openStore, resolveInside, resolveStorePath, defaultStorePath, StoreError, MAX_NAME, MAX_TEXT,
@@ -98,6 +99,17 @@ test('a tampered or malformed export folder is refused, naming the file, and imp
   const tampered = copy('tampered');
   writeFileSync(join(tampered, 'samples.jsonl'), readFileSync(join(tampered, 'samples.jsonl'), 'utf8').replace('1, 2', '1, 3'));
   rejects(() => importExperiment(target, { dir: tampered }), /samples\.jsonl: sha256 .* does not match the manifest/);
+
+  // a FIFO in place of a listed file used to block the whole process on the read (serve froze)
+  if (process.platform !== 'win32') {
+    const fifo = copy('fifo');
+    rmSync(join(fifo, 'samples.jsonl'));
+    execFileSync('mkfifo', [join(fifo, 'samples.jsonl')]);
+    rejects(() => importExperiment(target, { dir: fifo }), /exported file .*samples\.jsonl is not a regular file/);
+  }
+  const longer = copy('longer');
+  writeFileSync(join(longer, 'samples.jsonl'), readFileSync(join(longer, 'samples.jsonl'), 'utf8') + ' ');
+  rejects(() => importExperiment(target, { dir: longer }), /samples\.jsonl: \d+ bytes, the manifest says \d+/);
 
   const evil = copy('evil');
   const m = JSON.parse(readFileSync(join(evil, 'manifest.json'), 'utf8'));
