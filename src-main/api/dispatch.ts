@@ -8,6 +8,23 @@ import { ops, type OpRegistry } from './ops/index.js';
 /** The store's and job runner's deliberate errors, as API codes (HTTP: 400, 404, 409). */
 const STORE_CODES: Record<StoreErrorCode, ApiErrorCode> = { invalid: 'invalid_input', not_found: 'not_found', conflict: 'conflict' };
 
+/** Deeper inputs are refused before validation (a recursive validator would overflow the stack: a raw 500). */
+export const MAX_INPUT_DEPTH = 64;
+
+/** How deep arrays and objects nest in `v` (a scalar is 0), counting no further than limit + 1; no recursion. */
+export function nestingDepth(v: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > limit) return max;
+    for (const y of Array.isArray(x) ? x : Object.values(x)) stack.push([y, d + 1]);
+  }
+  return max;
+}
+
 export type Envelope = { result: unknown } | { error: ApiErrorBody };
 
 /** `input` undefined means "no input" and is read as `{}`. */
@@ -20,6 +37,10 @@ export async function dispatch(
   const def = Object.hasOwn(registry, op) ? registry[op] : undefined;
   if (!def) {
     return { error: { code: 'unknown_op', op, message: `unknown op '${op}' (known: ${Object.keys(registry).join(', ')})` } };
+  }
+  const depth = nestingDepth(input, MAX_INPUT_DEPTH);
+  if (depth > MAX_INPUT_DEPTH) {
+    return { error: { code: 'invalid_input', op, message: `input is nested deeper than ${MAX_INPUT_DEPTH} levels`, issues: [{ path: '', message: `nested deeper than ${MAX_INPUT_DEPTH} levels` }] } };
   }
   const parsed = def.input.safeParse(input === undefined ? {} : input);
   if (!parsed.success) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { z } from 'zod';
 import { createContext } from '../../src-main/api/context.js';
-import { dispatch } from '../../src-main/api/dispatch.js';
+import { nestingDepth, dispatch } from '../../src-main/api/dispatch.js';
 import { ApiError } from '../../src-main/api/errors.js';
 import { defineOp } from '../../src-main/api/op.js';
 import { ops, type OpRegistry } from '../../src-main/api/ops/index.js';
@@ -121,6 +121,20 @@ test('wrong types, oversized strings and nested unknown fields are reported at t
   assert.match(r.error.message, /samples\.1\.text/);
   const ok = await dispatch(ctx, 'demo.create', { name: 'a', samples: [] }, fixture);
   assert.deepEqual(ok, { result: { n: 0 } });
+});
+
+test('deeply nested input is invalid_input, not a stack overflow (a 2000-deep set spec was a raw 500)', async () => {
+  let spec: unknown = { items: [] };
+  for (let i = 0; i < 2000; i++) spec = { nested: spec };
+  const r = await dispatch(ctx, 'interventionSets.create', { name: 'deep', spec });
+  assert.ok('error' in r);
+  assert.equal(r.error.code, 'invalid_input');
+  assert.match(r.error.message, /nested deeper than 64 levels/);
+  assert.equal(nestingDepth({ a: [1, { b: null }] }, 64), 3);
+  assert.equal(nestingDepth('x', 64), 0);
+  let at64: unknown = 1;
+  for (let i = 0; i < 64; i++) at64 = [at64];
+  assert.equal(nestingDepth(at64, 64), 64);
 });
 
 test('handler failures and unknown ops become structured errors', async () => {
