@@ -3,15 +3,19 @@
  * at runtime. No research logic here.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, session } from 'electron';
 import { OPS_ARG_PREFIX } from '../api/bridge.js';
 import { createContext, type ApiContext } from '../api/context.js';
 import { ops } from '../api/ops/index.js';
 import { forwardEvents, registerIpc } from './ipc.js';
+import { isAppPage } from './trusted-sender.js';
 
 /** out/main/ once built; preload and renderer sit beside it. */
 const here = fileURLToPath(new URL('.', import.meta.url));
+const pagePath = join(here, '../renderer/index.html');
+/** `electron-vite dev`'s server: honoured in unpackaged builds only. */
+const devUrl = (): string | undefined => (app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL']);
 
 function createWindow(ctx: ApiContext): void {
   const win = new BrowserWindow({
@@ -37,9 +41,9 @@ function createWindow(ctx: ApiContext): void {
 
   // Production pages are file:// and carry the strict CSP as a <meta> (src-renderer/csp.ts);
   // `electron-vite dev` serves them over HTTP with HMR instead.
-  const devUrl = process.env['ELECTRON_RENDERER_URL'];
-  if (devUrl) void win.loadURL(devUrl);
-  else void win.loadFile(join(here, '../renderer/index.html'));
+  const dev = devUrl();
+  if (dev) void win.loadURL(dev);
+  else void win.loadFile(pagePath);
 }
 
 app.enableSandbox();
@@ -49,7 +53,9 @@ void app.whenReady().then(() => {
   // The store at $UNDERTONE_STORE or the OS app-data folder (the CLI's default too, so both share it).
   // Quitting interrupts running jobs; they resume from their last checkpoint.
   const ctx = createContext({ jobsOnClose: 'interrupt' });
-  registerIpc(ipcMain, ctx, (event) => BrowserWindow.fromWebContents(event.sender) !== null);
+  // a call must come from one of our windows, and from the app's own page in it (not an iframe or a navigated frame)
+  const pageUrl = pathToFileURL(pagePath).href;
+  registerIpc(ipcMain, ctx, (event) => BrowserWindow.fromWebContents(event.sender) !== null && isAppPage(event.senderFrame?.url, pageUrl, devUrl()));
   createWindow(ctx);
   // Start the job runner now: it marks runs left running by a crashed process as interrupted.
   setImmediate(() => {

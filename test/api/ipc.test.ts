@@ -6,6 +6,7 @@ import { createContext } from '../../src-main/api/context.js';
 import type { Envelope } from '../../src-main/api/dispatch.js';
 import { ops } from '../../src-main/api/ops/index.js';
 import { forwardEvents, registerIpc, type IpcHost } from '../../src-main/app/ipc.js';
+import { isAppPage } from '../../src-main/app/trusted-sender.js';
 
 interface FakeEvent {
   trusted: boolean;
@@ -49,4 +50,19 @@ test('job events are forwarded to the window on the event channel until stopped'
   stop();
   ctx.events.emit('jobs.events', payload);
   assert.deepEqual(sent, [[EVENT_CHANNEL, 'jobs.events', payload]]);
+});
+
+test("IPC trusts the app's own page only: its file:// URL (any query or fragment), or the dev server's origin in development", () => {
+  const page = 'file:///opt/undertone/out/renderer/index.html';
+  assert.ok(isAppPage(page, page));
+  assert.ok(isAppPage(`${page}?token=1#/runs`, page));
+  assert.ok(!isAppPage('file:///opt/undertone/out/renderer/other.html', page));
+  assert.ok(!isAppPage('file:///tmp/evil/index.html', page));
+  assert.ok(!isAppPage('https://evil.example/', page));
+  assert.ok(!isAppPage('data:text/html,<script>1</script>', page));
+  assert.ok(!isAppPage(undefined, page));
+  assert.ok(!isAppPage('not a url', page));
+  assert.ok(isAppPage('http://localhost:5173/#/detect', page, 'http://localhost:5173'));
+  assert.ok(!isAppPage('http://localhost:5174/', page, 'http://localhost:5173'));
+  assert.ok(!isAppPage('http://localhost:5173/', page), 'no dev server: http pages are never trusted');
 });
