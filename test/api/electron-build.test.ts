@@ -68,6 +68,7 @@ test('built main: sandboxed, isolated window; one IPC handler per op; engine.sta
   assert.equal(report.status.result?.ortVersion, ortVersion, JSON.stringify(report.status));
   assert.equal(report.bad.error.code, 'invalid_input');
   assert.match(report.untrusted, /untrusted sender/);
+  assert.match(report.untrustedFrame, /untrusted sender/, 'a frame of our window that is not the app page (navigated, iframe) is refused');
   // the built jobs worker ran demo-train; its events reached the window; its loss curve is stored
   assert.equal(report.started.result?.status, 'queued', JSON.stringify(report.started));
   assert.equal(report.events[0], 'queued');

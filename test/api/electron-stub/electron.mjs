@@ -2,6 +2,7 @@
 export const state = { sandboxEnabled: false, windows: [], handlers: new Map(), permissionHandler: undefined };
 
 export const app = {
+  isPackaged: false,
   enableSandbox: () => void (state.sandboxEnabled = true),
   whenReady: () => Promise.resolve(),
   on: () => {},

@@ -1,5 +1,6 @@
 // Loads a built Electron main (argv[2]) against the stub, exercises it, and prints one JSON report.
 import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 register('./hooks.mjs', import.meta.url);
 const { state } = await import('./electron.mjs');
@@ -8,12 +9,19 @@ await new Promise((resolve) => setImmediate(resolve));
 
 const win = state.windows[0];
 const status = state.handlers.get('undertone:op:engine.status');
-const trusted = { sender: win.webContents };
+// the app's page, as Electron reports the calling frame
+const trusted = { sender: win.webContents, senderFrame: { url: `${pathToFileURL(win.loaded).href}#/runs` } };
 let untrusted;
 try {
   await status({ sender: {} }, {});
 } catch (err) {
   untrusted = err.message;
+}
+let untrustedFrame;
+try {
+  await status({ sender: win.webContents, senderFrame: { url: 'https://evil.example/' } }, {});
+} catch (err) {
+  untrustedFrame = err.message;
 }
 let permission;
 state.permissionHandler({}, 'media', (granted) => (permission = granted));
@@ -37,6 +45,7 @@ console.log(
     status: await status(trusted, {}),
     bad: await status(trusted, { nope: 1 }),
     untrusted,
+    untrustedFrame,
     permission,
     started,
     events: events.filter((e) => e.runId === runId).map((e) => e.status),
