@@ -6,12 +6,13 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModelSpec, type ModelSpec } from '../../src-main/models/config.js';
 import { checkFeatureIndex, checkSaeAgainstModel, inferGemmaScopeHook, loadSae, readDecoderRow } from '../../src-main/models/sae/load.js';
 import { SaeError } from '../../src-main/models/sae/errors.js';
+import { privateCacheDir } from '../../src-main/models/sae/npz.js';
 import { parseSaeLensConfig } from '../../src-main/models/sae/cfg.js';
 import { npyBytes, randomWeights, writeGemmaScope, writeSaeLens, zipBytes } from './fixtures.js';
 
@@ -119,6 +120,32 @@ describe('SAE loading and bad input', () => {
     const bad = join(dir, 'deflate.npz');
     writeFileSync(bad, z);
     await rejects(loadSae(bad, { hook, cacheDir: join(root, 'cache') }), /deflate\.npz \[W_enc\.npy\]/, /inflate|CRC|header/);
+
+    // a zip bomb: the directory declares 128 + 512 bytes, the stream inflates to 16 MiB more;
+    // inflating stops at the first byte past the declared size and leaves no file behind
+    const real = npyBytes([8, 16], Float32Array.from(w.W_enc));
+    const bomb = zipBytes([{ name: 'W_enc.npy', data: Buffer.concat([real, Buffer.alloc(16 * 2 ** 20)]) }, members[1]!], { deflate: true });
+    const cdAt = bomb.readUInt32LE(bomb.length - 22 + 16);
+    bomb.writeUInt32LE(real.length, cdAt + 24); // central directory: uncompressed size
+    bomb.writeUInt32LE(real.length, 22); // local header too
+    const bombFile = join(dir, 'bomb.npz');
+    writeFileSync(bombFile, bomb);
+    const bombCache = join(root, 'bomb-cache');
+    await rejects(loadSae(bombFile, { hook, cacheDir: bombCache }), /bomb\.npz \[W_enc\.npy\]/, /inflates past the 640 bytes the zip directory declares/);
+    assert.deepEqual(readdirSync(bombCache), []);
+  });
+
+  it("the private extract cache: this user's own folder, closed to others (a shared /tmp folder could be planted)", () => {
+    const cacheHome = mkdtempSync(join(tmpdir(), 'undertone-xdg-cache-'));
+    const d = privateCacheDir({ XDG_CACHE_HOME: cacheHome });
+    assert.equal(d, join(cacheHome, 'undertone', 'sae'));
+    if (process.platform !== 'win32') assert.equal(statSync(d).mode & 0o777, 0o700);
+    // a folder left open to others is closed again
+    if (process.platform !== 'win32') {
+      chmodSync(d, 0o777);
+      privateCacheDir({ XDG_CACHE_HOME: cacheHome });
+      assert.equal(statSync(d).mode & 0o777, 0o700);
+    }
   });
 
   it('Gemma Scope hooks: inferred from the path (res, mlp, att), given by the caller, or a clear error', async () => {

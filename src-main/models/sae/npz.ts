@@ -13,9 +13,9 @@
  *   rename, so a crash never leaves a half-written cache file under the final name.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { accessSync, chmodSync, closeSync, constants, createReadStream, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw, crc32 } from 'node:zlib';
@@ -89,8 +89,35 @@ function cacheDirFor(z: ZipDirectory, opts: NpzOptions): string {
     accessSync(beside, constants.W_OK);
     return beside;
   } catch {
-    return join(tmpdir(), 'undertone-sae-cache');
+    return privateCacheDir();
   }
+}
+
+/**
+ * This user's own cache folder when the SAE's folder is read-only: $XDG_CACHE_HOME/undertone/sae
+ * (~/.cache/…), else undertone-sae-cache-<uid> in the temp folder. A shared folder would let another
+ * local user plant extracts (their CRC metadata is self-written), so the folder must be a real
+ * folder (not a link) owned by this user and closed to others (0700).
+ */
+export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  const candidates = [join(xdg, 'undertone', 'sae'), join(tmpdir(), `undertone-sae-cache-${uid ?? 'user'}`)];
+  const problems: string[] = [];
+  for (const dir of candidates) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const st = lstatSync(dir);
+      if (!st.isDirectory()) throw new Error('not a folder (a link?)');
+      if (uid !== undefined && st.uid !== uid) throw new Error(`owned by uid ${st.uid}, not ${uid}`);
+      if (uid !== undefined && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+      accessSync(dir, constants.W_OK);
+      return dir;
+    } catch (err) {
+      problems.push(`${dir}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`no private folder to extract the SAE's compressed .npz members into (${problems.join('; ')}); make the SAE's folder writable or set XDG_CACHE_HOME`);
 }
 
 async function extractDeflated(z: ZipDirectory, name: string, at: number, opts: NpzOptions): Promise<NpzTensor> {
@@ -126,6 +153,8 @@ async function extractDeflated(z: ZipDirectory, name: string, at: number, opts: 
     write(chunk: Buffer, _enc, cb) {
       try {
         total += chunk.length;
+        // a zip bomb inflates far past its declared size: stop at the first byte beyond it
+        if (total > e.size) throw new SaeError(z.file, `inflates past the ${e.size} bytes the zip directory declares`, member);
         crc = crc32(chunk, crc);
         let data = chunk;
         if (!npy) {
@@ -140,7 +169,7 @@ async function extractDeflated(z: ZipDirectory, name: string, at: number, opts: 
           const json = json0 + ' '.repeat((8 - ((8 + Buffer.byteLength(json0)) % 8)) % 8);
           const len = Buffer.alloc(8);
           len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-          fd = openSync(tmp, 'w');
+          fd = openSync(tmp, 'wx'); // exclusive: never through a planted file or link
           writeSync(fd, len, 0, 8, 0);
           writeSync(fd, Buffer.from(json), 0, Buffer.byteLength(json), 8);
           pos = dataStart = 8 + Buffer.byteLength(json);
