@@ -3,6 +3,7 @@
  * seed) and the process that owns it while queued or running. Status changes are guarded updates,
  * so two processes on one store cannot both claim a run.
  */
+import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 import { newId, nowIso } from './ids.js';
 import { conflict, invalid, notFound } from './errors.js';
@@ -88,6 +89,17 @@ export function runsRepo(db: Db) {
       const w = where({ status: q.status, kind: q.kind, dataset_id: q.datasetId });
       const rows = db.prepare(`SELECT * FROM runs ${w.sql} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...w.params, ...pageOf(q));
       return (rows as Row[]).map(toRun);
+    },
+    /**
+     * A short fingerprint of what a runs list shows: it changes when a run is added, deleted, starts,
+     * finishes, changes status, or reports progress. Lets a view poll cheaply and reload the list
+     * (configs and results included) only when something changed.
+     */
+    stamp(): string {
+      const totals = db.prepare(`SELECT count(*) AS n, max(created_at) AS c, max(started_at) AS s, max(finished_at) AS f FROM runs`).get();
+      const byStatus = db.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY status').all();
+      const active = db.prepare(`SELECT id, status, progress, message FROM runs WHERE status IN ('queued', 'running') ORDER BY id`).all();
+      return createHash('sha256').update(JSON.stringify([totals, byStatus, active])).digest('base64url').slice(0, 22);
     },
     /** queued → running, unless another process claimed it or a cancel was requested. */
     claim(id: string): boolean {

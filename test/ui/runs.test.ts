@@ -271,3 +271,43 @@ test('Runs: metrics written once show as a table with their units (CSV too); cur
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+// hundreds of runs: the list polls a fingerprint, not the whole list; a finished run's detail is
+// not reloaded by polls; a long curve is drawn from its extremes and exported whole
+test('Runs at scale: idle polls fetch only the fingerprint, the shown run is not reloaded, a run written by another process appears, a long curve exports every point', { skip, timeout: 60_000 }, async () => {
+  for (let i = 0; i < 120; i++) {
+    const r = ctx.store.runs.create({ kind: 'demo-train', config: { note: 'x'.repeat(200), i }, codeVersion: 'test' });
+    ctx.store.runs.finish(r.id, { status: 'done', result: { i } });
+  }
+  const long = ctx.store.runs.create({ kind: 'demo-train', config: { steps: 30_000 }, codeVersion: 'test' });
+  const n = 30_000;
+  ctx.store.metrics.addPoints({ runId: long.id, name: 'loss', unit: 'nats', points: Array.from({ length: n }, (_, i) => ({ x: i + 1, value: i === 12_345 ? 99 : 2 - i / n })) });
+  ctx.store.runs.finish(long.id, { status: 'done', result: {} });
+  const { page, problems } = await openPage(`#runs/${long.id}`);
+  await page.getByTestId('run-detail').waitFor({ timeout: 10_000 });
+  await page.getByTestId('metric-chart').waitFor({ timeout: 10_000 });
+  // the list sits in its own box: the detail starts within one screen of the page top
+  const detailTop = await page.getByTestId('run-detail').evaluate((e) => e.getBoundingClientRect().top + window.scrollY);
+  assert.ok(detailTop < 1000, `the run detail starts ${detailTop} px down`);
+  // the caption says the chart shows extremes; the spike is among the drawn points
+  assert.match((await page.getByTestId('metric-chart').locator('figcaption').textContent()) ?? '', /30000 points \(showing \d+: each stretch's min and max\)/);
+
+  const calls: string[] = [];
+  page.on('request', (r) => r.url().includes('/api/') && calls.push(r.url().replace(/^.*\/api\//, '')));
+  await page.waitForTimeout(11_000); // two polls
+  assert.ok(calls.filter((c) => c === 'runs.stamp').length >= 2, calls.join(' '));
+  assert.deepEqual(calls.filter((c) => c !== 'runs.stamp'), [], 'idle: no list reload, no detail reload');
+
+  // another process adds a run: the next poll reloads the list
+  const other = ctx.store.runs.create({ kind: 'demo-train', config: {}, codeVersion: 'other-process' });
+  await page.locator(`tr[data-run-id="${other.id}"]`).waitFor({ timeout: 8_000 });
+  assert.ok(calls.includes('runs.list'));
+
+  // the CSV has every step, the spike included
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Export loss' }).getByRole('button', { name: 'CSV' }).click()]);
+  const rows = readFileSync((await download.path())!, 'utf8').split('\n').filter((l) => l && !l.startsWith('# '));
+  assert.equal(rows.length, 1 + n, 'header + every point');
+  assert.ok(rows.includes('12346,99'), 'the one-step spike (step 12346) is in the CSV');
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -5,18 +5,15 @@ import { curveOut, deletedOut, runOut, toF64Out, vectorOut } from '../entity-sch
 import { idInput } from '../inputs.js';
 import { defineOp } from '../op.js';
 import { reapDeadRuns } from '../../jobs/owner.js';
+import { minMaxKeep } from '../curve-downsample.js';
 
 export const MAX_CURVE_POINTS = 1_000_000;
 const DEFAULT_CURVE_POINTS = 10_000;
 
-/** Keep every k-th point and the last, so at most `max` remain. */
+/** At most `max` points: each bucket's smallest and largest value, and the first and last point (curve-downsample.ts). */
 function downsample(c: Curve, max: number): z.input<typeof curveOut> {
-  const n = c.x.length;
-  const k = n > max ? Math.ceil(n / Math.max(1, max - 1)) : 1;
-  const keep: number[] = [];
-  for (let i = 0; i < n; i += k) keep.push(i);
-  if (n && keep.at(-1) !== n - 1) keep.push(n - 1);
-  return { ...c, x: keep.map((i) => c.x[i]!), values: keep.map((i) => toF64Out(c.values[i]!)), downsampled: k > 1 };
+  const keep = minMaxKeep(c.values, max);
+  return { ...c, x: keep.map((i) => c.x[i]!), values: keep.map((i) => toF64Out(c.values[i]!)), downsampled: keep.length < c.x.length };
 }
 
 export const runOps = {
@@ -27,6 +24,15 @@ export const runOps = {
     handler: async (q, ctx) => {
       reapDeadRuns(ctx.store);
       return ctx.store.runs.list(q);
+    },
+  }),
+  'runs.stamp': defineOp({
+    summary: "a fingerprint of the runs list (changes when a run is added, deleted, changes status or reports progress): poll it, reload runs.list when it changes",
+    input: z.strictObject({}),
+    output: z.object({ stamp: z.string() }),
+    handler: async (_input, ctx) => {
+      reapDeadRuns(ctx.store);
+      return { stamp: ctx.store.runs.stamp() };
     },
   }),
   'runs.get': defineOp({

@@ -1,7 +1,9 @@
 /**
  * The runs list, kept live: loaded with runs.list, updated from `jobs.events` (progress, ETA, status),
  * refreshed from the store when a run changes status, and polled every few seconds to catch runs
- * that another process (e.g. the CLI) runs on the same store.
+ * that another process (e.g. the CLI) runs on the same store. The poll reads a fingerprint
+ * (runs.stamp, a few bytes) and reloads the list, configs and results included (MBs with hundreds
+ * of runs), only when it changed.
  */
 import type { JobEvent, OpOutput } from '../../../src-main/api/contract-types.js';
 import { call, on } from './api.js';
@@ -18,9 +20,25 @@ export class RunsFeed {
   loaded = $state(false);
   error = $state<string>();
 
-  async reload(): Promise<void> {
+  /** the fingerprint the list was loaded at */
+  private stamp: string | undefined;
+
+  /** Reload the list when the store's runs changed since the last load (or always, with force). */
+  async poll(): Promise<void> {
     try {
+      const { stamp } = await call('runs.stamp', {});
+      if (stamp !== this.stamp) await this.reload(stamp);
+    } catch (err) {
+      this.error = errorText(err);
+    }
+  }
+
+  async reload(stamp?: string): Promise<void> {
+    try {
+      // the fingerprint first: a change during the load is caught by the next poll
+      const at = stamp ?? (await call('runs.stamp', {})).stamp;
       const runs = await call('runs.list', { limit: 10_000 });
+      this.stamp = at;
       // progress is stored at most once a second: keep the newer figure from the events
       const live = new Map(this.runs.map((r) => [r.id, r]));
       this.runs = runs.map((r) => {
@@ -68,7 +86,7 @@ export class RunsFeed {
   follow(): () => void {
     void this.reload();
     const off = on('jobs.events', (e) => this.apply(e));
-    const timer = setInterval(() => void this.reload(), POLL_MS);
+    const timer = setInterval(() => void this.poll(), POLL_MS);
     return () => {
       off();
       clearInterval(timer);
