@@ -239,7 +239,19 @@ test('Datasets: a generated dataset shows its pass rate and its samples in pages
   assert.deepEqual([...new Set(await page.getByTestId('samples').locator('tbody td:last-child').allTextContents())].map((t) => t.trim()), ['fail']);
   await page.getByRole('combobox', { name: 'Show' }).selectOption('all');
   await range.filter({ hasText: '1–20 of 45' }).waitFor();
+  // a jump to a row's page
+  await page.getByRole('spinbutton', { name: 'go to row' }).fill('41');
+  await page.getByRole('button', { name: 'Go', exact: true }).click();
+  await range.filter({ hasText: '41–45 of 45' }).waitFor();
+  await page.getByRole('button', { name: 'Previous' }).click();
+  await range.filter({ hasText: '21–40 of 45' }).waitFor();
   await page.screenshot({ path: `${root}test-results/datasets-view.png`, fullPage: true });
+  // an empty dataset says so; a 200-character name without spaces does not widen the page
+  const empty = ctx.store.datasets.create({ name: `${'L'.repeat(120)}_teacher_seed0_${'N'.repeat(65)}` });
+  await page.goto(`${srv!.url}#datasets/${empty.id}`);
+  await page.getByTestId('samples-empty').filter({ hasText: 'This dataset has no samples.' }).waitFor({ timeout: 10_000 });
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(widths[0]! <= widths[1]!, `the page is ${widths[0]} px wide in a ${widths[1]} px window`);
   assert.deepEqual(problems, []);
   await page.close();
 });
