@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobRunner } from '../../src-main/jobs/index.js';
 import { Runtime } from '../../src-main/engine/runtime.js';
@@ -62,6 +62,15 @@ describe('train-sae job', () => {
     assert.equal(done2.status, 'done', done2.error ?? '');
     assert.ok(existsSync(join(out, 'sae_weights.safetensors')));
     assert.equal((await loadSae(out)).hook, 'blocks.2.hook_resid_post', 'the default hook is the middle layer’s resid_post');
+
+    // a second run into the same folder is refused before training: run2's registered SAE keeps its weights
+    const before = readFileSync(join(out, 'sae_weights.safetensors'));
+    const run3 = await runner.submit({ kind: 'train-sae', params: { model: MODEL, corpusFile: corpus, steps: 5, batch: 32, out, hook: 'blocks.1.hook_resid_post' } });
+    const done3 = await runner.wait(run3.id);
+    assert.equal(done3.status, 'failed');
+    assert.match(done3.error ?? '', new RegExp(`already holds the SAE of run ${run2.id}; give an empty or new folder`));
+    assert.ok(readFileSync(join(out, 'sae_weights.safetensors')).equals(before), 'the first SAE is untouched');
+    assert.deepEqual(readdirSync(out).sort(), ['cfg.json', 'sae_weights.safetensors'], 'no temporary files left');
   });
 
   it('the embedded demo SAE reconstructs the demo model at its hook: explained variance > 0.8 and L0 < 30 on its corpus', async () => {

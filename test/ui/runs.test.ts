@@ -250,7 +250,7 @@ test('Datasets: a generated dataset shows its pass rate and its samples in pages
   const empty = ctx.store.datasets.create({ name: `${'L'.repeat(120)}_teacher_seed0_${'N'.repeat(65)}` });
   await page.goto(`${srv!.url}#datasets/${empty.id}`);
   await page.getByTestId('samples-empty').filter({ hasText: 'This dataset has no samples.' }).waitFor({ timeout: 10_000 });
-  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  const widths = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as number[];
   assert.ok(widths[0]! <= widths[1]!, `the page is ${widths[0]} px wide in a ${widths[1]} px window`);
   assert.deepEqual(problems, []);
   await page.close();
@@ -299,7 +299,7 @@ test('Runs at scale: idle polls fetch only the fingerprint, the shown run is not
   await page.getByTestId('run-detail').waitFor({ timeout: 10_000 });
   await page.getByTestId('metric-chart').waitFor({ timeout: 10_000 });
   // the list sits in its own box: the detail starts within one screen of the page top
-  const detailTop = await page.getByTestId('run-detail').evaluate((e) => e.getBoundingClientRect().top + window.scrollY);
+  const detailTop = await page.getByTestId('run-detail').evaluate((e) => e.getBoundingClientRect().top + (globalThis as unknown as { scrollY: number }).scrollY);
   assert.ok(detailTop < 1000, `the run detail starts ${detailTop} px down`);
   // the caption says the chart shows extremes; the spike is among the drawn points
   assert.match((await page.getByTestId('metric-chart').locator('figcaption').textContent()) ?? '', /30000 points \(showing \d+: each stretch's min and max\)/);

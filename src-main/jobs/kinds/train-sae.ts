@@ -14,7 +14,7 @@ import { codeVersion } from '../code-version.js';
 import { hookSchema, pathSchema } from '../../store/schemas.js';
 import { corpusContexts } from '../../lab/feature-corpus.js';
 import { collectActivations, evaluateSae, trainSae, type Activations, type SaeTrainCheckpoint } from '../../lab/train-sae.js';
-import { writeSaeLensFolder } from '../../models/sae/write.js';
+import { checkSaeOut, writeSaeLensFolder } from '../../models/sae/write.js';
 import { corpusSource, datasetInput, modelInput, openModel } from './lab-inputs.js';
 
 const params = z.strictObject({
@@ -61,6 +61,8 @@ export default defineJobKind({
   params,
   async run(ctx) {
     const p = ctx.params;
+    // refused before hours of training, not after: another run's SAE must not be overwritten
+    if (p.out) checkSaeOut(resolve(p.out), ctx.runId);
     const source = corpusSource(ctx.store, p);
     const { rt, model, modelHash } = await openModel(p, ctx);
     try {
@@ -98,7 +100,7 @@ export default defineJobKind({
         run: ctx.runId, code: codeVersion(), model: resolve(p.model), modelHash, hook, tokens: train.n, heldOutTokens: held.n,
         contexts: contexts.n, contextLen: p.contextLen, ...cfg, evaluation,
       };
-      writeSaeLensFolder(out, res.params, { dIn: acts.dIn, dSae, hook, normScalingFactor: res.scale, modelName: model.spec.arch === 'gpt2' ? 'gpt2' : basename(resolve(p.model)), extra: { undertone_training: training } });
+      writeSaeLensFolder(out, res.params, { dIn: acts.dIn, dSae, hook, normScalingFactor: res.scale, modelName: model.spec.arch === 'gpt2' ? 'gpt2' : basename(resolve(p.model)), extra: { undertone_training: training }, runId: ctx.runId });
       const saeId = ctx.runId; // one SAE per run
       ctx.write((s) => s.saes.create({
         id: saeId, name, path: out, hook, modelId: p.modelId ?? null,
