@@ -25,10 +25,12 @@ export interface Manifest {
   files: Record<string, { sha256: string; bytes: number }>;
 }
 
-interface Closure { runs: Set<string>; datasets: Set<string>; sets: Set<string>; models: Set<string>; vectors: Set<string> }
+interface Closure { runs: Set<string>; datasets: Set<string>; sets: Set<string>; models: Set<string>; vectors: Set<string>; saes: Set<string> }
 
-/** Store ids a run's config refers to (a control dataset, a bias vector, a student's run, a stored set), at any depth. */
-function configRefs(config: unknown, out: { runs: string[]; datasets: string[]; sets: string[]; vectors: string[] }): void {
+interface Refs { runs: string[]; datasets: string[]; sets: string[]; vectors: string[]; saes: string[] }
+
+/** Store ids a run's config (or result) refers to (a control dataset, a bias vector, a student's run, a stored set, an SAE), at any depth. */
+function configRefs(config: unknown, out: Refs): void {
   if (Array.isArray(config)) {
     for (const v of config) configRefs(v, out);
     return;
@@ -40,6 +42,7 @@ function configRefs(config: unknown, out: { runs: string[]; datasets: string[]; 
       else if (k === 'interventionSetId' || k === 'teacherSetId') out.sets.push(v);
       else if (k === 'vectorId' || k.endsWith('VectorId')) out.vectors.push(v);
       else if (k === 'loraRunId' || k === 'runId' || k.endsWith('RunId')) out.runs.push(v);
+      else if (k === 'saeId' || k.endsWith('SaeId')) out.saes.push(v);
     } else configRefs(v, out);
   }
 }
@@ -48,21 +51,29 @@ function configRefs(config: unknown, out: { runs: string[]; datasets: string[]; 
  * The runs and datasets an experiment needs: the selected ones, each run's input dataset and the
  * datasets it generated, what its config refers to (control datasets, bias vectors and the runs that
  * made them, a student's run, stored sets), each dataset's generating run (to a fixed point), their
- * teacher intervention sets and models. SAEs and annotations travel only with `all`.
+ * teacher intervention sets and models; the SAEs the runs used, trained or counted feature
+ * statistics for (with their labels and models). Other SAEs and labels travel only with `all`.
  */
 function closure(db: Db, sel: ExportSelection): Closure {
-  const c: Closure = { runs: new Set(sel.runIds), datasets: new Set(sel.datasetIds), sets: new Set(), models: new Set(), vectors: new Set() };
+  const c: Closure = { runs: new Set(sel.runIds), datasets: new Set(sel.datasetIds), sets: new Set(), models: new Set(), vectors: new Set(), saes: new Set() };
   const exists = (table: string, id: string): boolean => db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).get(id) !== undefined;
   for (const id of c.runs) requireRow(db, 'runs', 'run', id);
   for (const id of c.datasets) requireRow(db, 'datasets', 'dataset', id);
   for (let size = -1; size !== c.runs.size + c.datasets.size; ) {
     size = c.runs.size + c.datasets.size;
     for (const id of [...c.runs]) {
-      const r = db.prepare('SELECT dataset_id, config FROM runs WHERE id = ?').get(id) as { dataset_id: string | null; config: string };
+      const r = db.prepare('SELECT dataset_id, config, result FROM runs WHERE id = ?').get(id) as { dataset_id: string | null; config: string; result: string | null };
       if (r.dataset_id) c.datasets.add(r.dataset_id);
       // ids in the config that are gone from the store are left to the run's own record
-      const refs = { runs: [] as string[], datasets: [] as string[], sets: [] as string[], vectors: [] as string[] };
+      const refs: Refs = { runs: [], datasets: [], sets: [], vectors: [], saes: [] };
       configRefs(JSON.parse(r.config) as unknown, refs);
+      // the result names only what the run made or used (its SAE); datasets it made are found by run_id
+      const made: Refs = { runs: [], datasets: [], sets: [], vectors: [], saes: [] };
+      if (r.result) configRefs(JSON.parse(r.result) as unknown, made);
+      for (const x of [...refs.saes, ...made.saes]) if (exists('saes', x)) c.saes.add(x);
+      // an SAE this run trained (train-sae registers it under the run's id), and those it counted statistics for
+      if (exists('saes', id)) c.saes.add(id);
+      for (const x of db.prepare('SELECT DISTINCT sae_id FROM feature_stats WHERE run_id = ?').all(id) as { sae_id: string }[]) c.saes.add(x.sae_id);
       for (const d of refs.datasets) if (exists('datasets', d)) c.datasets.add(d);
       for (const x of refs.runs) if (exists('runs', x)) c.runs.add(x);
       for (const x of refs.sets) if (exists('intervention_sets', x)) c.sets.add(x);
@@ -87,6 +98,10 @@ function closure(db: Db, sel: ExportSelection): Closure {
     const r = db.prepare('SELECT model_id FROM runs WHERE id = ?').get(id) as { model_id: string | null };
     if (r.model_id) c.models.add(r.model_id);
   }
+  for (const id of c.saes) {
+    const r = db.prepare('SELECT model_id FROM saes WHERE id = ?').get(id) as { model_id: string | null };
+    if (r.model_id) c.models.add(r.model_id);
+  }
   return c;
 }
 
@@ -105,7 +120,10 @@ function selector(table: string, c: Closure | null): { sql: string; ids: Set<str
     case 'checkpoints': case 'metrics': case 'figures': return { sql: `WHERE run_id ${ids}`, ids: c.runs };
     case 'metric_points': return { sql: `WHERE metric_id IN (SELECT id FROM metrics WHERE run_id ${ids})`, ids: c.runs };
     case 'figure_files': return { sql: `WHERE figure_id IN (SELECT id FROM figures WHERE run_id ${ids})`, ids: c.runs };
-    default: return { sql: 'WHERE 0', ids: null }; // saes, feature_annotations: only with `all`
+    case 'saes': return { sql: `WHERE id ${ids}`, ids: c.saes };
+    case 'feature_annotations': return { sql: `WHERE sae_id ${ids}`, ids: c.saes };
+    case 'feature_stats': return { sql: `WHERE run_id ${ids}`, ids: c.runs };
+    default: return { sql: 'WHERE 0', ids: null };
   }
 }
 

@@ -195,3 +195,50 @@ test("a run brings what its config names: a control dataset, a bias vector (and 
     assert.equal(t.integrityCheck(), 'ok');
   });
 });
+
+test('a feature-statistics run brings its SAE (with labels and model) and its statistics; a train-sae run brings the SAE it trained; other SAEs stay', () => {
+  const path = join(dir, 'sae-src.db');
+  const s = openStore(path);
+  let statsRun: string;
+  let trainRun: string;
+  const want: Record<string, string[]> = {};
+  try {
+    const model = s.models.create({ name: 'demo', path: '/models/demo' });
+    const sae = s.saes.create({ name: 'res', path: '/saes/res', modelId: model.id, hook: 'blocks.2.hook_resid_post' });
+    s.saes.create({ name: 'unrelated', path: '/saes/other', hook: 'blocks.1.hook_resid_post' });
+    s.annotations.upsert({ saeId: sae.id, featureIndex: 3, source: 'manual', label: 'owls' });
+    const stats = s.runs.create({ kind: 'feature-stats', config: { sae: '/saes/res' }, codeVersion: 'x' });
+    s.featureStats.addMany([0, 1, 2].map((i) => ({ saeId: sae.id, featureIndex: i, runId: stats.id, nTokens: 10, nActive: i, density: i / 10, meanAct: i ? 1 : null, maxAct: i ? 2 : null, top: [] })));
+    s.runs.finish(stats.id, { status: 'done', result: { saeId: sae.id } });
+    statsRun = stats.id;
+    const train = s.runs.create({ kind: 'train-sae', config: { steps: 5 }, codeVersion: 'x' });
+    s.saes.create({ id: train.id, name: 'trained', path: '/saes/trained', hook: 'blocks.2.hook_resid_post' });
+    s.runs.finish(train.id, { status: 'done', result: { saeId: train.id } });
+    trainRun = train.id;
+    want.statsSaes = [sae.id];
+    want.trainSaes = [train.id];
+    want.models = [model.id];
+  } finally {
+    s.close();
+  }
+  const src = openStore(path);
+  try {
+    exportExperiment(src, { out: join(dir, 'sae-stats'), select: { runIds: [statsRun] } });
+    exportExperiment(src, { out: join(dir, 'sae-train'), select: { runIds: [trainRun] } });
+  } finally {
+    src.close();
+  }
+  withStore('sae-stats.db', (t) => {
+    importExperiment(t, { dir: join(dir, 'sae-stats') });
+    const got = dumpTables(t.db);
+    assert.deepEqual(got.saes!.map((r) => r.id), want.statsSaes, 'the SAE the statistics belong to, not the unrelated one');
+    assert.equal(got.feature_stats!.length, 3);
+    assert.deepEqual(got.feature_annotations!.map((r) => r.label), ['owls']);
+    assert.deepEqual(got.models!.map((r) => r.id), want.models, "the SAE's model");
+    assert.equal(t.integrityCheck(), 'ok');
+  });
+  withStore('sae-train.db', (t) => {
+    importExperiment(t, { dir: join(dir, 'sae-train') });
+    assert.deepEqual(dumpTables(t.db).saes!.map((r) => r.id), want.trainSaes);
+  });
+});
