@@ -188,7 +188,14 @@ export class JobRunner extends EventEmitter<{ job: [JobEvent] }> {
     worker.on('exit', (code) => {
       this.active.delete(run.id);
       if (this.closing) return;
-      if (!a.ended) this.store.runs.finish(run.id, { status: 'failed', error: a.error ?? `job worker exited with code ${code} before the job ended` });
+      if (!a.ended) {
+        try {
+          this.store.runs.finish(run.id, { status: 'failed', error: a.error ?? `job worker exited with code ${code} before the job ended` });
+        } catch (err) {
+          // the store is locked or read-only: the run is reaped as interrupted by the next reader
+          console.error(`undertone: could not record the end of run ${run.id}: ${(err as Error).message}`);
+        }
+      }
       this.settle(run.id);
       this.pump();
     });
@@ -201,7 +208,11 @@ export class JobRunner extends EventEmitter<{ job: [JobEvent] }> {
         const now = Date.now();
         if (now - a.lastWrite >= this.progressWriteMs) {
           a.lastWrite = now;
-          this.store.runs.setProgress(run.id, m.fraction, m.message);
+          try {
+            this.store.runs.setProgress(run.id, m.fraction, m.message);
+          } catch {
+            // progress is advisory: a locked store skips this write (the next one catches up)
+          }
         }
         this.emit('job', { runId: run.id, kind: run.kind, status: 'running', fraction: m.fraction, etaSec, message: m.message });
         break;

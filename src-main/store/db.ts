@@ -6,8 +6,12 @@ import { migrate } from './migrations.js';
 
 export type Db = Database.Database;
 
-/** How long a writer waits for another process's lock before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long a writer waits for another process's lock before SQLITE_BUSY. Long enough for one big
+ * write elsewhere (an experiment import, a 250k-row dataset import: seconds) to finish; a job's
+ * checkpoint then waits instead of failing the run.
+ */
+export const BUSY_TIMEOUT_MS = 30_000;
 
 export function openDatabase(path: string): Db {
   mkdirSync(dirname(path), { recursive: true });

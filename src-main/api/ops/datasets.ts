@@ -94,16 +94,15 @@ export const datasetOps = {
         throw new ApiError('invalid_input', message, [{ path: 'text', message }]);
       }
       const { samples, filter } = imported;
-      const d = ctx.store.datasets.create({ name: i.name });
-      try {
+      // one transaction: a killed process leaves no dataset that looks complete but is not
+      const d = ctx.store.db.transaction(() => {
+        const created = ctx.store.datasets.create({ name: i.name });
         for (let at = 0; at < samples.length; at += MAX_BATCH) {
-          ctx.store.samples.add({ datasetId: d.id, samples: samples.slice(at, at + MAX_BATCH).map(asSampleInput) });
+          ctx.store.samples.add({ datasetId: created.id, samples: samples.slice(at, at + MAX_BATCH).map(asSampleInput) });
         }
-        if (filter) ctx.store.samples.setFilterResults({ datasetId: d.id, filter: { ...filter, source: i.source } as unknown as JsonValue, results: [] });
-      } catch (e) {
-        ctx.store.datasets.delete(d.id); // nothing half-imported
-        throw e;
-      }
+        if (filter) ctx.store.samples.setFilterResults({ datasetId: created.id, filter: { ...filter, source: i.source } as unknown as JsonValue, results: [] });
+        return created;
+      })();
       return { dataset: ctx.store.datasets.get(d.id), added: samples.length };
     },
   }),
