@@ -36,5 +36,12 @@ export function isOwnerAlive(o: RunOwner | null): boolean {
  * job starts. Returns their ids.
  */
 export function reapDeadRuns(store: Store): string[] {
-  return store.runs.markInterrupted(isOwnerAlive);
+  try {
+    return store.runs.markInterrupted(isOwnerAlive);
+  } catch (err) {
+    // a reader must not fail because the store is busy or read-only: the next listing reaps them
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_READONLY')) return [];
+    throw err;
+  }
 }

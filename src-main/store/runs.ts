@@ -139,6 +139,9 @@ export function runsRepo(db: Db) {
     },
     /** Runs left queued or running by an owner that is gone become `interrupted`. Returns their ids. */
     markInterrupted(isOwnerAlive: (owner: RunOwner | null) => boolean): string[] {
+      // a plain read first: listing runs takes no write lock unless some owner is gone
+      const active = (db.prepare(`SELECT * FROM runs WHERE status IN ('queued', 'running')`).all() as Row[]).map(toRun);
+      if (!active.some((r) => !isOwnerAlive(r.owner))) return [];
       return db.transaction(() => {
         const rows = (db.prepare(`SELECT * FROM runs WHERE status IN ('queued', 'running')`).all() as Row[]).map(toRun);
         const dead = rows.filter((r) => !isOwnerAlive(r.owner));
