@@ -32,6 +32,21 @@ function sameValue(a: SqlValue, b: SqlValue): boolean {
   return Object.is(a, b) || (typeof a === 'number' && a === b);
 }
 
+/**
+ * A run exported while queued or running belongs to a process of another store (or machine): here
+ * it is interrupted, with no owner, so that it can be resumed, cancelled or deleted (a foreign
+ * owner pid could be alive here and keep it "running" for good).
+ */
+function settleImportedRun(names: string[], values: SqlValue[]): void {
+  const at = (n: string): number => names.indexOf(n);
+  const status = values[at('status')];
+  if (status !== 'queued' && status !== 'running') return;
+  values[at('status')] = 'interrupted';
+  if (at('message') >= 0) values[at('message')] = `interrupted: exported while ${status}`;
+  if (at('owner_pid') >= 0) values[at('owner_pid')] = null;
+  if (at('owner_token') >= 0) values[at('owner_token')] = null;
+}
+
 const MAX_MANIFEST_BYTES = 16 * 2 ** 20;
 
 /** The file's size; an error naming it when it is not a regular file (FIFO, device, folder) or over `max` bytes. */
@@ -122,6 +137,7 @@ export function importExperiment(store: Store, input: ImportInput): ImportCounts
           if (typeof v !== 'string' && typeof v !== 'number') throw invalid(`${at} column ${col.name}: expected ${col.type}, got ${JSON.stringify(v).slice(0, 200)}`);
           return v;
         });
+        if (t.name === 'runs') settleImportedRun(names, values);
         try {
           if (insert.run(...values).changes === 1) {
             c.added++;

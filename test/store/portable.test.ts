@@ -242,3 +242,31 @@ test('a feature-statistics run brings its SAE (with labels and model) and its st
     assert.deepEqual(dumpTables(t.db).saes!.map((r) => r.id), want.trainSaes);
   });
 });
+
+test('a run exported while running is imported as interrupted with no owner (resumable here), and a second import adds nothing', () => {
+  const path = join(dir, 'running-src.db');
+  const s = openStore(path);
+  let id: string;
+  try {
+    const r = s.runs.create({ kind: 'demo-train', config: { steps: 5 }, codeVersion: 'x', owner: { pid: process.pid, token: 'elsewhere' } });
+    assert.ok(s.runs.claim(r.id));
+    id = r.id;
+  } finally {
+    s.close();
+  }
+  const src = openStore(path);
+  try {
+    exportExperiment(src, { out: join(dir, 'running'), select: { runIds: [id] } });
+  } finally {
+    src.close();
+  }
+  withStore('running.db', (t) => {
+    importExperiment(t, { dir: join(dir, 'running') });
+    const run = t.runs.get(id);
+    assert.equal(run.status, 'interrupted');
+    assert.equal(run.owner, null);
+    assert.match(run.message ?? '', /exported while running/);
+    assert.ok(Object.values(importExperiment(t, { dir: join(dir, 'running') })).every((c) => c.added === 0));
+    assert.equal(t.runs.requeue(id, { pid: process.pid, token: 'here' }).status, 'queued', 'resumable');
+  });
+});
