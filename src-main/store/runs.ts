@@ -101,6 +101,12 @@ export function runsRepo(db: Db) {
       const active = db.prepare(`SELECT id, status, progress, message FROM runs WHERE status IN ('queued', 'running') ORDER BY id`).all();
       return createHash('sha256').update(JSON.stringify([totals, byStatus, active])).digest('base64url').slice(0, 22);
     },
+    /** How many runs match the list filters (status, kind, datasetId), ignoring limit and offset. */
+    count(query: Omit<RunListQuery, 'limit' | 'offset'> = {}): number {
+      const q = parseInput(runListQuerySchema, query, 'run count query');
+      const w = where({ status: q.status, kind: q.kind, dataset_id: q.datasetId });
+      return (db.prepare(`SELECT count(*) AS n FROM runs ${w.sql}`).get(...w.params) as { n: number }).n;
+    },
     /** queued → running, unless another process claimed it or a cancel was requested. */
     claim(id: string): boolean {
       return db.prepare(`UPDATE runs SET status = 'running', started_at = ?, message = NULL

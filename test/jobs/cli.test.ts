@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { openStore } from '../../src-main/store/index.js';
 import { repoRoot, tempDir } from '../store/helpers.js';
@@ -54,4 +55,31 @@ test('CLI: jobs-start, runs, export, import, jobs-resume, jobs-cancel on a --sto
   assert.match(bad.err, /run 'no-such-run' not found/);
   const traversal = cli('import', `${dir}/../x`, '--store', b);
   assert.match(traversal.err, /'\.\.' segment/);
+});
+
+test('CLI runs: the newest --limit runs, with a paging line; datasets refuses a mistyped --store instead of creating one', () => {
+  const p = join(dir, 'many.db');
+  const s = openStore(p);
+  const ids: string[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const r = s.runs.create({ kind: 'demo-train', config: { i }, codeVersion: 'x' });
+      s.runs.finish(r.id, { status: 'done' });
+    }
+    // the store's order (created_at, then id: runs made in one millisecond)
+    ids.push(...s.runs.list().map((r) => r.id));
+  } finally {
+    s.close();
+  }
+  const r = cli('runs', '--limit', '2', '--store', p);
+  assert.equal(r.code, 0, r.err);
+  const shown = r.out.split('\n').filter((l) => /^[0-9a-f-]{36} /.test(l)).map((l) => l.slice(0, 36));
+  assert.deepEqual(shown, ids.slice(3), 'the two newest');
+  assert.match(r.out, /2 run\(s\) in .* \(runs 4–5 of 5, oldest first; --offset and --limit page\)/);
+  const first = cli('runs', '--limit', '2', '--offset', '0', '--json', '--store', p);
+  assert.deepEqual((JSON.parse(first.out) as { id: string }[]).map((x) => x.id), ids.slice(0, 2));
+  const typo = join(dir, 'typo-store.db');
+  const ds = cli('datasets', '--store', typo);
+  assert.notEqual(ds.code, 0);
+  assert.ok(!existsSync(typo), 'no empty store created');
 });

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createContext } from '../../api/context.js';
+import { existingStorePath } from '../../store/index.js';
 import { dispatch } from '../../api/dispatch.js';
 import type { OpInput, OpName, OpOutput } from '../../api/contract-types.js';
 import { parseFlags, type Command } from '../command.js';
@@ -18,7 +19,8 @@ export const datasetsCommand: Command = {
     const { flags, positional } = parseFlags(argv, { store: 'string', name: 'string', filter: 'boolean', out: 'string', format: 'string', 'passed-only': 'boolean' });
     const [action, arg, extra] = positional;
     if (extra !== undefined || (action && !['import', 'export'].includes(action)) || (action && !arg)) throw new Error(`usage: ${this.usage}`);
-    const ctx = createContext({ storePath: flags.store as string | undefined });
+    // listing and export read an existing store: a mistyped --store is an error, not a new empty store
+    const ctx = createContext({ storePath: action === 'import' ? (flags.store as string | undefined) : existingStorePath(flags.store as string | undefined) });
     const call = async <K extends OpName>(op: K, input: OpInput<K>): Promise<OpOutput<K>> => {
       const r = await dispatch(ctx, op, input);
       if ('error' in r) throw new Error(r.error.message);
