@@ -6,6 +6,7 @@
 import type { Checkpoint, Store } from '../store/index.js';
 import { JobCancelled, type CheckpointInput, type JobContext } from './kind.js';
 import type { WorkerMessage } from './messages.js';
+import { wrapState, type InputFingerprints } from './input-fingerprints.js';
 
 const CANCEL_POLL_MS = 200;
 
@@ -15,6 +16,8 @@ export interface ContextDeps<P> {
   ownerToken: string;
   params: P;
   resumeState: Checkpoint | null;
+  /** the run's input files' fingerprints, kept with each checkpoint (input-fingerprints.ts) */
+  inputs?: InputFingerprints;
   cancelFlag: Int32Array;
   elapsedMs: () => number;
   post: (m: WorkerMessage) => void;
@@ -89,7 +92,7 @@ export function createJobSession<P>(d: ContextDeps<P>): JobSession<P> {
       store.transaction(() => {
         assertOwned();
         for (const op of ops) op(store);
-        store.checkpoints.save(runId, { step: c.step, state: c.state, optimizer: c.optimizer ?? null });
+        store.checkpoints.save(runId, { step: c.step, state: wrapState(c.state, d.inputs ?? {}) as typeof c.state, optimizer: c.optimizer ?? null });
         store.runs.setElapsed(runId, d.elapsedMs());
         if (last) store.runs.setProgress(runId, last.fraction, last.message);
       });
@@ -98,6 +101,11 @@ export function createJobSession<P>(d: ContextDeps<P>): JobSession<P> {
     recordModelHash(hash: string) {
       store.transaction(() => {
         assertOwned();
+        // a resumed run must go on with the weights it started with
+        const had = store.runs.get(runId).modelHash;
+        if (d.resumeState && had && had !== hash) {
+          throw new Error(`cannot resume: the model's weights changed since the run started (identity ${had.slice(0, 19)}… → ${hash.slice(0, 19)}…); restore them or start a new run`);
+        }
         store.runs.setModelHash(runId, hash);
       });
     },

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, parseInput } from '../store/index.js';
 import { loadJobKind } from './kinds/index.js';
 import { createJobSession } from './context.js';
+import { changedInputs, inputFingerprints, unwrapCheckpoint } from './input-fingerprints.js';
 import { JobCancelled } from './kind.js';
 import type { WorkerData, WorkerMessage } from './messages.js';
 
@@ -19,8 +20,12 @@ async function main(): Promise<void> {
     try {
       const kind = await loadJobKind(run.kind);
       const params = parseInput(kind.params, run.config, `params of run '${run.id}' (${run.kind})`);
+      const inputs = inputFingerprints(params);
+      const { checkpoint, inputs: were } = unwrapCheckpoint(store.checkpoints.get(run.id));
+      const changed = were ? changedInputs(were, inputs) : null;
+      if (changed) throw new Error(`cannot resume: ${changed}`);
       session = createJobSession({
-        store, runId: run.id, ownerToken: data.ownerToken, params, resumeState: store.checkpoints.get(run.id),
+        store, runId: run.id, ownerToken: data.ownerToken, params, resumeState: checkpoint, inputs,
         cancelFlag: new Int32Array(data.cancelFlag), elapsedMs, post,
       });
       const result = await kind.run(session.ctx);

@@ -133,6 +133,33 @@ describe('lab job kinds', () => {
     assert.deepEqual((vec.meta as { dataset: unknown }).dataset, want);
   });
 
+  it('train-bias on a JSONL file resumes on the same file, and refuses to resume once the file changed', async () => {
+    const file = join(DIR, 'resume-rows.jsonl');
+    const rows = loadRows(runner.store, { datasetId, passedOnly: true }).slice(0, 8);
+    writeFileSync(file, rows.map((r) => JSON.stringify({ prompt: r.messages[0]!.content, completion: r.completion })).join('\n') + '\n');
+    const params = { model: modelDir, datasetFile: file, raw: true, steps: 400, batch: 4, checkpointEvery: 2, set: { items: [{ kind: 'resid_bias', hook: HOOK, trainable: true }] } };
+    const stopAtCheckpoint = async (): Promise<string> => {
+      const run = await runner.submit({ kind: 'train-bias', params });
+      while (!runner.store.checkpoints.get(run.id)) await new Promise((r) => setTimeout(r, 5));
+      runner.cancel(run.id);
+      assert.equal((await runner.wait(run.id)).status, 'cancelled');
+      return run.id;
+    };
+    const same = await stopAtCheckpoint();
+    const stored = runner.store.checkpoints.get(same)!.state as Record<string, unknown>;
+    assert.equal((stored['$undertoneInputs'] as Record<string, { sha256: string }>).datasetFile!.sha256, createHash('sha256').update(readFileSync(file)).digest('hex'));
+    runner.resume(same);
+    const resumed = await runner.wait(same);
+    assert.equal(resumed.status, 'done', resumed.error ?? '');
+
+    const changed = await stopAtCheckpoint();
+    writeFileSync(file, rows.slice(0, 4).map((r) => JSON.stringify({ prompt: r.messages[0]!.content, completion: `${r.completion} ` })).join('\n') + '\n');
+    runner.resume(changed);
+    const refused = await runner.wait(changed);
+    assert.equal(refused.status, 'failed');
+    assert.match(refused.error ?? '', /cannot resume: datasetFile '.*resume-rows\.jsonl' changed since the run's last checkpoint/);
+  });
+
   it('train-bias: a bias on attention keys (attn.hook_k, [kv heads, d_head]) trains and is stored with its shape', async () => {
     const hook = 'blocks.3.attn.hook_k';
     const run = await runner.submit({ kind: 'train-bias', params: {
