@@ -1,6 +1,7 @@
 /** The one path from any host to a handler: look up, validate, run, wrap the result or the error. */
 import type { ApiContext } from './context.js';
 import { StoreError, type StoreErrorCode } from '../store/errors.js';
+import { damaged } from '../store/db.js';
 import { ApiError, type ApiErrorBody, type ApiErrorCode } from './errors.js';
 import { toIssues } from './issues.js';
 import { ops, type OpRegistry } from './ops/index.js';
@@ -55,6 +56,7 @@ export async function dispatch(
       return { error: { code: err.code, op, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } };
     }
     if (err instanceof StoreError) return { error: { code: STORE_CODES[err.code], op, message: err.message } };
-    return { error: { code: 'internal', op, message: err instanceof Error ? err.message : String(err) } };
+    const e = damaged(ctx.storeFile, err);
+    return { error: { code: 'internal', op, message: e instanceof Error ? e.message : String(e) } };
   }
 }

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { migrate } from './migrations.js';
+import { migrate, refuseNewer } from './migrations.js';
 
 export type Db = Database.Database;
 
@@ -18,6 +18,7 @@ export function openDatabase(path: string): Db {
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    refuseNewer(db);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process (only a power loss may drop the last commits).
     db.pragma('synchronous = NORMAL');
@@ -26,8 +27,20 @@ export function openDatabase(path: string): Db {
     return db;
   } catch (e) {
     db.close();
-    throw e;
+    throw damaged(path, e);
   }
+}
+
+/**
+ * SQLite's "file is not a database" / "database disk image is malformed", with the store named and
+ * what to do; other errors unchanged.
+ */
+export function damaged(path: string, e: unknown): unknown {
+  const code = (e as { code?: string }).code;
+  if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') return e;
+  const err = new Error(`the store ${path} is damaged (${(e as Error).message}). Keep a copy of it (with its -wal file), then recover what is readable with \`sqlite3 ${path} .recover | sqlite3 recovered.db\`, or point --store at a backup`);
+  (err as { code?: string }).code = code;
+  return err;
 }
 
 /** `PRAGMA integrity_check` as one string: 'ok' or the problems found. */

@@ -176,6 +176,14 @@ export function schemaVersion(db: Database): number {
  * re-reads the version, so two processes opening a new store at once apply each step once.
  * A store newer than this build is refused rather than touched.
  */
+/** Refuse a store made by a newer Undertone before anything (even WAL mode) touches it. */
+export function refuseNewer(db: Database, steps: readonly string[] = MIGRATIONS): void {
+  const v = schemaVersion(db);
+  if (v > steps.length) {
+    throw new StoreError('conflict', `store ${db.name} has schema version ${v}, newer than this build of Undertone knows (${steps.length}); upgrade Undertone`);
+  }
+}
+
 export function migrate(db: Database, steps: readonly string[] = MIGRATIONS): number {
   for (;;) {
     const applied = db

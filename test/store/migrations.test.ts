@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION, migrate, openStore, StoreError } from '../../src-main/store/index.js';
 import { tempDir } from './helpers.js';
@@ -108,6 +109,22 @@ test('refuses a store written by a newer version, untouched', () => {
   const again = new Database(p);
   assert.equal(again.pragma('user_version', { simple: true }), SCHEMA_VERSION + 5);
   again.close();
+});
+
+test('a newer store is not even switched to WAL; a damaged file is named, with what to do', () => {
+  const p = freshPath();
+  const db = new Database(p);
+  db.pragma('journal_mode = DELETE');
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  db.close();
+  assert.throws(() => openStore(p), /newer than this build/);
+  const again = new Database(p);
+  assert.equal(again.pragma('journal_mode', { simple: true }), 'delete');
+  again.close();
+
+  const junk = freshPath();
+  writeFileSync(junk, Buffer.alloc(8192, 0x5a));
+  assert.throws(() => openStore(junk), (e: unknown) => e instanceof Error && e.message.includes(`the store ${junk} is damaged`) && /\.recover/.test(e.message));
 });
 
 test('a failing step rolls back entirely and names the version', () => {
