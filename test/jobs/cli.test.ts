@@ -83,3 +83,26 @@ test('CLI runs: the newest --limit runs, with a paging line; datasets refuses a 
   assert.notEqual(ds.code, 0);
   assert.ok(!existsSync(typo), 'no empty store created');
 });
+
+test('CLI backup: one file holding every committed row, the -wal part included', () => {
+  const p = join(dir, 'to-backup.db');
+  const s = openStore(p);
+  try {
+    // rows still in the -wal file (no checkpoint of the WAL while the store is open)
+    const d = s.datasets.create({ name: 'numbers' });
+    s.samples.add({ datasetId: d.id, samples: Array.from({ length: 300 }, (_, i) => ({ idx: i, prompt: 'p', completion: String(i) })) });
+    const out = join(dir, 'backup.db');
+    const r = cli('backup', '--out', out, '--store', p);
+    assert.equal(r.code, 0, r.err);
+    const b = openStore(out);
+    try {
+      assert.equal(b.samples.list({ datasetId: d.id, limit: 1000 }).length, 300);
+      assert.equal(b.integrityCheck(), 'ok');
+    } finally {
+      b.close();
+    }
+    assert.notEqual(cli('backup', '--out', out, '--store', p).code, 0, 'an existing file is not overwritten');
+  } finally {
+    s.close();
+  }
+});

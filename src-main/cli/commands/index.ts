@@ -14,6 +14,7 @@ import { jobsResumeCommand } from './jobs-resume.js';
 import { jobsCancelCommand } from './jobs-cancel.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { backupCommand } from './backup.js';
 import { datasetsCommand } from './datasets.js';
 import { saeInfoCommand } from './sae-info.js';
 import { featureCommand } from './feature.js';
@@ -38,6 +39,7 @@ export const commands: Command[] = [
   jobsStartCommand,
   jobsResumeCommand,
   jobsCancelCommand,
+  backupCommand,
   datasetsCommand,
   exportCommand,
   importCommand,
