@@ -176,6 +176,18 @@ export function runsRepo(db: Db) {
       else throw conflict(`run '${id}' is already ${r.status}`);
       return get(id);
     },
+    /**
+     * Mark a queued or running run interrupted (resumable) without its worker's agreement: for a run
+     * whose process is gone but whose pid now belongs to another live process. A worker that is in
+     * fact alive finds at its next write that it no longer owns the run, and stops.
+     */
+    forceInterrupt(id: string): Run {
+      const r = get(id);
+      if (r.status !== 'queued' && r.status !== 'running') throw conflict(`run '${id}' is ${r.status}, not queued or running`);
+      db.prepare(`UPDATE runs SET status = 'interrupted', message = 'interrupted by hand (jobs-cancel --force)', owner_pid = NULL, owner_token = NULL
+          WHERE id = ? AND status IN ('queued', 'running')`).run(id);
+      return get(id);
+    },
     isCancelRequested(id: string): boolean {
       const r = db.prepare('SELECT cancel_requested FROM runs WHERE id = ?').get(id) as { cancel_requested: number } | undefined;
       return r?.cancel_requested === 1;

@@ -106,3 +106,30 @@ test('CLI backup: one file holding every committed row, the -wal part included',
     s.close();
   }
 });
+
+test('CLI jobs-cancel --force: a run held "running" by a live but unrelated pid becomes interrupted and resumable', () => {
+  const p = join(dir, 'stuck.db');
+  const s = openStore(p);
+  let id: string;
+  try {
+    // pid 1 is alive forever: a reused pid
+    const r = s.runs.create({ kind: 'demo-train', config: { steps: 5 }, codeVersion: 'x', owner: { pid: 1, token: 'long-gone' } });
+    s.runs.claim(r.id);
+    id = r.id;
+  } finally {
+    s.close();
+  }
+  assert.match(cli('runs', '--store', p).out, /running/);
+  const f = cli('jobs-cancel', id, '--force', '--store', p);
+  assert.equal(f.code, 0, f.err);
+  const after = openStore(p);
+  try {
+    const run = after.runs.get(id);
+    assert.deepEqual([run.status, run.owner], ['interrupted', null]);
+  } finally {
+    after.close();
+  }
+  const resumed = cli('jobs-resume', id, '--store', p);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.match(resumed.out, /done/);
+});
