@@ -23,7 +23,7 @@ export class RunsFeed {
   /** the fingerprint the list was loaded at */
   private stamp: string | undefined;
 
-  /** Reload the list when the store's runs changed since the last load (or always, with force). */
+  /** Reload the list when the store's runs changed since the last load (while a job runs, its stored progress changes the fingerprint). */
   async poll(): Promise<void> {
     try {
       const { stamp } = await call('runs.stamp', {});
