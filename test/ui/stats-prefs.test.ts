@@ -61,6 +61,17 @@ test('Features: a feature-stats run from the form; density histogram with dead c
   const tok = strips.first().locator('.tok');
   assert.deepEqual(await tok.evaluate(bgOf), [33, 102, 172]);
   assert.match((await tok.getAttribute('title')) ?? '', /^activation \d/);
+  // a jump by index: back to index order, the feature's card shown; out of range says the range
+  const featureBox = page.getByTestId('feature-stats').getByRole('spinbutton', { name: 'feature' });
+  await featureBox.fill('40');
+  await page.getByTestId('feature-stats').getByRole('button', { name: 'Go', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'a feature index from 0 to 31' }).waitFor();
+  await featureBox.fill('17');
+  await page.getByTestId('feature-stats').getByRole('button', { name: 'Go', exact: true }).click();
+  await page.locator('#fstats-feature-title').filter({ hasText: 'Feature 17' }).waitFor();
+  await table.locator('th[aria-sort=ascending]').filter({ hasText: 'Index' }).waitFor();
+  await table.locator('tbody tr').first().and(table.locator('tr[data-feature="0"]')).waitFor();
+  assert.equal(await table.locator('tr.selected').getAttribute('data-feature'), '17', 'index order again, the feature marked');
   mkdirSync(`${root}test-results`, { recursive: true });
   await page.screenshot({ path: `${root}test-results/features-stats.png`, fullPage: true });
   assert.deepEqual(problems, []);
