@@ -45,7 +45,7 @@ export function createJobSession<P>(d: ContextDeps<P>): JobSession<P> {
   const cancelRequested = (): boolean => {
     if (controller.signal.aborted) return true;
     const now = Date.now();
-    if (Atomics.load(d.cancelFlag, 0) === 1 || (now - lastPoll >= CANCEL_POLL_MS && ((lastPoll = now), store.runs.isCancelRequested(runId)))) {
+    if (Atomics.load(d.cancelFlag, 0) !== 0 || (now - lastPoll >= CANCEL_POLL_MS && ((lastPoll = now), store.runs.isCancelRequested(runId)))) {
       controller.abort(new JobCancelled(runId));
       return true;
     }

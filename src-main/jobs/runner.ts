@@ -17,7 +17,7 @@ import { codeVersion } from './code-version.js';
 import { Eta } from './eta.js';
 import { jobStartSchema, type JobStart } from './schemas.js';
 import type { JobEvent } from './events.js';
-import type { WorkerData, WorkerMessage } from './messages.js';
+import { STOP_FOR_CLOSE, type WorkerData, type WorkerMessage } from './messages.js';
 
 export interface RunnerOptions {
   storePath: string;
@@ -61,6 +61,9 @@ function provenance(params: unknown): { seed?: number; modelId?: string; modelHa
     datasetId: str('datasetId'),
   };
 }
+
+/** How long a closing runner waits for its jobs to stop by themselves before terminating their workers. */
+const STOP_GRACE_MS = 20_000;
 
 export class JobRunner extends EventEmitter<{ job: [JobEvent] }> {
   /** the runner's own store connection (hosts may read through it) */
@@ -146,7 +149,15 @@ export class JobRunner extends EventEmitter<{ job: [JobEvent] }> {
     this.closing = true;
     releaseOwner(this.owner);
     this.queue.length = 0;
-    await Promise.all([...this.active.values()].map((a) => a.worker.terminate()));
+    // ask each job to stop at its next cancellation check (within a step); terminate only laggards
+    await Promise.all([...this.active.values()].map((a) => new Promise<void>((resolve) => {
+      Atomics.store(a.flag, 0, STOP_FOR_CLOSE);
+      const timer = setTimeout(() => void a.worker.terminate().finally(resolve), STOP_GRACE_MS);
+      a.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    })));
     const interrupted = this.store.runs.markInterrupted(isOwnerAlive);
     for (const id of new Set([...interrupted, ...this.waiters.keys()])) this.settle(id);
     this.store.close();

@@ -5,7 +5,7 @@ import { loadJobKind } from './kinds/index.js';
 import { createJobSession } from './context.js';
 import { changedInputs, inputFingerprints, unwrapCheckpoint } from './input-fingerprints.js';
 import { JobCancelled } from './kind.js';
-import type { WorkerData, WorkerMessage } from './messages.js';
+import { STOP_FOR_CLOSE, type WorkerData, type WorkerMessage } from './messages.js';
 
 const data = workerData as WorkerData;
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
         session.complete(result);
       }
     } catch (e) {
+      // the host is closing (flag 2): leave the run as it is; the runner marks it interrupted, resumable
+      if (Atomics.load(new Int32Array(data.cancelFlag), 0) === STOP_FOR_CLOSE) return;
       const cancelled = e instanceof JobCancelled || (session?.cancelRequested() ?? false);
       const error = cancelled ? null : e instanceof Error ? e.message : String(e);
       if (session) session.abandon(cancelled ? 'cancelled' : 'failed', error);

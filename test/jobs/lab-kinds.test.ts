@@ -160,6 +160,19 @@ describe('lab job kinds', () => {
     assert.match(refused.error ?? '', /cannot resume: datasetFile '.*resume-rows\.jsonl' changed since the run's last checkpoint/);
   });
 
+  it('closing a runner while its train-bias job is inside an ORT run stops the job at its next check: interrupted, resumable, no native abort', async () => {
+    const closing = new JobRunner({ storePath: runner.store.path });
+    const run = await closing.submit({ kind: 'train-bias', params: { model: modelDir, datasetId, raw: true, steps: 400, batch: 4, checkpointEvery: 2, set: { items: [{ kind: 'resid_bias', hook: HOOK, trainable: true }] } } });
+    while (!closing.store.checkpoints.get(run.id)) await new Promise((r) => setTimeout(r, 5));
+    const t0 = Date.now();
+    await closing.close(); // terminating the worker here aborted the process (Napi::Error)
+    assert.ok(Date.now() - t0 < 15_000, `close took ${Date.now() - t0} ms`);
+    assert.equal(runner.store.runs.get(run.id).status, 'interrupted');
+    runner.resume(run.id);
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'done', done.error ?? '');
+  });
+
   it('train-bias: a bias on attention keys (attn.hook_k, [kv heads, d_head]) trains and is stored with its shape', async () => {
     const hook = 'blocks.3.attn.hook_k';
     const run = await runner.submit({ kind: 'train-bias', params: {
