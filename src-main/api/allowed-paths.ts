@@ -56,7 +56,8 @@ export function checkAllowedPath(p: string, roots: string[], field: string): str
   if (p.split(/[\\/]/).includes('..')) fail(`'${p}' contains a '..' segment (path traversal is refused)`);
   const full = real(p);
   if (!roots.some((root) => inside(root, full))) {
-    fail(`'${p}' is outside the allowed folders (${roots.join(', ')}); API file paths must lie inside the store's folder or your home folder; name more folders in UNDERTONE_ALLOW`);
+    const via = full !== resolve(p) ? ` (through a symbolic link it is ${full})` : '';
+    fail(`'${p}'${via} is outside the allowed folders (${roots.join(', ')}); API file paths must lie inside the store's folder or your home folder; name more folders in UNDERTONE_ALLOW and restart (e.g. UNDERTONE_ALLOW=${dirname(full)} npm run cli -- serve)`);
   }
   return full;
 }

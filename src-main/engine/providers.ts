@@ -27,6 +27,6 @@ export function cudaHelp(): string {
   return (
     'The CUDA execution provider is not installed. onnxruntime-node ships CPU only unless asked: ' +
     'on a machine with CUDA 12 and network access run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` ' +
-    '(or `npm install` with that variable set), then restart. Use --ep cpu meanwhile.'
+    '(or `npm install` with that variable set), then restart. Meanwhile run on the CPU: a job\'s params take `"ep": "cpu"` (the default).'
   );
 }

@@ -1,15 +1,16 @@
 // The allowed-paths rule reaches every path an API call would open, not only top-level fields:
 // a signal scan's control file, SAEs inside intervention sets (inline, stored, or given to lab
 // calls), and the config of a run resumed after an import. Each refusal names the field, and no
-// run is created.
+// run is created. Also: an execution provider that is not installed is refused at start.
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, test } from 'node:test';
 import { createContext } from '../../src-main/api/context.js';
 import { dispatch } from '../../src-main/api/dispatch.js';
 import { allowedRoots, checkAllowedPath } from '../../src-main/api/allowed-paths.js';
+import { providersAvailable } from '../../src-main/engine/providers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'undertone-path-rule-'));
 const ctx = createContext({ storePath: join(dir, 'store.db') });
@@ -78,5 +79,30 @@ test('UNDERTONE_ALLOW adds folders (models on a server\'s /data); the filesystem
     assert.throws(() => checkAllowedPath('/etc/passwd', rootStore, 'path'), /outside the allowed folders/);
   } finally {
     rmSync(extra, { recursive: true, force: true });
+  }
+});
+
+test('jobs.start refuses an execution provider that is not installed, with how to install it, before a run exists', { skip: providersAvailable().includes('cuda') && 'CUDA is installed here' }, async () => {
+  const before = runCount();
+  const r = await dispatch(ctx, 'jobs.start', { kind: 'train-bias', params: { model, datasetFile: join(dir, 'a.jsonl'), ep: 'cuda', set: { items: [] } } });
+  assert.ok('error' in r);
+  const e = (r as Refusal).error;
+  assert.equal(e.issues[0]!.path, 'params.ep');
+  assert.match(e.message, /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
+  assert.match(e.message, /"ep": "cpu"/);
+  assert.equal(runCount(), before);
+});
+
+test('a link inside home that leads outside: the refusal names where it leads and how to allow it', () => {
+  const home = mkdtempSync(join(tmpdir(), 'undertone-home-'));
+  const outside = mkdtempSync(join(tmpdir(), 'undertone-data-'));
+  try {
+    symlinkSync(outside, join(home, 'models'));
+    const roots = [realpathSync(home)];
+    assert.throws(() => checkAllowedPath(join(home, 'models', 'x'), roots, 'model'), (e: Error) =>
+      e.message.includes(`(through a symbolic link it is ${join(realpathSync(outside), 'x')})`) && e.message.includes(`UNDERTONE_ALLOW=${realpathSync(outside)} npm run cli -- serve`));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
   }
 });

@@ -9,6 +9,7 @@ import { allowedRoots } from '../allowed-paths.js';
 import { checkParamPaths } from '../param-paths.js';
 import { demoCorpusPath, demoModelPath, demoSaePath } from '../demo.js';
 import { reapDeadRuns } from '../../jobs/owner.js';
+import { cudaHelp, providersAvailable } from '../../engine/providers.js';
 
 async function kindOf(name: string): Promise<JobKind> {
   const load = Object.hasOwn(jobKinds, name) ? jobKinds[name] : undefined;
@@ -76,6 +77,12 @@ export const jobOps = {
       const missing = oneOfIssues(kind.params, parsed.data as Record<string, unknown>);
       if (missing.length) throw new ApiError('invalid_input', missing.map((i) => `${i.path}: ${i.message}`).join('; '), missing);
       checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'params', ctx.store);
+      // a provider that is not installed is refused here, not by a run that fails a moment later
+      const ep = (parsed.data as { ep?: unknown }).ep;
+      if (typeof ep === 'string' && !providersAvailable().includes(ep)) {
+        const message = ep === 'cuda' ? cudaHelp() : `execution provider '${ep}' is not available (available: ${providersAvailable().join(', ')})`;
+        throw new ApiError('invalid_input', `params.ep: ${message}`, [{ path: 'params.ep', message }]);
+      }
       return ctx.jobs.start(s);
     },
   }),

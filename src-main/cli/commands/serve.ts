@@ -18,10 +18,14 @@ export const serveCommand: Command = {
     const staticDir = await ensureRendererBuilt((line) => console.log(line));
     const running = await startServer({ ctx, staticDir, port });
     console.log(`Undertone is serving at ${running.url}`);
+    console.log(`store: ${ctx.storeFile}`);
+    console.log(`over SSH: ssh -L ${running.port}:127.0.0.1:${running.port} <this host>, then open the URL above on your machine (any local port works: ssh -L 9000:127.0.0.1:${running.port} and http://localhost:9000/?token=…). Ctrl-C stops; running jobs become interrupted and resume later.`);
     const removePage = flags['no-open'] ? undefined : openBrowser(running.url);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
+      // a closed SSH session: stop cleanly too (jobs interrupted, resumable), rather than die mid-write
+      process.once('SIGHUP', resolve);
     });
     removePage?.();
     await running.close();
