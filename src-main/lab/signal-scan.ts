@@ -167,6 +167,7 @@ export async function signalScan(
   }
   return {
     hook: cfg.hook, suspect: s, control: c, signalNats, signalStderrNats: se,
-    z: se > 0 ? signalNats / se : 0, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0, pairs,
+    // no spread to compare against (one held-out sample a side, or identical differences): no z
+    z: Number.isFinite(se) && se > 0 ? signalNats / se : NaN, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0, pairs,
   };
 }

@@ -132,6 +132,7 @@ export async function trainBias(
   });
   let lastCe = NaN;
   let saved = step;
+  const keepBefore = names.reduce((a, n) => a + params[n]!.length, 0) <= 1_000_000;
   while (step < total) {
     if (opts.signal?.aborted) {
       // cancelled: keep every finished step (a resume continues from here, not from the last periodic checkpoint)
@@ -157,7 +158,23 @@ export async function trainBias(
       grads[n] = g;
     }
     l1Term *= cfg.l1;
+    // divergence stops the run at the first bad step, the finite state up to it kept (its curve too)
+    const bad = !Number.isFinite(ce) ? `loss ${ce}` : nonFinite(grads) ? 'a non-finite gradient' : null;
+    if (bad) {
+      if (step > saved) sink.checkpoint(snapshot());
+      throw new Error(`training diverged at step ${step + 1}: ${bad} (lr ${cfg.lr}, l1 ${cfg.l1}, weight decay ${cfg.weightDecay ?? 0}); lower the learning rate, l1 or weight decay. Steps 1–${step} are kept`);
+    }
+    // the state before the update, to keep it if the update overflows (when small: a bias, not a large LoRA)
+    const before = keepBefore ? { params: Object.fromEntries(names.map((n) => [n, params[n]!.slice()])), opt: opt.save() } : null;
     const { gradNorm } = opt.step(params, grads);
+    if (nonFinite(params)) {
+      if (before) {
+        for (const n of names) params[n]!.set(before.params[n]!);
+        opt.load(before.opt);
+        if (step > saved) sink.checkpoint(snapshot());
+      }
+      throw new Error(`training diverged at step ${step + 1}: the parameters left the float range (lr ${cfg.lr}, l1 ${cfg.l1}, weight decay ${cfg.weightDecay ?? 0}); lower the learning rate, l1 or weight decay. ${before ? `Steps 1–${step}` : `The last checkpoint (step ${saved})`} is kept`);
+    }
     step++;
     lastCe = ce;
     sink.step({ step, ceNats: ce, l1Term, gradNorm });
@@ -169,4 +186,10 @@ export async function trainBias(
   }
   const shapes = Object.fromEntries(names.map((n) => [n, [...bound.prepared.values[n]!.shape]]));
   return { params, shapes, finalCeNats: lastCe, steps: step, suffixFrom: bound.suffixFrom };
+}
+
+/** Whether any value of any array is NaN or infinite. */
+function nonFinite(arrays: Record<string, Float32Array | Float64Array>): boolean {
+  for (const a of Object.values(arrays)) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return true;
+  return false;
 }

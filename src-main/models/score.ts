@@ -96,7 +96,8 @@ export function meanWithStderr(xs: readonly number[]): { mean: number; stderr: n
   const n = v.length;
   if (!n) return { mean: NaN, stderr: NaN, n: 0 };
   const mean = v.reduce((a, b) => a + b, 0) / n;
-  const varr = n > 1 ? v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  // one sample says nothing about the spread: NaN (shown as "—"), not a standard error of 0
+  const varr = n > 1 ? v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : NaN;
   return { mean, stderr: Math.sqrt(varr / n), n };
 }
 

@@ -99,6 +99,22 @@ describe('train-bias recovers a planted steering vector', () => {
 
   // batch 1 over a set where every other sample has an empty completion: without the filter, those
   // steps divide 0 by 0 and the bias becomes NaN; with it, the run equals one on the others alone
+  it('divergence stops at the first bad step with a message naming it; the finite state up to it is checkpointed', async () => {
+    const saved: { step: number; params: Record<string, number[]> }[] = [];
+    const points: number[] = [];
+    await assert.rejects(
+      trainBias(m, steered, { ...cfg(), lr: 10, weightDecay: 10, steps: 200 }, {
+        ...noSink,
+        step: (p) => points.push(p.step),
+        checkpoint: (s) => saved.push(s as unknown as { step: number; params: Record<string, number[]> }),
+      }),
+      /training diverged at step \d+: (loss NaN|a non-finite gradient|the parameters left the float range) \(lr 10, l1 \d+(\.\d+)?, weight decay 10\)/,
+    );
+    assert.ok(points.length >= 1 && points.length < 200, `${points.length} steps ran`);
+    assert.equal(saved.at(-1)?.step, points.length, 'the last finished step is checkpointed');
+    for (const s of saved) for (const v of Object.values(s.params)) assert.ok(v.every(Number.isFinite), `checkpoint at step ${s.step} holds non-finite values`);
+  });
+
   it('samples without completion tokens are left out (no NaN), with a message saying how many', async () => {
     const some = steered.slice(0, 6);
     const empty = some.map((it) => ({ ids: it.ids, completionMask: it.completionMask.map(() => 0) }));

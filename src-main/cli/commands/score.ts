@@ -26,7 +26,7 @@ export const scoreCommand: Command = {
       });
       process.stderr.write('\n');
       if (flags.json) console.log(JSON.stringify(r));
-      else console.log(`${r!.name}: loss ${r!.lossNats.toFixed(4)} ± ${r!.stderrNats.toFixed(4)} nats/token (${r!.samples} samples, ${r!.tokens} completion tokens)`);
+      else console.log(`${r!.name}: loss ${r!.lossNats.toFixed(4)} ± ${Number.isFinite(r!.stderrNats) ? r!.stderrNats.toFixed(4) : "— (one sample: no spread)"} nats/token (${r!.samples} samples, ${r!.tokens} completion tokens)`);
       await m.close();
       return 0;
     } finally {

@@ -69,11 +69,19 @@ export function corpusSource(store: Store, p: { datasetId?: string; datasetFile?
   return { rows: loadRows(store, p) };
 }
 
+/** The vector's values; an error naming it when any is NaN or infinite (a diverged training run). */
+function finiteVector(id: string, data: Float32Array): Float32Array {
+  let bad = 0;
+  for (const x of data) if (!Number.isFinite(x)) bad++;
+  if (bad) throw new Error(`vector '${id}' holds ${bad} non-finite value${bad === 1 ? '' : 's'} of ${data.length} (did its training run diverge?); train it again with a lower learning rate`);
+  return data;
+}
+
 /** Store lookups for resolveSet: stored sets, trained vectors, and runs with their vectors (LoRA factors). */
 export function storeSetLookups(store: Store): SetLookups {
   return {
     setSpec: (id) => store.interventionSets.get(id).spec,
-    vector: (id) => ({ hook: store.vectors.get(id).hook, meta: store.vectors.get(id).meta, data: store.vectors.f32(id) }),
+    vector: (id) => ({ hook: store.vectors.get(id).hook, meta: store.vectors.get(id).meta, data: finiteVector(id, store.vectors.f32(id)) }),
     run: (id) => ({
       config: store.runs.get(id).config,
       vectors: store.vectors.list({ runId: id, limit: 10_000 }).map((v) => ({ meta: v.meta, data: store.vectors.f32(v.id) })),
