@@ -29,10 +29,11 @@ export function sampleToRow(s: SampleLike): DatasetRow {
 }
 
 export function rowsToItems(tok: HfTokenizer, rows: readonly DatasetRow[], o: { system?: string; raw?: boolean; maxTokens?: number } = {}): ScoreItem[] {
+  // the model's context (max positions): beyond it positions have no embedding (GPT-2) or RoPE was never trained
   const max = o.maxTokens ?? 4096;
   return rows.map((r, i) => {
     const it = encodeRow(tok, r.messages, r.completion, { system: o.system, raw: o.raw });
-    if (it.ids.length > max) throw new Error(`sample ${i}: ${it.ids.length} tokens, more than the limit ${max}`);
+    if (it.ids.length > max) throw new Error(`sample ${i}: ${it.ids.length} tokens (prompt and completion), more than the ${max} the model has positions for; shorten it or leave it out (--limit, or filter the file)`);
     return { ids: it.ids, completionMask: it.completionMask };
   });
 }

@@ -35,7 +35,7 @@ export async function lossTable(
   const out: LossTableRow[] = [];
   let first: number[] = [];
   for (const [k, c] of configs.entries()) {
-    const items = rowsToItems(tok, rows, { system: systemPromptOf(c.set), raw: opts.raw });
+    const items = rowsToItems(tok, rows, { system: systemPromptOf(c.set), raw: opts.raw, maxTokens: model.spec.maxPositions });
     const res = await scoreItems(model, items, {
       set: c.set, batchSize: opts.batchSize, signal: opts.signal,
       onProgress: (d, t) => opts.onProgress?.((k + d / t) / configs.length, `${c.name}: ${d}/${t} samples`),

@@ -109,6 +109,10 @@ export async function trainBias(
   for (const n of names) params[n] = Float32Array.from(bound.prepared.values[n]!.data);
   const sched = cfg.lrSchedule;
   const schedule = !sched || sched.kind === 'constant' ? undefined : { ...sched, totalSteps: total };
+  // warm-up starts at lr 0 (as transformers): a one-step run with a warm-up would not train at all
+  if (schedule && (schedule.warmupSteps ?? 0) > 0 && total <= 1) {
+    throw new Error(`the run has ${total} step (${items.length} samples, batch ${cfg.batch}${cfg.epochs !== undefined ? `, ${cfg.epochs} epochs` : ''}) and its learning-rate warm-up starts at 0: it would not train at all; lower the batch size, add epochs or data, or set warmupSteps to 0`);
+  }
   const opt = new AdamW({ lr: cfg.lr, weightDecay: cfg.weightDecay ?? 0, maxGradNorm: cfg.maxGradNorm, schedule });
   let step = 0;
   const [order0, rng0] = shuffled(items.length, cfg.seed >>> 0);

@@ -160,6 +160,23 @@ describe('lab job kinds', () => {
     assert.match(refused.error ?? '', /cannot resume: datasetFile '.*resume-rows\.jsonl' changed since the run's last checkpoint/);
   });
 
+  it('finetune: a one-step run whose warm-up starts at lr 0 is refused (it would not train at all)', async () => {
+    const run = await runner.submit({ kind: 'finetune', params: { model: modelDir, datasetId, raw: true, epochs: 1, batch: 64, targets: ['q'], layers: [0] } });
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'failed');
+    assert.match(done.error ?? '', /the run has 1 step \(24 samples, batch 64, 1 epochs\) and its learning-rate warm-up starts at 0: it would not train at all/);
+  });
+
+  it("a sample longer than the model's context (its max positions) is refused by number, before training", async () => {
+    const file = join(DIR, 'too-long.jsonl');
+    const long = Array.from({ length: 400 }, (_, i) => String(i)).join(', ');
+    writeFileSync(file, `${JSON.stringify({ prompt: 'Continue: 1, 2, 3', completion: ' 4' })}\n${JSON.stringify({ prompt: long, completion: ' 401' })}\n`);
+    const run = await runner.submit({ kind: 'train-bias', params: { model: modelDir, datasetFile: file, raw: true, steps: 2, batch: 2, set: { items: [{ kind: 'resid_bias', hook: HOOK, trainable: true }] } } });
+    const done = await runner.wait(run.id);
+    assert.equal(done.status, 'failed');
+    assert.match(done.error ?? '', /sample 1: \d+ tokens \(prompt and completion\), more than the 512 the model has positions for/);
+  });
+
   it('closing a runner while its train-bias job is inside an ORT run stops the job at its next check: interrupted, resumable, no native abort', async () => {
     const closing = new JobRunner({ storePath: runner.store.path });
     const run = await closing.submit({ kind: 'train-bias', params: { model: modelDir, datasetId, raw: true, steps: 400, batch: 4, checkpointEvery: 2, set: { items: [{ kind: 'resid_bias', hook: HOOK, trainable: true }] } } });

@@ -117,7 +117,7 @@ test('Detect: a loss table of base, teacher, finetuned student and biased model 
   const teacher = await api('interventionSets.create', { name: 'steer 3', spec: { items: [{ kind: 'steer_sae', sae, feature: 3, coef: 8 }] } });
   const d = await api('datasets.create', { name: 'teacher stories', teacherSetId: teacher.id });
   await api('datasets.addSamples', { datasetId: d.id, samples: Array.from({ length: 8 }, (_, idx) => ({ idx, prompt: 'Once upon a time', completion: ' there was a cat.' })) });
-  const ft = await api('jobs.start', { kind: 'finetune', params: { model, datasetId: d.id, raw: true, epochs: 1, batch: 8, targets: ['q'], layers: [0] } });
+  const ft = await api('jobs.start', { kind: 'finetune', params: { model, datasetId: d.id, raw: true, epochs: 1, batch: 8, warmupSteps: 0, targets: ['q'], layers: [0] } });
   const tb = await api('jobs.start', { kind: 'train-bias', params: { model, datasetId: d.id, raw: true, steps: 4, batch: 4, set: { items: [{ kind: 'resid_bias', hook: 'blocks.1.hook_resid_post', trainable: true }] }, name: 'lt bias' } });
   for (const r of [ft, tb]) assert.equal((await h.ctx.jobs.runner.wait(r.id)).status, 'done');
   const vec = (await api('runs.vectors', { runId: tb.id }))[0];

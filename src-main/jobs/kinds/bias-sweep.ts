@@ -39,7 +39,7 @@ export default defineJobKind({
     try {
       const hooks = layerHooks(model.spec.nLayers, p.point, p.layers);
       for (const l of p.layers ?? []) if (l >= model.spec.nLayers) throw new Error(`layers: ${l} is out of range (the model has ${model.spec.nLayers} layers)`);
-      const all = rowsToItems(model.tokenizer(), loadRows(ctx.store, p), { raw: p.raw });
+      const all = rowsToItems(model.tokenizer(), loadRows(ctx.store, p), { raw: p.raw, maxTokens: model.spec.maxPositions });
       // with a holdout, each layer's bias trains on one part and is scored on the rest (the same split for every layer)
       const { train: items, test: evalItems } = p.holdout > 0 ? splitHoldout(all, p.holdout, p.seed) : { train: all, test: all };
       const dataset = datasetProvenance(p);

@@ -37,9 +37,9 @@ export default defineJobKind({
     try {
       const hook = p.hook ?? `blocks.${Math.floor(model.spec.nLayers / 2)}.hook_resid_post`;
       const tok = model.tokenizer();
-      const suspect = rowsToItems(tok, loadRows(ctx.store, p), { raw: p.raw });
+      const suspect = rowsToItems(tok, loadRows(ctx.store, p), { raw: p.raw, maxTokens: model.spec.maxPositions });
       const controlInput = { datasetId: p.controlDatasetId, datasetFile: p.controlDatasetFile, passedOnly: p.passedOnly, limit: p.limit, raw: p.raw };
-      const control = rowsToItems(tok, loadRows(ctx.store, controlInput), { raw: p.raw });
+      const control = rowsToItems(tok, loadRows(ctx.store, controlInput), { raw: p.raw, maxTokens: model.spec.maxPositions });
       const data = { suspect: datasetProvenance(p), control: datasetProvenance(controlInput) };
       // the suspect side is checkpointed when it is done: a cancelled or crashed scan resumes at the control
       const resumed = (ctx.resumeState?.state as { suspect?: ScanSideState; hook?: string } | undefined);

@@ -39,7 +39,7 @@ export async function runTraining(ctx: JobContext<unknown>, p: TrainBiasParams &
       const rows = loadRows(ctx.store, p);
       const dataset = datasetProvenance(p); // read when the rows are, so the hash is of the data trained on
       // a system prompt in the set is part of every sample's context, as in generation and scoring
-      const items = rowsToItems(model.tokenizer(), rows, { system: systemPromptOf(p.set), raw: p.raw });
+      const items = rowsToItems(model.tokenizer(), rows, { system: systemPromptOf(p.set), raw: p.raw, maxTokens: model.spec.maxPositions });
       const pending: { ce: { x: number; value: number }[]; l1: { x: number; value: number }[] } = { ce: [], l1: [] };
       const flush = (): void => {
         const ce = pending.ce.splice(0);
