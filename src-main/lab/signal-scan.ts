@@ -98,7 +98,7 @@ export function splitHoldout<T>(items: readonly T[], holdout: number, seed: numb
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];
   }
   const nTest = Math.max(1, Math.round(items.length * holdout));
-  if (items.length - nTest < 1) throw new Error(`signal scan: ${items.length} samples are too few to hold out ${nTest}`);
+  if (items.length - nTest < 1) throw new Error(`${items.length} samples are too few to hold out ${nTest} (holdout ${holdout}) and still train on some`);
   const testSet = new Set(idx.slice(0, nTest));
   return { train: items.filter((_, i) => !testSet.has(i)), test: items.filter((_, i) => testSet.has(i)) };
 }

@@ -52,7 +52,9 @@ export const readoutCommand: Command = {
       const ck = openCheckpoint(flags.model);
       const sae = typeof flags.sae === 'string' ? await loadSae(flags.sae) : undefined;
       const tok = existsSync(join(flags.model, 'tokenizer.json')) ? loadTokenizer(flags.model) : null;
-      const r = await readVector(rt, ck, v, { sae, tok, k: flags.k ? Number(flags.k) : 20, throughFinalNorm: !flags['no-norm'], vectorHook, vectorModelHash });
+      const k = flags.k === undefined ? 20 : Number(flags.k);
+      if (!Number.isInteger(k) || k < 1 || k > 500) throw new Error(`--k must be an integer from 1 to 500, got '${flags.k}'`);
+      const r = await readVector(rt, ck, v, { sae, tok, k, throughFinalNorm: !flags['no-norm'], vectorHook, vectorModelHash });
       if (flags.json) console.log(JSON.stringify(r));
       else {
         for (const w of r.warnings) console.error(`warning: ${w}`);
