@@ -51,6 +51,14 @@ export function parseRow(row: unknown, where: string): DatasetRow {
 /** A parsed JSONL row with its line and its filter verdict (a boolean `passed` field and its `reason`, as `gen-dataset --out` writes; null when absent). */
 export type JsonlRow = DatasetRow & { line: number; passed: boolean | null; reason: string | null };
 
+/**
+ * JSON.parse reviver: a lone UTF-16 surrogate (`"\ud800"`) becomes one U+FFFD here, as the tokenizer
+ * would read it, so the file and its copy in the store (SQLite stores UTF-8) give the same tokens.
+ */
+function wellFormed(_key: string, v: unknown): unknown {
+  return typeof v === 'string' ? (v as string & { toWellFormed(): string }).toWellFormed() : v;
+}
+
 /** Parse JSONL dataset text; `source` names the file in errors (`source:line: ...`). Blank lines are skipped. */
 export function parseJsonlRows(text: string, source: string, limit = Infinity): JsonlRow[] {
   const rows: JsonlRow[] = [];
@@ -60,7 +68,7 @@ export function parseJsonlRows(text: string, source: string, limit = Infinity): 
     if (!line) continue;
     let v: unknown;
     try {
-      v = JSON.parse(line);
+      v = JSON.parse(line, wellFormed);
     } catch (e) {
       throw new Error(`${source}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }

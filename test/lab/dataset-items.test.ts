@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTokenizer, type HfTokenizer } from '../../src-main/models/tokenizer.js';
 import { rowsToItems, sampleToRow } from '../../src-main/lab/dataset-items.js';
-import { parseRow, readJsonlDataset } from '../../src-main/lab/dataset-rows.js';
+import { parseJsonlRows, parseRow, readJsonlDataset } from '../../src-main/lab/dataset-rows.js';
 import { loadRows } from '../../src-main/jobs/kinds/lab-inputs.js';
 import { openStore } from '../../src-main/store/index.js';
 
@@ -67,5 +67,15 @@ describe('stored samples encode like their JSONL rows', () => {
       store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('JSONL text', () => {
+  it('a lone surrogate reads as one U+FFFD, the same text the store keeps (UTF-8) and gives back', () => {
+    const [row] = parseJsonlRows('{"prompt": "x \\ud800 y", "completion": "a\\udc00"}\n', 'lone.jsonl');
+    assert.equal(row!.messages[0]!.content, 'x \ufffd y');
+    assert.equal(row!.completion, 'a\ufffd');
+    // what SQLite stores (UTF-8) and returns
+    assert.equal(Buffer.from(row!.completion, 'utf8').toString('utf8'), row!.completion);
   });
 });
