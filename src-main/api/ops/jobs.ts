@@ -5,6 +5,7 @@ import { runOut } from '../entity-schemas.js';
 import { ApiError } from '../errors.js';
 import { toIssues } from '../issues.js';
 import { defineOp } from '../op.js';
+import type { ApiContext } from '../context.js';
 import { allowedRoots } from '../allowed-paths.js';
 import { checkParamPaths } from '../param-paths.js';
 import { demoCorpusPath, demoModelPath, demoSaePath } from '../demo.js';
@@ -36,13 +37,37 @@ function oneOfGroups(schema: z.ZodType): string[][] {
   return ONE_OF.map((g) => g.filter((k) => k in shape)).filter((g) => g.length > 1);
 }
 
-/** `{path, message}` for each group with none or more than one of its fields given. */
-export function oneOfIssues(schema: z.ZodType, params: Record<string, unknown>): { path: string; message: string }[] {
+/** `{path, message}` for each group with none or more than one of its fields given (paths under `at`). */
+export function oneOfIssues(schema: z.ZodType, params: Record<string, unknown>, at = 'params'): { path: string; message: string }[] {
   return oneOfGroups(schema).flatMap((g) => {
     const given = g.filter((k) => params[k] !== undefined && params[k] !== null && params[k] !== '');
     if (given.length === 1) return [];
-    return [{ path: `params.${given[1] ?? g[0]}`, message: given.length ? `give only one of ${g.join(', ')} (got ${given.join(' and ')})` : `give one of ${g.join(', ')}` }];
+    return [{ path: `${at}.${given[1] ?? g[0]}`, message: given.length ? `give only one of ${g.join(', ')} (got ${given.join(' and ')})` : `give one of ${g.join(', ')}` }];
   });
+}
+
+/**
+ * What a job's params must pass before a run starts, and again before it resumes (its config may
+ * come from an imported experiment): the kind's schema, the one-of groups, the allowed-paths rule
+ * at any depth, and an installed execution provider. Issue paths start with `at`; `schemaContext`,
+ * when given, leads the message of a schema failure.
+ */
+async function checkJobParams(ctx: ApiContext, kindName: string, params: unknown, at: 'params' | 'config', schemaContext?: string): Promise<void> {
+  const fail = (issues: { path: string; message: string }[], context?: string): never => {
+    const list = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new ApiError('invalid_input', context ? `${context} (${list})` : list, issues);
+  };
+  const kind = await kindOf(kindName);
+  const parsed = kind.params.safeParse(params);
+  if (!parsed.success) return fail(toIssues(parsed.error.issues, [at]), schemaContext);
+  const data = parsed.data as Record<string, unknown>;
+  const missing = oneOfIssues(kind.params, data, at);
+  if (missing.length) fail(missing);
+  checkParamPaths(data, allowedRoots(ctx.storeFile), at, ctx.store);
+  // a provider that is not installed is refused here, not by a run that fails a moment later
+  if (typeof data.ep === 'string' && !providersAvailable().includes(data.ep)) {
+    fail([{ path: `${at}.ep`, message: data.ep === 'cuda' ? cudaHelp() : `execution provider '${data.ep}' is not available (available: ${providersAvailable().join(', ')})` }]);
+  }
 }
 
 export function paramsTemplate(schema: z.ZodType): { template: Record<string, unknown>; required: string[] } {
@@ -68,21 +93,7 @@ export const jobOps = {
     input: jobStartSchema,
     output: runOut,
     handler: async (s, ctx) => {
-      const kind = await kindOf(s.kind);
-      const parsed = kind.params.safeParse(s.params);
-      if (!parsed.success) {
-        const issues = toIssues(parsed.error.issues, ['params']);
-        throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-      }
-      const missing = oneOfIssues(kind.params, parsed.data as Record<string, unknown>);
-      if (missing.length) throw new ApiError('invalid_input', missing.map((i) => `${i.path}: ${i.message}`).join('; '), missing);
-      checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'params', ctx.store);
-      // a provider that is not installed is refused here, not by a run that fails a moment later
-      const ep = (parsed.data as { ep?: unknown }).ep;
-      if (typeof ep === 'string' && !providersAvailable().includes(ep)) {
-        const message = ep === 'cuda' ? cudaHelp() : `execution provider '${ep}' is not available (available: ${providersAvailable().join(', ')})`;
-        throw new ApiError('invalid_input', `params.ep: ${message}`, [{ path: 'params.ep', message }]);
-      }
+      await checkJobParams(ctx, s.kind, s.params, 'params');
       return ctx.jobs.start(s);
     },
   }),
@@ -97,16 +108,8 @@ export const jobOps = {
     input: runIdInputSchema,
     output: runOut,
     handler: async ({ runId }, ctx) => {
-      // a run's config may come from an imported experiment: its paths pass the same rule as a new job's
       const run = ctx.store.runs.get(runId);
-      if (Object.hasOwn(jobKinds, run.kind)) {
-        const parsed = (await kindOf(run.kind)).params.safeParse(run.config);
-        if (!parsed.success) {
-          const issues = toIssues(parsed.error.issues, ['config']);
-          throw new ApiError('invalid_input', `run '${runId}' cannot resume: its config does not fit job '${run.kind}' (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`, issues);
-        }
-        checkParamPaths(parsed.data, allowedRoots(ctx.storeFile), 'config', ctx.store);
-      }
+      if (Object.hasOwn(jobKinds, run.kind)) await checkJobParams(ctx, run.kind, run.config, 'config', `run '${runId}' cannot resume: its config does not fit job '${run.kind}'`);
       return ctx.jobs.resume(runId);
     },
   }),
