@@ -4,8 +4,23 @@
  * old file and steps on the new one would make one result whose provenance names only the new file.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Checkpoint } from '../store/index.js';
+
+const hashes = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+
+/**
+ * The sha256 of a file's bytes, hex; read once per worker while its size and mtime stay the same
+ * (the fingerprint at start and the dataset provenance at the end name the same bytes).
+ */
+export function fileSha256(path: string): string {
+  const st = statSync(path);
+  const had = hashes.get(path);
+  if (had && had.size === st.size && had.mtimeMs === st.mtimeMs) return had.sha256;
+  const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+  hashes.set(path, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+  return sha256;
+}
 
 /** Top-level params naming files a job reads as data. */
 const FILE_KEYS = ['datasetFile', 'controlDatasetFile', 'corpusFile'] as const;
@@ -20,7 +35,7 @@ export function inputFingerprints(params: unknown): InputFingerprints {
     if (typeof p !== 'string') continue;
     let sha256: string;
     try {
-      sha256 = createHash('sha256').update(readFileSync(p)).digest('hex');
+      sha256 = fileSha256(p);
     } catch {
       continue; // a missing file is the job's own error, with its own message
     }

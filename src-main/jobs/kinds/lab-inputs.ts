@@ -1,6 +1,4 @@
 /** Shared inputs of the research job kinds: the model, the dataset (store id or JSONL file). */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Runtime } from '../../engine/runtime.js';
 import { LanguageModel } from '../../models/lm.js';
@@ -8,6 +6,7 @@ import { modelIdentityHash } from '../../models/identity.js';
 import { readJsonlDataset, type DatasetRow } from '../../lab/dataset-rows.js';
 import { sampleToRow } from '../../lab/dataset-items.js';
 import { readCorpusFile, type CorpusSource } from '../../lab/feature-corpus.js';
+import { fileSha256 as fileSha } from '../input-fingerprints.js';
 import type { SetLookups } from '../../lab/teacher-set.js';
 import type { Store } from '../../store/index.js';
 import { idSchema, pathSchema } from '../../store/schemas.js';
@@ -36,7 +35,7 @@ export const datasetInput = {
  * A file is named by path and by the sha256 of its bytes, so a later change to the file shows.
  */
 export function datasetProvenance(p: { datasetId?: string; datasetFile?: string; passedOnly: boolean; limit?: number; raw: boolean }): Record<string, string | number | boolean | null> {
-  const fileSha256 = p.datasetFile ? createHash('sha256').update(readFileSync(p.datasetFile)).digest('hex') : null;
+  const fileSha256 = p.datasetFile ? fileSha(p.datasetFile) : null;
   return { datasetId: p.datasetId ?? null, datasetFile: p.datasetFile ?? null, fileSha256, passedOnly: p.passedOnly, limit: p.limit ?? null, raw: p.raw };
 }
 
