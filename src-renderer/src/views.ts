@@ -1,9 +1,7 @@
-/** The workbench's views, in nav order. A view with a `plan` is not built yet and says so. */
+/** The workbench's views, in nav order. */
 export interface View {
   id: string;
   label: string;
-  /** what the view will hold, shown until it lands */
-  plan?: string;
 }
 
 export const VIEWS: View[] = [
