@@ -4,7 +4,7 @@
  * and one feature's row with its top activating contexts.
  */
 import { z } from 'zod';
-import { FEATURE_STAT_ORDERS } from '../../store/feature-stats.js';
+import { featureStatListQuerySchema } from '../../store/feature-stats.js';
 import { idSchema } from '../../store/schemas.js';
 import type { ApiContext } from '../context.js';
 import { defineOp } from '../op.js';
@@ -47,13 +47,8 @@ export const uiFeatureStatsOps = {
   }),
   'featureStats.list': defineOp({
     summary: `a feature-stats run's features: {runId, order: index|densest|sparsest|strongest, dead, minDensity, maxDensity, withTop, limit <= ${FEATURE_STATS_PAGE_MAX} (<= ${FEATURE_STATS_TOP_PAGE_MAX} withTop), offset}; with labels and the total matching`,
-    input: z.strictObject({
-      runId: idSchema,
-      order: z.enum(FEATURE_STAT_ORDERS).optional(),
-      dead: z.boolean().optional(),
-      minDensity: z.number().min(0).max(1).optional(),
-      maxDensity: z.number().min(0).max(1).optional(),
-      withTop: z.boolean().optional(),
+    // the store's query, with the API's page caps
+    input: featureStatListQuerySchema.extend({
       limit: z.int().min(1).max(FEATURE_STATS_PAGE_MAX).optional(),
       offset: z.int().min(0).max(1 << 30).optional(),
     }).refine((q) => !q.withTop || (q.limit ?? 100) <= FEATURE_STATS_TOP_PAGE_MAX, { message: `with top contexts, limit is at most ${FEATURE_STATS_TOP_PAGE_MAX}`, path: ['limit'] }),
