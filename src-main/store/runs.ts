@@ -66,6 +66,18 @@ export function runsRepo(db: Db) {
     if (!r) throw notFound('run', id);
     return r;
   };
+  /**
+   * Fingerprints of the runs list: `stamp` changes with anything the list shows; `shape` only when a
+   * run is added, deleted or changes status, not when an active run reports progress (then only the
+   * active runs need rereading).
+   */
+  const stamps = (): { stamp: string; shape: string } => {
+    const totals = db.prepare(`SELECT count(*) AS n, max(created_at) AS c, max(started_at) AS s, max(finished_at) AS f FROM runs`).get();
+    const byStatus = db.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY status').all();
+    const active = db.prepare(`SELECT id, status, progress, message FROM runs WHERE status IN ('queued', 'running') ORDER BY id`).all() as { id: string; status: string }[];
+    const hash = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 22);
+    return { stamp: hash([totals, byStatus, active]), shape: hash([totals, byStatus, active.map((r) => [r.id, r.status])]) };
+  };
   return {
     /** A new run in status `queued`. */
     create(input: RunCreate): Run {
@@ -95,12 +107,8 @@ export function runsRepo(db: Db) {
      * finishes, changes status, or reports progress. Lets a view poll cheaply and reload the list
      * (configs and results included) only when something changed.
      */
-    stamp(): string {
-      const totals = db.prepare(`SELECT count(*) AS n, max(created_at) AS c, max(started_at) AS s, max(finished_at) AS f FROM runs`).get();
-      const byStatus = db.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY status').all();
-      const active = db.prepare(`SELECT id, status, progress, message FROM runs WHERE status IN ('queued', 'running') ORDER BY id`).all();
-      return createHash('sha256').update(JSON.stringify([totals, byStatus, active])).digest('base64url').slice(0, 22);
-    },
+    stamp: (): string => stamps().stamp,
+    stamps,
     /** How many runs match the list filters (status, kind, datasetId), ignoring limit and offset. */
     count(query: Omit<RunListQuery, 'limit' | 'offset'> = {}): number {
       const q = parseInput(runListQuerySchema, query, 'run count query');

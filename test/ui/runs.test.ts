@@ -2,6 +2,7 @@
 // Jobs launcher → Runs (live progress to done) → run detail with its loss chart → CSV/SVG/PNG export;
 // and the Datasets view's paged samples.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -314,6 +315,26 @@ test('Runs at scale: idle polls fetch only the fingerprint, the shown run is not
   const other = ctx.store.runs.create({ kind: 'demo-train', config: {}, codeVersion: 'other-process' });
   await page.locator(`tr[data-run-id="${other.id}"]`).waitFor({ timeout: 8_000 });
   assert.ok(calls.includes('runs.list'));
+
+  // another process runs a job (a live pid that is not ours): its progress reaches the list through
+  // rereads of the running runs only, not reloads of the whole list
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  try {
+    const job = ctx.store.runs.create({ kind: 'demo-train', config: {}, codeVersion: 'other-process', owner: { pid: child.pid!, token: 'otherproc' } });
+    assert.ok(ctx.store.runs.claim(job.id));
+    const row = page.locator(`tr[data-run-id="${job.id}"]`);
+    await row.waitFor({ timeout: 8_000 });
+    const lists: string[] = [];
+    page.on('request', (r) => r.url().endsWith('/api/runs.list') && lists.push(r.postData() ?? ''));
+    ctx.store.runs.setProgress(job.id, 0.25, 'step 1');
+    await row.filter({ hasText: '25%' }).waitFor({ timeout: 8_000 });
+    ctx.store.runs.setProgress(job.id, 0.5, 'step 2');
+    await row.filter({ hasText: '50%' }).waitFor({ timeout: 8_000 });
+    assert.ok(lists.length >= 2, `progress rereads: ${lists.length}`);
+    assert.ok(lists.every((b) => JSON.parse(b).status === 'running'), `only the running runs are reread: ${lists.join(' | ')}`);
+  } finally {
+    child.kill();
+  }
 
   // the CSV has every step, the spike included
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Export loss' }).getByRole('button', { name: 'CSV' }).click()]);

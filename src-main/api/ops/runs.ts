@@ -27,12 +27,12 @@ export const runOps = {
     },
   }),
   'runs.stamp': defineOp({
-    summary: "a fingerprint of the runs list (changes when a run is added, deleted, changes status or reports progress): poll it, reload runs.list when it changes",
+    summary: "fingerprints of the runs list: stamp changes when a run is added, deleted, changes status or reports progress; shape only on the first three. Poll it: reload runs.list when shape changes, reread the running runs when only stamp does",
     input: z.strictObject({}),
-    output: z.object({ stamp: z.string() }),
+    output: z.object({ stamp: z.string(), shape: z.string() }),
     handler: async (_input, ctx) => {
       reapDeadRuns(ctx.store);
-      return { stamp: ctx.store.runs.stamp() };
+      return ctx.store.runs.stamps();
     },
   }),
   'runs.get': defineOp({

@@ -1,15 +1,17 @@
 /**
  * The runs list, kept live: loaded with runs.list, updated from `jobs.events` (progress, ETA, status),
  * refreshed from the store when a run changes status, and polled every few seconds to catch runs
- * that another process (e.g. the CLI) runs on the same store. The poll reads a fingerprint
- * (runs.stamp, a few bytes) and reloads the list, configs and results included (MBs with hundreds
- * of runs), only when it changed.
+ * that another process (e.g. the CLI) runs on the same store. The poll reads two fingerprints
+ * (runs.stamp, a few bytes): the list, configs and results included (MBs with hundreds of runs), is
+ * reloaded only when its shape changed (a run added, deleted or changing status); when only an
+ * active run's progress changed, only the running runs are reread.
  */
 import type { JobEvent, OpOutput } from '../../../src-main/api/contract-types.js';
 import { call, on } from './api.js';
 import { errorText } from './format.js';
 
 export type Run = OpOutput<'runs.list'>[number];
+type Stamps = OpOutput<'runs.stamp'>;
 
 const POLL_MS = 5000;
 
@@ -20,25 +22,37 @@ export class RunsFeed {
   loaded = $state(false);
   error = $state<string>();
 
-  /** the fingerprint the list was loaded at */
-  private stamp: string | undefined;
+  /** the fingerprints the list was loaded at */
+  private stamps: Stamps | undefined;
 
-  /** Reload the list when the store's runs changed since the last load (while a job runs, its stored progress changes the fingerprint). */
+  /** Reload the list when the store's runs changed since the last load; reread only the running runs when just their progress did. */
   async poll(): Promise<void> {
     try {
-      const { stamp } = await call('runs.stamp', {});
-      if (stamp !== this.stamp) await this.reload(stamp);
+      const now = await call('runs.stamp', {});
+      if (now.shape !== this.stamps?.shape) await this.reload(now);
+      else if (now.stamp !== this.stamps.stamp) await this.rereadRunning(now);
     } catch (err) {
       this.error = errorText(err);
     }
   }
 
-  async reload(stamp?: string): Promise<void> {
+  /** Progress and messages of the running runs (the list's shape is unchanged: same runs, same statuses). */
+  private async rereadRunning(at: Stamps): Promise<void> {
+    const running = new Map((await call('runs.list', { status: 'running', limit: 10_000 })).map((r) => [r.id, r]));
+    this.stamps = at;
+    this.runs = this.runs.map((r) => {
+      const s = running.get(r.id);
+      // a progress event may be newer than the stored figure (stored at most once a second)
+      return s && r.status === 'running' && s.progress >= r.progress ? { ...r, progress: s.progress, message: s.message } : r;
+    });
+  }
+
+  async reload(stamps?: Stamps): Promise<void> {
     try {
-      // the fingerprint first: a change during the load is caught by the next poll
-      const at = stamp ?? (await call('runs.stamp', {})).stamp;
+      // the fingerprints first: a change during the load is caught by the next poll
+      const at = stamps ?? (await call('runs.stamp', {}));
       const runs = await call('runs.list', { limit: 10_000 });
-      this.stamp = at;
+      this.stamps = at;
       // progress is stored at most once a second: keep the newer figure from the events
       const live = new Map(this.runs.map((r) => [r.id, r]));
       this.runs = runs.map((r) => {
