@@ -489,3 +489,28 @@ test('Compare: a stored trained bias × scale as set A (its values inline at its
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('Detect: a mean-activation run (dataset against a control, compared with a vector) shows its numbers and reads out the difference first', { skip, timeout: 60_000 }, async () => {
+  const control = await api('datasets.create', { name: 'control stories' });
+  await api('datasets.addSamples', { datasetId: control.id, samples: ['Once upon a time', 'One day', 'Lily saw a'].map((p, idx) => ({ idx, prompt: p, completion: ' she went home.' })) });
+  const hook = 'blocks.2.hook_resid_post';
+  const probe = h.ctx.store.vectors.create({ name: 'probe vector', hook, dtype: 'F32', shape: [64], data: Float32Array.from({ length: 64 }, (_, i) => Math.cos(i)) });
+  const run = await api('jobs.start', { kind: 'mean-activation', params: { model, datasetId: h.datasetId, controlDatasetId: control.id, raw: true, hook, vectorId: probe.id } });
+  const { page, problems } = await openPage(`#detect/${run.id}`);
+  const detail = page.getByTestId('run-detail');
+  await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 40_000 });
+  const box = detail.getByTestId('mean-activation');
+  await box.waitFor({ timeout: 10_000 });
+  const done = h.ctx.store.runs.get(run.id).result as { dataset: { tokens: number }; difference: { normL2: number }; compared: { cosine: number } };
+  assert.match((await box.textContent()) ?? '', new RegExp(`over ${done.dataset.tokens} positions that predict completion tokens \\(12 samples\\)`));
+  assert.match((await box.getByTestId('mean-difference').textContent()) ?? '', new RegExp(`‖Δ‖₂ = ${done.difference.normL2.toFixed(4)}`));
+  assert.match((await box.getByTestId('mean-compared').textContent()) ?? '', new RegExp(`probe vector: ${done.compared.cosine.toFixed(3).replace('-', '−')}`));
+  // three vectors read out, the difference first (open)
+  const summaries = await detail.getByTestId('vector-readout').locator('summary').allTextContents();
+  assert.equal(summaries.length, 3);
+  assert.match(summaries[0]!, /mean difference \(dataset − control\)/);
+  await detail.getByTestId('dla-top').first().waitFor({ timeout: 20_000 });
+  await detail.screenshot({ path: `${root}test-results/detect-mean-activation.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -11,6 +11,7 @@ export const jobKinds: Record<string, () => Promise<JobKind>> = {
   'prefs-eval': async () => (await import('./prefs-eval.js')).default,
   'bias-sweep': async () => (await import('./bias-sweep.js')).default,
   'signal-scan': async () => (await import('./signal-scan.js')).default,
+  'mean-activation': async () => (await import('./mean-activation.js')).default,
   finetune: async () => (await import('./finetune.js')).default,
   'feature-stats': async () => (await import('./feature-stats.js')).default,
   'train-sae': async () => (await import('./train-sae.js')).default,

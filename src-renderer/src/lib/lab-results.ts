@@ -1,5 +1,5 @@
 /**
- * Reading the research runs' outputs (train-bias, bias-sweep, loss-table) into what the figures draw.
+ * Reading the research runs' outputs (train-bias, bias-sweep, loss-table, signal-scan, mean-activation) into what the figures draw.
  * Runs carry `config` and `result` as JSON (typed `unknown` by the contract): every read here is
  * defensive, so an older or partial run still shows what it has.
  */
@@ -10,7 +10,7 @@ type Curve = OpOutput<'runs.metrics'>[number];
 type RunLike = { kind: string; config: unknown; result: unknown };
 
 /** The kinds these views know how to show. */
-export const LAB_KINDS = ['train-bias', 'bias-sweep', 'loss-table', 'signal-scan'] as const;
+export const LAB_KINDS = ['train-bias', 'bias-sweep', 'loss-table', 'signal-scan', 'mean-activation'] as const;
 export type LabKind = (typeof LAB_KINDS)[number];
 export const isLabKind = (kind: string): kind is LabKind => (LAB_KINDS as readonly string[]).includes(kind);
 
@@ -201,6 +201,35 @@ export function scanResult(run: RunLike): ScanResult | null {
   return {
     hook: str(r.hook), signalNats: num(r.signalNats), signalStderrNats: num(r.signalStderrNats), z: num(r.z), biasCosine: num(r.biasCosine), pairs: num(r.pairs),
     suspect: side(r.suspect), control: side(r.control), vectorIds: { suspect: str(ids.suspect), control: str(ids.control) },
+  };
+}
+
+export interface MeanActivationResult {
+  hook: string | null;
+  dataset: { tokens: number | null; samples: number | null; normL2: number | null };
+  control: { tokens: number | null; samples: number | null; normL2: number | null } | null;
+  /** ‖dataset − control‖₂ and the cosine between the two means */
+  difference: { normL2: number | null; cosineOfMeans: number | null } | null;
+  /** the cosine with a stored vector (of the difference, or of the dataset mean without a control) */
+  compared: { vectorId: string | null; name: string | null; cosine: number | null; with: string | null; warning: string | null } | null;
+}
+
+/** A mean-activation run's result, or null before it has one. */
+export function meanActivationResult(run: RunLike): MeanActivationResult | null {
+  const r = obj(run.result);
+  if (!('dataset' in r)) return null;
+  const side = (v: unknown) => {
+    const o = obj(v);
+    return { tokens: num(o.tokens), samples: num(o.samples), normL2: num(o.normL2) };
+  };
+  const d = r.difference == null ? null : obj(r.difference);
+  const c = r.compared == null ? null : obj(r.compared);
+  return {
+    hook: str(r.hook),
+    dataset: side(r.dataset),
+    control: r.control == null ? null : side(r.control),
+    difference: d && { normL2: num(d.normL2), cosineOfMeans: num(d.cosineOfMeans) },
+    compared: c && { vectorId: str(c.vectorId), name: str(c.name), cosine: num(c.cosine), with: str(c.with), warning: str(c.warning) },
   };
 }
 
