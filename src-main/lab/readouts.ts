@@ -4,6 +4,8 @@
  *   projection v @ W_enc, and its direct logit attribution v @ W_Uᵀ (optionally through the final
  *   norm, up to its per-position scale: v ⊙ w for RMSNorm, v ⊙ (1 + w) for Gemma, (v − mean v) ⊙ w
  *   for LayerNorm, which removes a direction's mean; see models/final-norm-direction);
+ * - with an SAE, how much of a residual vector k decoder rows explain (sparse-recon.ts: orthogonal
+ *   matching pursuit, the share of ‖v‖² explained for k = 1 … 20);
  * - a feature-space vector b [d_sae] (a feature bias): its largest entries, and the DLA of b @ W_dec.
  * Computed with the engine (W_U and W_dec stay in their files), one session per read-out.
  *
@@ -21,6 +23,7 @@ import type { Sae } from '../models/sae/load.js';
 import type { HfTokenizer } from '../models/tokenizer.js';
 import { tokenText } from '../models/token-text.js';
 import { throughFinalNorm } from '../models/final-norm-direction.js';
+import { sparseRecon, type SparseRecon } from './sparse-recon.js';
 
 export interface RankedFeature {
   index: number;
@@ -45,6 +48,8 @@ export interface Readout {
   topFeatures: RankedFeature[];
   bottomFeatures: RankedFeature[];
   dla: { top: RankedToken[]; bottom: RankedToken[]; throughFinalNorm: boolean };
+  /** a residual vector's sparse reconstruction from the SAE's decoder rows (null without an SAE or for a feature-space vector) */
+  sparse: SparseRecon | null;
   /** things that make the read-out less meaningful (e.g. the SAE reads another hook than the vector's) */
   warnings: string[];
 }
@@ -61,6 +66,8 @@ export interface ReadoutOptions {
   vectorHook?: string;
   /** the identity hash of the model the vector was trained on (its provenance), to check against this one */
   vectorModelHash?: string;
+  /** features in the sparse reconstruction (default 20, at most 64) */
+  sparseFeatures?: number;
 }
 
 /** A stored vector's model identity hash, from its provenance meta (`modelHash`), if it has one. */
@@ -144,8 +151,9 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
     const here = modelIdentityHash(ck);
     if (here !== opts.vectorModelHash) warnings.push(`the vector was trained on model ${opts.vectorModelHash.slice(0, 19)}… and is read with ${here.slice(0, 19)}… (${ck.dir}): another model or a changed checkpoint`);
   }
+  const sparse = sae && space === 'residual' ? await sparseRecon(rt, sae, vector, opts.sparseFeatures ?? 20) : null;
   return {
-    space, norm: Math.sqrt(norm), topFeatures, bottomFeatures, warnings,
+    space, norm: Math.sqrt(norm), topFeatures, bottomFeatures, sparse, warnings,
     dla: { top: ranked(dla, k, true).map(tokenOf), bottom: ranked(dla, k, false).map(tokenOf), throughFinalNorm: through },
   };
 }

@@ -47,3 +47,20 @@ test('tokenize: ids and pieces; --json ids equal reference prompt_ids', async ()
   assert.match(plain.out, /^ids \(1\): 403\n/);
   await assert.rejects(() => tokenizeCommand.run([STORIES]), /usage: tokenize/);
 });
+
+test('readout: a vector along one decoder row (2·W_dec[7]) prints feature 7 first and one feature explaining 100.0% of it', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { writeSaeLens } = await import('../sae/fixtures.js');
+  const { loadSae, readSaeValues } = await import('../../src-main/models/sae/load.js');
+  const { readoutCommand } = await import('../../src-main/cli/commands/readout.js');
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-cli-readout-'));
+  writeSaeLens(join(dir, 'sae'), { arch: 'standard', dIn: 64, dSae: 48, hook: 'blocks.2.hook_resid_post', seed: 3 });
+  const W = readSaeValues(await loadSae(join(dir, 'sae')), 'W_dec');
+  writeFileSync(join(dir, 'v.json'), JSON.stringify(Array.from(W.subarray(7 * 64, 8 * 64), (x) => 2 * x)));
+  const { code, out } = await capture(() => readoutCommand.run(['--model', STORIES, '--vector-file', join(dir, 'v.json'), '--sae', join(dir, 'sae'), '--k', '3']));
+  assert.equal(code, 0);
+  assert.match(out, /top SAE features \(cosine with W_dec rows\):\n {2}#7 {2}1\.0000/);
+  assert.match(out, /share of ‖v‖² explained by k features: 1: 100\.0%/);
+  assert.match(out, /chosen: #7 \(2\.000\)/);
+});

@@ -501,7 +501,7 @@ test('Detect: a mean-activation run (dataset against a control, compared with a 
   await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 40_000 });
   const box = detail.getByTestId('mean-activation');
   await box.waitFor({ timeout: 10_000 });
-  const done = h.ctx.store.runs.get(run.id).result as { dataset: { tokens: number }; difference: { normL2: number }; compared: { cosine: number } };
+  const done = h.ctx.store.runs.get(run.id).result as { dataset: { tokens: number }; difference: { normL2: number }; compared: { cosine: number }; vectorIds: { difference: string } };
   assert.match((await box.textContent()) ?? '', new RegExp(`over ${done.dataset.tokens} positions that predict completion tokens \\(12 samples\\)`));
   assert.match((await box.getByTestId('mean-difference').textContent()) ?? '', new RegExp(`‖Δ‖₂ = ${done.difference.normL2.toFixed(4)}`));
   assert.match((await box.getByTestId('mean-compared').textContent()) ?? '', new RegExp(`probe vector: ${done.compared.cosine.toFixed(3).replace('-', '−')}`));
@@ -510,6 +510,15 @@ test('Detect: a mean-activation run (dataset against a control, compared with a 
   assert.equal(summaries.length, 3);
   assert.match(summaries[0]!, /mean difference \(dataset − control\)/);
   await detail.getByTestId('dla-top').first().waitFor({ timeout: 20_000 });
+  // the read-out's sparse reconstruction: the shares the API computes for the difference vector
+  await detail.locator(`#readout-sae-${run.id}`).fill(sae);
+  await detail.getByRole('button', { name: 'Use', exact: true }).click();
+  const ro = await api('lab.readout', { vectorId: done.vectorIds.difference, model, sae });
+  const sparse = detail.getByTestId('readout-sparse').first();
+  await detail.getByTestId('readout-sae').first().filter({ hasText: 'sae-l2' }).waitFor({ timeout: 20_000 });
+  await sparse.waitFor({ timeout: 20_000 });
+  const text = (await sparse.textContent()) ?? '';
+  for (const k of [1, 2, 5, 10, 20]) assert.ok(text.includes(`${k} feature${k === 1 ? '' : 's'}: ${(ro.sparse.explained[k - 1] * 100).toFixed(1)}%`), `k=${k}: ${text}`);
   await detail.screenshot({ path: `${root}test-results/detect-mean-activation.png` });
   assert.deepEqual(problems, []);
   await page.close();

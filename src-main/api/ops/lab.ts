@@ -60,7 +60,7 @@ export const labOps = {
     },
   }),
   'lab.readout': defineOp({
-    summary: 'what a stored vector learned: top SAE features by decoder cosine (with labels) and direct logit attribution: {vectorId, model, sae?, k?, throughFinalNorm?}',
+    summary: 'what a stored vector learned: top SAE features by decoder cosine (with labels), its sparse reconstruction from decoder rows (share of ‖v‖² explained by k features), and direct logit attribution: {vectorId, model, sae?, k?, throughFinalNorm?}',
     input: z.strictObject({
       vectorId: idSchema,
       model: pathSchema,
@@ -72,6 +72,8 @@ export const labOps = {
       space: z.enum(['residual', 'features']), norm: z.number(),
       topFeatures: z.array(feature), bottomFeatures: z.array(feature),
       dla: z.object({ top: z.array(token), bottom: z.array(token), throughFinalNorm: z.boolean() }),
+      /** orthogonal matching pursuit over the SAE's decoder rows: explained[k−1] is the share of ‖v‖² (0 … 1) the first k features explain */
+      sparse: z.object({ method: z.literal('omp'), features: z.array(z.object({ index: z.number(), coef: z.number() })), explained: z.array(z.number()) }).nullable(),
       warnings: z.array(z.string()),
     }),
     handler: async (input, ctx) => {

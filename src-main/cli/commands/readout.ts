@@ -63,6 +63,11 @@ export const readoutCommand: Command = {
           console.log(`top SAE features (${r.space === 'residual' ? 'cosine with W_dec rows' : 'entries'}):`);
           for (const f of r.topFeatures) console.log(`  #${f.index}  ${f.score.toFixed(4)}${f.encoderProj !== null ? `  enc ${f.encoderProj.toFixed(3)}` : ''}${f.label ? `  ${f.label}` : ''}`);
         }
+        if (r.sparse?.explained.length) {
+          const ex = r.sparse.explained;
+          console.log(`sparse reconstruction (orthogonal matching pursuit over W_dec rows), share of ‖v‖² explained by k features: ${[1, 2, 5, 10, 20].filter((k) => k <= ex.length).map((k) => `${k}: ${(ex[k - 1]! * 100).toFixed(1)}%`).join('  ')}`);
+          console.log(`  chosen: ${r.sparse.features.slice(0, 10).map((f) => `#${f.index} (${f.coef.toFixed(3)})`).join('  ')}`);
+        }
         const fmt = (t: { id: number; token: string | null; value: number }) => `${t.token !== null ? JSON.stringify(t.token) : t.id} ${t.value.toFixed(3)}`;
         console.log(`DLA${r.dla.throughFinalNorm ? ' (through the final norm weight)' : ''}, logits per unit:`);
         console.log(`  top:    ${r.dla.top.map(fmt).join('  ')}`);
