@@ -98,10 +98,21 @@ test('Detect: a signal scan against a control from the form; the figure, the tab
     assert.equal(await fig.locator('rect.bar').count(), 2);
     const csv = await download(page, fig, 'CSV');
     assert.equal(csv.name, `signal-scan-${runId.slice(0, 8)}-signal-scan.csv`);
+    // one header row (names with units), then one row per dataset and the signal in the same columns:
+    // a CSV reader (pandas, R) gets every value under its named column
     const lines = csv.text.trim().split('\n');
-    assert.equal(lines[0], 'dataset,train_samples,held_out_samples,base_loss_nats_per_token,biased_loss_nats_per_token,drop_nats_per_token,drop_stderr_nats_per_token');
-    assert.equal(Number(lines[1]!.split(',')[5]), r.suspect.dropNats);
-    assert.equal(Number(lines[4]!.split(',')[2]), r.z);
+    const header = 'dataset,train_samples,held_out_samples,base_loss_nats_per_token,biased_loss_nats_per_token,drop_nats_per_token,drop_stderr_nats_per_token,z_signal_over_stderr,paired_samples,bias_cosine,hook';
+    assert.deepEqual(lines.filter((l) => l.startsWith('dataset,') || l.startsWith('signal_nats')), [header], 'exactly one header row');
+    assert.equal(lines.length, 4, lines.join('\n'));
+    const rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header.split(',')[i], v])));
+    assert.deepEqual(rows.map((x) => x.dataset), ['suspect', 'control', 'signal_suspect_minus_control']);
+    assert.equal(Number(rows[0]!.drop_nats_per_token), r.suspect.dropNats);
+    assert.equal(Number(rows[1]!.drop_stderr_nats_per_token), r.control.dropStderrNats);
+    assert.equal(Number(rows[2]!.drop_nats_per_token), r.signalNats);
+    assert.equal(Number(rows[2]!.drop_stderr_nats_per_token), r.signalStderrNats);
+    assert.equal(Number(rows[2]!.z_signal_over_stderr), r.z);
+    assert.equal(Number(rows[2]!.paired_samples), r.pairs);
+    assert.deepEqual(rows.map((x) => x.hook), Array(3).fill('blocks.1.hook_resid_post'));
     const readouts = detail.getByTestId('vector-readout');
     assert.equal(await readouts.count(), 2);
     assert.match((await readouts.first().locator('summary').textContent()) ?? '', /scan bias \(suspect\)/);
