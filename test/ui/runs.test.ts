@@ -169,7 +169,9 @@ test('Jobs launcher → Runs: a demo-train run goes to done live, its loss chart
   assert.ok(prov.includes(`# codeVersion: ${run.codeVersion}`) && prov.includes(`# seed: ${run.seed}`));
   assert.ok(prov.includes(`# config: ${JSON.stringify(run.config)}`));
   const lines = all.filter((l) => !l.startsWith('# '));
-  assert.equal(lines[0], 'x,loss');
+  // the header names x and carries the curve's unit
+  assert.equal(lines[0], `step,loss (${loss.unit})`);
+  assert.equal(loss.unit, 'nats');
   assert.deepEqual(lines.slice(1), loss.x.map((x: number, i: number) => `${x},${loss.values[i]}`));
   const svg = await downloadText(page, 'SVG');
   const svgText = svg.bytes.toString('utf8');
@@ -281,6 +283,30 @@ test('Runs: metrics written once show as a table with their units (CSV too); cur
   const text = readFileSync((await download.path())!, 'utf8');
   assert.match(text, /^# figure: metrics\n/);
   assert.equal(text.split('\n').filter((l) => !l.startsWith('# ')).join('\n'), 'metric,value,unit\npref/cat,3,%\npref/owl,12.5,%\n');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// a generated dataset's pass rate: x counts samples generated (not training steps), the value is a fraction
+test('Runs: a pass-rate curve says what x counts; its axis runs 0 to 1; its CSV header names x and the unit', { skip, timeout: 30_000 }, async () => {
+  const run = ctx.store.runs.create({ kind: 'generate-dataset', config: {}, codeVersion: 'test' });
+  ctx.store.runs.claim(run.id);
+  // nothing passed: a constant 0 (the demo model's usual result)
+  ctx.store.metrics.addPoints({ runId: run.id, name: 'filter/pass_rate', unit: 'fraction', points: [{ x: 64, value: 0 }, { x: 128, value: 0 }] });
+  ctx.store.runs.finish(run.id, { status: 'done', result: {} });
+  const { page, problems } = await openPage(`#runs/${run.id}`);
+  const chart = page.getByTestId('metric-chart');
+  await chart.waitFor({ timeout: 10_000 });
+  const axisLabels = await chart.locator('svg text.label').allTextContents();
+  assert.deepEqual(axisLabels.sort(), ['filter/pass_rate (fraction)', 'samples generated']);
+  // y tick labels: the chart's second axis group (AxisY is drawn first)
+  const yTicks = (await chart.locator('svg g.axis').first().locator('text:not(.label)').allTextContents()).map((t) => Number(t.replace('−', '-')));
+  assert.equal(Math.min(...yTicks), 0, `y ticks ${yTicks.join(' ')}: a fraction has no negative values`);
+  assert.equal(Math.max(...yTicks), 1, `y ticks ${yTicks.join(' ')}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Export filter/pass_rate' }).getByRole('button', { name: 'CSV' }).click()]);
+  assert.equal(download.suggestedFilename(), `generate-dataset-${run.id.slice(0, 8)}-filter_pass_rate.csv`);
+  const rows = readFileSync((await download.path())!, 'utf8').split('\n').filter((l) => l && !l.startsWith('# '));
+  assert.deepEqual(rows, ['samples_generated,filter/pass_rate (fraction)', '64,0', '128,0']);
   assert.deepEqual(problems, []);
   await page.close();
 });
