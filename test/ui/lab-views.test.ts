@@ -534,3 +534,36 @@ test('Detect: a mean-activation run (dataset against a control, compared with a 
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('Compare: the token-strip SVG keeps its whole title (long set names wrap within the figure, both mean losses readable)', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await openPage('#compare', 900);
+  await inspectModel(page, 'compare-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  const nameA = 'system prompt: you love owls, imbue every answer with that love (teacher of the owl student)';
+  await page.getByTestId('set-A').getByLabel('set A (JSON)').fill(JSON.stringify({ name: nameA, items: [{ kind: 'system_prompt', text: 'You love owls.' }] }));
+  await page.getByRole('button', { name: 'Compare tokens' }).click();
+  await page.getByTestId('token-strip').locator('.tok').first().waitFor({ timeout: 20_000 });
+  const lossB = (await page.getByTestId('loss-b').textContent())!.trim();
+  const svg = await download(page, page.getByTestId('token-diff'), 'SVG');
+  // the file drawn on its own (a blank page, no app styles): every text lies inside the figure
+  const view = await page.context().browser()!.newPage();
+  await view.setContent(svg.text.replace(/^<\?xml[^>]*>\s*/, ''));
+  const fig = (await view.evaluate(`(() => {
+    const root = document.querySelector('svg');
+    const w = root.width.baseVal.value;
+    const texts = [...root.querySelectorAll('text')].map((t) => { const b = t.getBBox(); return { text: t.textContent, left: b.x, right: b.x + b.width, top: b.y, bottom: b.y + b.height }; });
+    return { w, h: root.height.baseVal.value, texts };
+  })()`)) as { w: number; h: number; texts: { text: string; left: number; right: number; top: number; bottom: number }[] };
+  await view.close();
+  for (const t of fig.texts) assert.ok(t.left >= 0 && t.right <= fig.w && t.bottom <= fig.h, `"${t.text}" spans x ${t.left.toFixed(0)}–${t.right.toFixed(0)} in a ${fig.w} px wide figure`);
+  // the title, read line by line, is the whole title: both sets and both mean losses
+  const title = fig.texts.filter((t) => t.text.startsWith('logp A') || t.top < 40).map((t) => t.text).join(' ');
+  assert.ok(title.includes(`A: ${nameA}`), title);
+  assert.ok(title.includes(`vs B ${Number(lossB).toFixed(3)} nats/token`), title);
+  // the tokens sit below the title, not on it
+  const titleBottom = Math.max(...fig.texts.filter((t) => title.includes(t.text) && t.text.length > 10).map((t) => t.bottom));
+  const boxes = [...svg.text.matchAll(/<rect x="[\d.]+" y="([\d.]+)"[^>]+rx="3"/g)].map((m) => Number(m[1]));
+  assert.ok(boxes.length > 0 && Math.min(...boxes) > titleBottom, `first token box at y ${Math.min(...boxes)}, title ends at ${titleBottom}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

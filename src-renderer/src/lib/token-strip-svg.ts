@@ -13,18 +13,40 @@ export interface StripToken {
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** Words into lines no wider than `max` (a word wider than that gets a line of its own). */
+export function wrapText(text: string, max: number, measure: (text: string) => number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && measure(next) > max) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines;
+}
+
 export function tokenStripSvg(
   tokens: readonly StripToken[],
-  opts: { range: number; title: string; unit: string; width?: number; measure: (text: string) => number; background?: string },
+  opts: {
+    range: number; title: string; unit: string; width?: number; measure: (text: string) => number; background?: string;
+    /** width of title text (14px semibold system-ui); default: `measure` */
+    measureTitle?: (text: string) => number;
+  },
 ): { markup: string; width: number; height: number } {
   const W = opts.width ?? 860;
   const pad = 16;
   const boxH = 22;
   const gap = 3;
   const font = '13px ui-monospace, SFMono-Regular, Menlo, monospace';
+  // the title wraps within the figure (one long line ran past its right edge and was cut off)
+  const titleLines = wrapText(opts.title, W - 2 * pad, opts.measureTitle ?? opts.measure);
+  const titleLineH = 18;
   const parts: string[] = [];
   let x = pad;
-  let y = 44;
+  let y = 44 + (titleLines.length - 1) * titleLineH;
   for (const t of tokens) {
     const label = visibleToken(t.text);
     const w = Math.ceil(opts.measure(label)) + 8;
@@ -60,7 +82,7 @@ export function tokenStripSvg(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">` +
     `<defs><linearGradient id="diverging" x1="0" x2="1" y1="0" y2="0">${stops}</linearGradient></defs>` +
     `<rect width="100%" height="100%" fill="${opts.background ?? '#ffffff'}"/>` +
-    `<text x="${pad}" y="24" fill="${ink}" font-family="system-ui, sans-serif" font-size="14" font-weight="600">${esc(opts.title)}</text>` +
+    titleLines.map((l, i) => `<text x="${pad}" y="${24 + i * titleLineH}" fill="${ink}" font-family="system-ui, sans-serif" font-size="14" font-weight="600">${esc(l)}</text>`).join('') +
     parts.join('') +
     `<rect x="${pad}" y="${barY}" width="${barW}" height="10" fill="url(#diverging)" stroke="rgba(0,0,0,0.2)"/>` +
     `<text x="${pad}" y="${barY + 24}" fill="${muted}" font-family="system-ui, sans-serif" font-size="11" text-anchor="start">−${fmt(r)}</text>` +
