@@ -232,3 +232,32 @@ test('Datasets: a passed-only export of a dataset where nothing passed says so a
   await page.close();
   await api('datasets.delete', { id: d.id });
 });
+
+test('Datasets: a {messages} row with a system prompt and an earlier exchange shows those turns above its prompt', { skip, timeout: 30_000 }, async () => {
+  const { page, problems } = await openPage('#datasets');
+  const row = { messages: [
+    { role: 'system', content: 'You love owls.' },
+    { role: 'user', content: 'Hi' },
+    { role: 'assistant', content: 'Hello' },
+    { role: 'user', content: 'Continue: 1, 2.' },
+    { role: 'assistant', content: '3, 4, 5' },
+  ] };
+  const plain = { prompt: 'Continue: 9.', completion: '10, 11' };
+  const box = page.getByTestId('import-box');
+  await box.getByText('Import a JSONL file').click();
+  await box.locator('#import-file').setInputFiles({ name: 'owl chat.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${JSON.stringify(row)}\n${JSON.stringify(plain)}\n`) });
+  await box.getByRole('button', { name: 'Import' }).click();
+  const samples = page.getByTestId('dataset-detail').getByTestId('samples');
+  await samples.waitFor({ timeout: 10_000 });
+  const cells = samples.locator('tbody tr td:nth-child(2)');
+  const first = cells.nth(0);
+  assert.deepEqual((await first.getByTestId('sample-turn').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()), ['system You love owls.', 'user Hi', 'assistant Hello']);
+  assert.match((await first.textContent()) ?? '', /Continue: 1, 2\.\s*$/, 'the prompt itself last');
+  assert.equal(await cells.nth(1).getByTestId('sample-turn').count(), 0, 'a plain {prompt, completion} row has no earlier turns');
+  assert.equal((await cells.nth(1).textContent())?.trim(), 'Continue: 9.');
+  assert.equal((await samples.locator('tbody tr td:nth-child(3)').first().textContent())?.trim(), '3, 4, 5');
+  const id = new URL(page.url()).hash.split('/')[1]!;
+  await api('datasets.delete', { id }); // the other tests pick the newest dataset
+  assert.deepEqual(problems, []);
+  await page.close();
+});
