@@ -116,6 +116,8 @@ export function openCheckpoint(dir: string, opts: OpenOptions = {}): Checkpoint 
     if (!(w.role === 'lm_head.w' && spec.tiedHead)) paramCount += t.shape.reduce((a, b) => a * b, 1);
   }
 
+  checkUnused(spec, table, tensors);
+
   const weight = (role: WeightRole, layer: number | null = null): TensorRef | null => {
     if (role === 'lm_head.w' && spec.tiedHead) return weight('embed');
     const e = table.find((w) => w.role === role && w.layer === layer);
@@ -189,6 +191,33 @@ function readHeader(p: string): StFile {
     }
     throw e;
   }
+}
+
+/**
+ * Buffers HF checkpoints may hold that are not weights (transformers ignores them on load): RoPE
+ * inverse frequencies of old llama-family conversions, GPT-2's causal mask `attn.bias` and
+ * `attn.masked_bias` (in the original gpt2 files).
+ */
+const NON_WEIGHT_BUFFERS = [/(^|\.)rotary_emb\.inv_freq$/, /^h\.\d+\.attn\.(bias|masked_bias)$/];
+
+/**
+ * Refuse tensors the config does not use: they mean config.json and the weights describe different
+ * models (a layer beyond num_hidden_layers, a bias the config turns off), and running without them
+ * would silently give other logits than the checkpoint's.
+ */
+function checkUnused(spec: ModelSpec, table: WeightEntry[], tensors: Map<string, TensorRef>): void {
+  const used = new Set(table.map((w) => w.name));
+  const unused = [...tensors.values()].filter((t) => !used.has(t.name) && !NON_WEIGHT_BUFFERS.some((re) => re.test(t.name)));
+  if (!unused.length) return;
+  const layerRe = spec.arch === 'gpt2' ? /^h\.(\d+)\./ : /^model\.layers\.(\d+)\./;
+  const top = Math.max(-1, ...unused.map((t) => Number(layerRe.exec(t.name)?.[1] ?? -1)));
+  const layerKey = spec.arch === 'gpt2' ? 'n_layer' : 'num_hidden_layers';
+  const why = top >= spec.nLayers
+    ? `the weights have layers 0..${top} but config.json ${layerKey} is ${spec.nLayers}`
+    : `config.json's ${spec.arch} model has no such weight (check attention_bias, mlp_bias, tie_word_embeddings and model_type)`;
+  const n = unused.length;
+  const more = n > 1 ? ` (e.g. ${unused.slice(1, 4).map((t) => `'${t.storedName}'`).join(', ')})` : '';
+  throw new ModelFileError(unused[0]!.file, `not used by config.json: ${n} tensor${n > 1 ? 's are' : ' is'} not used${more}; ${why}`, unused[0]!.storedName);
 }
 
 function sameShape(a: number[], b: number[]): boolean {

@@ -239,3 +239,46 @@ test('missing config.json and missing weights are named', () => {
   writeFileSync(join(dir, 'config.json'), readFileSync(join(FIX, 'stories260k', 'config.json')));
   assert.throws(() => openCheckpoint(dir), /model\.safetensors: missing weights/);
 });
+
+// config.json and the weights must describe the same model: weights the config does not use
+// (a layer beyond num_hidden_layers, a bias the config turns off) were silently dropped before,
+// giving other logits than the checkpoint's own (stories260k with num_hidden_layers 4 ran 4 of its 5 layers)
+test('weights the config does not use are refused, naming the tensor and the config key', () => {
+  const rewrite = (dir: string, extra: Record<string, number[]>): void => {
+    const w = writeTinyCheckpoint(dir, 'llama');
+    const tensors: Record<string, StWriteTensor> = {};
+    for (const [name, s] of w.source) tensors[name] = { dtype: 'F32', shape: s.shape, data: s.data };
+    for (const [name, shape] of Object.entries(extra)) tensors[name] = { dtype: 'F32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  };
+  // the tiny llama has 2 layers (D 24, F 40); a third layer's norm in the file
+  const extraLayer = fresh();
+  rewrite(extraLayer, { 'model.layers.2.input_layernorm.weight': [24], 'model.layers.2.mlp.up_proj.weight': [40, 24] });
+  assert.throws(() => openCheckpoint(extraLayer), (e: Error) => {
+    assert.ok(e.message.startsWith(join(extraLayer, 'model.safetensors')), e.message);
+    assert.match(e.message, /\[tensor 'model\.layers\.2\.input_layernorm\.weight'\]/);
+    assert.match(e.message, /2 tensors are not used/);
+    assert.match(e.message, /layers 0\.\.2 but config\.json num_hidden_layers is 2/);
+    return true;
+  });
+  // a q_proj bias although config.json has attention_bias false (a Qwen2-style file labelled llama)
+  const bias = fresh();
+  rewrite(bias, { 'model.layers.0.self_attn.q_proj.bias': [32] });
+  assert.throws(() => openCheckpoint(bias), /\[tensor 'model\.layers\.0\.self_attn\.q_proj\.bias'\].*1 tensor is not used/);
+  // HF's non-weight buffers are ignored, as transformers ignores them
+  const buffers = fresh();
+  rewrite(buffers, { 'model.layers.0.self_attn.rotary_emb.inv_freq': [4] });
+  assert.equal(openCheckpoint(buffers).spec.nLayers, 2);
+});
+
+test('gpt2: the causal-mask buffers attn.bias / attn.masked_bias (in the original gpt2 files) are not weights and load fine', () => {
+  const dir = fresh();
+  const w = writeTinyCheckpoint(dir, 'gpt2');
+  const tensors: Record<string, StWriteTensor> = {};
+  for (const [name, s] of w.source) tensors[`transformer.${name}`] = { dtype: 'F32', shape: s.shape, data: s.data };
+  tensors['transformer.h.0.attn.bias'] = { dtype: 'F32', shape: [1, 1, 4, 4], data: new Float32Array(16) };
+  tensors['transformer.h.0.attn.masked_bias'] = { dtype: 'F32', shape: [], data: new Float32Array(1) };
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  const ck = openCheckpoint(dir);
+  assert.equal(ck.weight('qkv.b', 0)!.storedName, 'transformer.h.0.attn.c_attn.bias');
+});
