@@ -68,13 +68,26 @@ export interface ChatPair extends TokenPair {
 
 const templateCache = new Map<string, Template>();
 
-function compile(src: string): Template {
+function compile(src: string, dir: string): Template {
   let t = templateCache.get(src);
   if (!t) {
-    t = new Template(src);
+    try {
+      t = new Template(src);
+    } catch (e) {
+      throw new Error(`${dir}: cannot parse the chat template: ${(e as Error).message}`);
+    }
     templateCache.set(src, t);
   }
   return t;
+}
+
+/** Render, naming the tokenizer folder when the template raises (raise_exception) or fails. */
+function renderWith(tpl: Template, vars: Record<string, unknown>, dir: string): string {
+  try {
+    return tpl.render(vars);
+  } catch (e) {
+    throw new Error(`${dir}: the chat template raised: ${(e as Error).message}`);
+  }
 }
 
 /** `[system, user, ...]` → `[user(system + "\n\n" + user), ...]`. */
@@ -89,7 +102,7 @@ export function mergeSystemIntoFirstUser(messages: ChatMessage[]): ChatMessage[]
 export function renderChat(tok: ChatTemplateHost, messages: ChatMessage[], opts: RenderOptions = {}): Rendered {
   const src = tok.chatTemplate;
   if (src === null) throw new Error(`${tok.dir}: the tokenizer has no chat_template (tokenizer_config.json, chat_template.jinja)`);
-  const tpl = compile(src);
+  const tpl = compile(src, tok.dir);
   const vars = (msgs: ChatMessage[]): Record<string, unknown> => ({
     messages: msgs.map((m) => ({ role: m.role, content: m.content })),
     add_generation_prompt: opts.addGenerationPrompt ?? false,
@@ -100,15 +113,15 @@ export function renderChat(tok: ChatTemplateHost, messages: ChatMessage[], opts:
   });
   const mode = opts.systemMode ?? 'auto';
   const hasSystem = messages[0]?.role === 'system';
-  if (!hasSystem || mode === 'native') return { text: tpl.render(vars(messages)), systemMerged: false };
-  if (mode === 'merge') return { text: tpl.render(vars(mergeSystemIntoFirstUser(messages))), systemMerged: true };
+  if (!hasSystem || mode === 'native') return { text: renderWith(tpl, vars(messages), tok.dir), systemMerged: false };
+  if (mode === 'merge') return { text: renderWith(tpl, vars(mergeSystemIntoFirstUser(messages)), tok.dir), systemMerged: true };
   try {
     const text = tpl.render(vars(messages));
     if (text.includes(messages[0]!.content.trim())) return { text, systemMerged: false };
   } catch {
     // template rejects the system role: merge below
   }
-  return { text: tpl.render(vars(mergeSystemIntoFirstUser(messages))), systemMerged: true };
+  return { text: renderWith(tpl, vars(mergeSystemIntoFirstUser(messages)), tok.dir), systemMerged: true };
 }
 
 /**

@@ -5,8 +5,9 @@
  *   Llama/Gemma fast tokenizers do, overriding the post-processor);
  * - otherwise the tokenizer.json post-processor decides (measured once by encoding "a" with and
  *   without special tokens).
- * The chat template comes from tokenizer_config.json `chat_template` (string, or a list of named
- * templates: "default"), or a `chat_template.jinja` / `chat_template.json` file in the folder.
+ * The chat template comes from a `chat_template.jinja` file in the folder (which wins, as in
+ * transformers), tokenizer_config.json `chat_template` (a string, or a list of named templates with a
+ * "default"), or a legacy `chat_template.json`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,17 +129,31 @@ export function loadTokenizer(dir: string): HfTokenizer {
   };
 }
 
+/**
+ * The chat template, chosen as transformers does: a `chat_template.jinja` file wins over the config's
+ * `chat_template` ("takes priority over template entries in the tokenizer config"); a list of named
+ * templates must have a "default" entry; then a legacy `chat_template.json`. Null when there is none.
+ */
 function findChatTemplate(dir: string, tc: Json, tcFile: string): string | null {
+  const jinja = join(dir, 'chat_template.jinja');
+  if (existsSync(jinja)) return readFileSync(jinja, 'utf8');
   const ct = tc.chat_template;
   if (typeof ct === 'string') return ct;
   if (Array.isArray(ct)) {
-    const named = ct as { name?: unknown; template?: unknown }[];
-    const def = named.find((t) => t.name === 'default') ?? named[0];
-    if (!def || typeof def.template !== 'string') throw new ModelFileError(tcFile, 'chat_template list has no usable "default" template');
+    const named = ct.map((t, i) => {
+      const e = t as { name?: unknown; template?: unknown } | null;
+      if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.template !== 'string') {
+        throw new ModelFileError(tcFile, `chat_template[${i}] must be {"name", "template"} with string values, got ${JSON.stringify(t)?.slice(0, 80)}`);
+      }
+      return { name: e.name, template: e.template };
+    });
+    const def = named.find((t) => t.name === 'default');
+    if (!def) throw new ModelFileError(tcFile, `chat_template list has no "default" template (names: ${named.map((t) => t.name).join(', ') || 'none'})`);
     return def.template;
   }
-  const jinja = join(dir, 'chat_template.jinja');
-  if (existsSync(jinja)) return readFileSync(jinja, 'utf8');
+  if (ct !== undefined && ct !== null) {
+    throw new ModelFileError(tcFile, `chat_template must be a string or a list of {"name", "template"}, got ${JSON.stringify(ct)?.slice(0, 80)}`);
+  }
   const js = join(dir, 'chat_template.json');
   if (existsSync(js)) {
     const v = readJson(js).chat_template;

@@ -134,3 +134,61 @@ test('text pair, merge across the boundary: prompt and completion tokenized apar
   assert.equal(p.promptLength, promptIds.length);
   assert.equal(p.completionMask.filter((m) => m === 1).length, p.ids.length - promptIds.length);
 });
+
+/** stories260k's tokenizer files with tokenizer_config.json edited and extra files written. */
+function templateDir(edit: (tc: Record<string, unknown>) => void, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmp, 'tpl-'));
+  copyFileSync(join(STORIES, 'tokenizer.json'), join(dir, 'tokenizer.json'));
+  const tc = JSON.parse(readFileSync(join(STORIES, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  edit(tc);
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tc));
+  for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
+  return dir;
+}
+
+// transformers (tokenization_utils_base from_pretrained): "an independent chat template file takes
+// priority over template entries in the tokenizer config"; a list without a "default" entry raises
+// "multiple chat templates with no default specified". Before: the config's template won over
+// chat_template.jinja, the first list entry was used silently, a null entry threw a raw TypeError,
+// and a chat_template that is neither a string nor a list read as "no template" (plain-text encoding).
+test('chat template selection follows transformers: chat_template.jinja wins, a list needs "default", bad values are named', () => {
+  const A = 'A{% for m in messages %}{{ m.content }}{% endfor %}';
+  const B = 'B{% for m in messages %}{{ m.content }}{% endfor %}';
+  const hi = [{ role: 'user', content: 'hi' }];
+  const both = templateDir((tc) => (tc.chat_template = A), { 'chat_template.jinja': B });
+  assert.equal(loadTokenizer(both).chatTemplate, B);
+  assert.equal(renderChat(loadChatTemplateHost(both), hi).text, 'Bhi');
+
+  const named = templateDir((tc) => (tc.chat_template = [{ name: 'tool_use', template: A }, { name: 'default', template: B }]));
+  assert.equal(loadTokenizer(named).chatTemplate, B);
+
+  const noDefault = templateDir((tc) => (tc.chat_template = [{ name: 'tool_use', template: A }, { name: 'rag', template: B }]));
+  assert.throws(() => loadTokenizer(noDefault), (e: Error) => {
+    assert.ok(e.message.startsWith(join(noDefault, 'tokenizer_config.json') + ': '), e.message);
+    assert.match(e.message, /no "default" template \(names: tool_use, rag\)/);
+    return true;
+  });
+  assert.throws(() => loadChatTemplateHost(noDefault), /no "default" template/);
+
+  const nullEntry = templateDir((tc) => (tc.chat_template = [null, { name: 'default', template: A }]));
+  assert.throws(() => loadTokenizer(nullEntry), /tokenizer_config\.json: chat_template\[0\] must be \{"name", "template"\} with string values, got null/);
+
+  const num = templateDir((tc) => (tc.chat_template = 5));
+  assert.throws(() => loadTokenizer(num), /tokenizer_config\.json: chat_template must be a string or a list of \{"name", "template"\}, got 5/);
+  // null means no template, as in transformers
+  assert.equal(loadTokenizer(templateDir((tc) => (tc.chat_template = null))).chatTemplate, null);
+});
+
+test('a chat template that does not parse or that raises: the error names the tokenizer folder', () => {
+  const dir = templateDir((tc) => (tc.chat_template = '{% for m in messages %}{{ m.content }'));
+  const tok = loadTokenizer(dir);
+  assert.throws(() => renderChat(tok, [{ role: 'user', content: 'hi' }]), (e: Error) => {
+    assert.ok(e.message.startsWith(`${dir}: cannot parse the chat template: `), e.message);
+    return true;
+  });
+  const raising = loadTokenizer(templateDir((tc) => (tc.chat_template = "{{ raise_exception('Only user turns') }}")));
+  assert.throws(() => renderChat(raising, [{ role: 'user', content: 'hi' }]), (e: Error) => {
+    assert.equal(e.message, `${raising.dir}: the chat template raised: Only user turns`);
+    return true;
+  });
+});
