@@ -6,7 +6,7 @@
  *
  * Shape legend: D d_model, H heads, K kv heads, Dh head_dim, F d_mlp, V vocab.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bytesToF32, readSafetensorsHeader, SafetensorsError, type StDtype, type StFile } from '../engine/safetensors.js';
 import { loadConfigJson, parseModelSpec, type ModelSpec } from './config.js';
@@ -175,7 +175,25 @@ function openSafetensorsFiles(dir: string): { st: StFile; names: Set<string> | n
     return out;
   }
   if (existsSync(single)) return [{ st: readHeader(single), names: null }];
-  throw new ModelFileError(single, 'missing weights: neither model.safetensors nor model.safetensors.index.json exists');
+  throw new ModelFileError(single, `missing weights: neither model.safetensors nor model.safetensors.index.json exists${weightFilesHint(dir)}`);
+}
+
+/** What weight-like files a folder holds instead, for the missing-weights error ('' when none). */
+function weightFilesHint(dir: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return '';
+  }
+  const st = names.filter((n) => n.endsWith('.safetensors'));
+  const torch = names.filter((n) => /\.(bin|pt|pth|ckpt)$/.test(n) || n.endsWith('.bin.index.json'));
+  const other = names.filter((n) => n.endsWith('.gguf') || n.endsWith('.onnx'));
+  const parts: string[] = [];
+  if (st.length) parts.push(`found ${st.join(', ')}; sharded weights need their model.safetensors.index.json (and a single file must be named model.safetensors)`);
+  if (torch.length) parts.push(`found ${torch.join(', ')}; PyTorch .bin/.pt weights are not read: convert them to safetensors`);
+  if (other.length) parts.push(`found ${other.join(', ')}; only safetensors weights are read`);
+  return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
 function readHeader(p: string): StFile {

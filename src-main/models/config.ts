@@ -5,7 +5,7 @@
  *
  * Every HF default that matters is applied here, so downstream code never reads config.json keys.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToF32, f32ToBf16, f32ToF16 } from '../engine/safetensors.js';
 import { ModelFileError } from './errors.js';
@@ -86,7 +86,20 @@ type Json = Record<string, unknown>;
 /** Read and parse `<dir>/config.json`. */
 export function loadConfigJson(dir: string): Json {
   const file = join(dir, 'config.json');
-  if (!existsSync(file)) throw new ModelFileError(file, 'missing config.json: not a Hugging Face model folder');
+  if (!existsSync(file)) {
+    const snaps = join(dir, 'snapshots');
+    if (existsSync(snaps)) {
+      // an HF cache root (models--org--name): the model folders are its snapshots/<commit>
+      let list: string[] = [];
+      try {
+        list = readdirSync(snaps).sort().map((n) => join(snaps, n));
+      } catch {
+        // unreadable: name the folder only
+      }
+      throw new ModelFileError(file, `missing config.json: this is a Hugging Face cache folder; open one of its snapshots (${list.join(', ') || snaps})`);
+    }
+    throw new ModelFileError(file, 'missing config.json: not a Hugging Face model folder');
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));

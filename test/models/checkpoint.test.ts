@@ -282,3 +282,28 @@ test('gpt2: the causal-mask buffers attn.bias / attn.masked_bias (in the origina
   const ck = openCheckpoint(dir);
   assert.equal(ck.weight('qkv.b', 0)!.storedName, 'transformer.h.0.attn.c_attn.bias');
 });
+
+// before: "missing weights: neither model.safetensors nor model.safetensors.index.json exists" whatever
+// the folder held, so shards without their index or PyTorch .bin weights read as an empty folder, and an
+// HF cache root (models--org--name) as "not a Hugging Face model folder"
+test('missing weights or config: the error says what the folder holds instead', () => {
+  const dir = fresh();
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'config.json'), readFileSync(join(FIX, 'stories260k', 'config.json')));
+  writeFileSync(join(dir, 'pytorch_model.bin'), 'PK');
+  assert.throws(() => openCheckpoint(dir), /model\.safetensors: missing weights: .*found pytorch_model\.bin; PyTorch \.bin\/\.pt weights are not read: convert them to safetensors/);
+  const shards = fresh();
+  writeTinyCheckpoint(shards, 'llama', { shards: 2 });
+  rmSync(join(shards, 'model.safetensors.index.json'));
+  assert.throws(() => openCheckpoint(shards), /found model-00001-of-00002\.safetensors, model-00002-of-00002\.safetensors; sharded weights need their model\.safetensors\.index\.json/);
+
+  const cache = join(fresh(), 'models--org--tiny');
+  mkdirSync(join(cache, 'snapshots', '0123abcd'), { recursive: true });
+  mkdirSync(join(cache, 'refs'));
+  writeFileSync(join(cache, 'refs', 'main'), '0123abcd');
+  assert.throws(() => openCheckpoint(cache), (e: Error) => {
+    assert.match(e.message, /missing config\.json: this is a Hugging Face cache folder; open one of its snapshots/);
+    assert.ok(e.message.includes(join(cache, 'snapshots', '0123abcd')), e.message);
+    return true;
+  });
+});
