@@ -59,13 +59,29 @@ function wellFormed(_key: string, v: unknown): unknown {
   return typeof v === 'string' ? (v as string & { toWellFormed(): string }).toWellFormed() : v;
 }
 
+/**
+ * Binary formats a dataset may come in that are not JSONL (REFERENCE §3: the HF dataset
+ * minhxle/subliminal-learning is parquet), told by their magic bytes, with what to do instead.
+ */
+function notJsonl(text: string, source: string): void {
+  if (text.startsWith('PAR1')) {
+    throw new Error(`${source}: a Parquet file; datasets are read as JSONL (one JSON object per line): convert it first, e.g. pandas.read_parquet(f).to_json(out, orient="records", lines=True)`);
+  }
+  // 1f 8b, or 1f and the replacement character when the bytes were decoded as UTF-8
+  if (text.charCodeAt(0) === 0x1f && (text.charCodeAt(1) === 0x8b || text.charCodeAt(1) === 0xfffd)) {
+    throw new Error(`${source}: a gzip-compressed file; datasets are read as uncompressed JSONL: decompress it first (gunzip)`);
+  }
+}
+
 /** Parse JSONL dataset text; `source` names the file in errors (`source:line: ...`). Blank lines are skipped. */
 export function parseJsonlRows(text: string, source: string, limit = Infinity): JsonlRow[] {
+  notJsonl(text, source);
   const rows: JsonlRow[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length && rows.length < limit; i++) {
     const line = lines[i]!.trim();
     if (!line) continue;
+    if (line.startsWith('[')) throw new Error(`${source}:${i + 1}: a JSON array; datasets are JSONL: one JSON object per line (e.g. jq -c '.[]' file.json > file.jsonl)`);
     let v: unknown;
     try {
       v = JSON.parse(line, wellFormed);

@@ -53,6 +53,27 @@ describe('dataset JSONL import and export', () => {
     assert.throws(() => importJsonl('\n\n', 'empty.jsonl'), /empty\.jsonl: no rows/);
   });
 
+  // before: a Parquet file (REFERENCE §3: minhxle/subliminal-learning ships as parquet) failed with
+  // "x.parquet:1: not valid JSON (Unexpected token 'P', "PAR1..." ...)", a gzipped JSONL the same way
+  // with mojibake, and a JSON array file with "a row must be a JSON object"
+  it('a Parquet, gzip or JSON-array file is named as such, with what to do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'undertone-ds-'));
+    try {
+      const pq = join(dir, 'train.parquet');
+      writeFileSync(pq, Buffer.concat([Buffer.from('PAR1'), Buffer.from([0x15, 0x04, 0x15, 0x00, 0xff, 0xfe]), Buffer.from('question response PAR1')]));
+      assert.throws(() => readJsonlDataset(pq), (e: Error) => {
+        assert.equal(e.message, `${pq}: a Parquet file; datasets are read as JSONL (one JSON object per line): convert it first, e.g. pandas.read_parquet(f).to_json(out, orient="records", lines=True)`);
+        return true;
+      });
+      const gz = join(dir, 'rows.jsonl.gz');
+      writeFileSync(gz, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0xae, 0x05, 0x00]));
+      assert.throws(() => readJsonlDataset(gz), new RegExp(`^Error: ${gz.replace(/[.]/g, '\\.')}: a gzip-compressed file; datasets are read as uncompressed JSONL: decompress it first`));
+      assert.throws(() => importJsonl('[{"prompt":"a","completion":"b"},\n{"prompt":"c","completion":"d"}]\n', 'rows.json'), /^Error: rows\.json:1: a JSON array; datasets are JSONL: one JSON object per line/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exports read back to the same rows: messages keeps system turns, prompt-completion keeps the user turn', () => {
     const { samples } = importJsonl(text, 'mixed.jsonl');
     const back = (f: 'messages' | 'prompt-completion') => parseJsonlRows(exportJsonl(samples, f), f).map(({ messages, completion }) => ({ messages, completion }));
