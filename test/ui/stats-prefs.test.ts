@@ -39,8 +39,12 @@ test('Features: a feature-stats run from the form; density histogram with dead c
   const counts = await hist.locator('rect.bin').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-count'))));
   assert.equal(counts.reduce((a, b) => a + b, 0), live, 'the histogram counts every live feature');
   const csv = await download(page, hist, 'CSV');
-  assert.match(csv.text, /^log10_density_lo,log10_density_hi,features\n/);
-  assert.match(csv.text, new RegExp(`dead,dead,${runs[0].dead}\n$`));
+  assert.match(csv.text, /^log10_density_lo,log10_density_hi,live_features\n/);
+  // every data row is numeric; the dead count is a provenance line
+  const rows = csv.text.trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+  assert.ok(rows.length > 0 && rows.every((r) => r.length === 3 && r.every(Number.isFinite)), csv.text);
+  assert.equal(rows.reduce((a, r) => a + r[2]!, 0), live);
+  assert.match(csv.raw, new RegExp(`^# dead: ${runs[0].dead}$`, 'm'));
 
   // the table: 32 rows by index; by density, densest first
   const table = page.getByTestId('fstats-table');
