@@ -76,6 +76,12 @@ export function modelHashOf(meta: unknown): string | undefined {
   return typeof h === 'string' && /^sha256:[0-9a-f]{64}$/.test(h) ? h : undefined;
 }
 
+/** One name per point of the residual stream: blocks.{l}.hook_resid_pre (l ≥ 1) is blocks.{l−1}.hook_resid_post (models/hooks.ts). */
+function residPoint(hook: string): string {
+  const m = /^blocks\.(\d+)\.hook_resid_pre$/.exec(hook);
+  return m && Number(m[1]) >= 1 ? `blocks.${Number(m[1]) - 1}.hook_resid_post` : hook;
+}
+
 function ranked(values: ArrayLike<number>, k: number, desc: boolean): number[] {
   const idx = Array.from({ length: values.length }, (_, i) => i);
   idx.sort((a, b) => (desc ? values[b]! - values[a]! : values[a]! - values[b]!) || a - b);
@@ -144,7 +150,7 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
     bottomFeatures = ranked(cos, k, false).map((i) => feat(cos, cos, enc, i));
   }
   const warnings: string[] = [];
-  if (sae && opts.vectorHook && space === 'residual' && opts.vectorHook !== sae.hook) {
+  if (sae && opts.vectorHook && space === 'residual' && residPoint(opts.vectorHook) !== residPoint(sae.hook)) {
     warnings.push(`the vector is at ${opts.vectorHook} and the SAE reads ${sae.hook}: its feature cosines compare directions at different points of the model`);
   }
   if (opts.vectorModelHash) {
