@@ -9,7 +9,9 @@
  * - a feature-space vector b [d_sae] (a feature bias): its largest entries, and the DLA of b @ W_dec.
  * Computed with the engine (W_U and W_dec stay in their files), one session per read-out.
  *
- * Units: cosine in [-1, 1]; DLA in logits per unit of the vector; encoder projection in feature units.
+ * Units: cosine in [-1, 1]; DLA in logits per unit of the vector (through the final norm: times the
+ * norm's per-position scale, see RankedToken.value); encoder projection in feature units (for SAEs
+ * without a per-position input normalisation: constant_norm_rescale and layer_norm SAEs get a warning).
  */
 import { compile } from '../engine/onnx-export.js';
 import * as o from '../engine/ops.js';
@@ -150,6 +152,12 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
     bottomFeatures = ranked(cos, k, false).map((i) => feat(cos, cos, enc, i));
   }
   const warnings: string[] = [];
+  if (sae && (sae.normalize === 'constant_norm_rescale' || sae.normalize === 'layer_norm')) {
+    // the SAE scales (and, for layer_norm, centres) each position's input by statistics of that input
+    warnings.push(`the SAE normalises its input per position (normalize_activations ${sae.normalize}${sae.normalize === 'layer_norm' ? ', which also removes the mean' : ''}): ${space === 'residual'
+      ? "the encoder projections are v @ W_enc without that input-dependent factor, not the change of a feature's pre-activation"
+      : "the feature vector's residual direction (b @ W_dec) and its DLA leave out the input-dependent decode scale"}`);
+  }
   if (sae && opts.vectorHook && space === 'residual' && residPoint(opts.vectorHook) !== residPoint(sae.hook)) {
     warnings.push(`the vector is at ${opts.vectorHook} and the SAE reads ${sae.hook}: its feature cosines compare directions at different points of the model`);
   }

@@ -77,3 +77,54 @@ describe('read-out warnings', () => {
     }
   });
 });
+
+describe('read-out warnings: SAEs that normalise their input per position', () => {
+  let rt: Runtime;
+  before(() => {
+    rt = Runtime.start();
+  });
+  after(async () => {
+    await rt.close();
+  });
+
+  it('constant_norm_rescale: the pre-activation change of v depends on the input (plain loop), and the read-out warns', async () => {
+    const dir = saeWithNorm('constant_norm_rescale');
+    const sae = await loadSae(dir);
+    const Wenc = readSaeValues(sae, 'W_enc');
+    const bdec = readSaeValues(sae, 'b_dec');
+    const S = sae.dSae;
+    const v = Array.from(randn(D, 31), (x) => 0.3 * x);
+    // SAELens: pre(x) = (√D/‖x‖ · x − b_dec) @ W_enc + b_enc
+    const pre = (x: number[], j: number): number => {
+      const c = Math.sqrt(D) / Math.hypot(...x);
+      let s = 0;
+      for (let i = 0; i < D; i++) s += (c * x[i]! - bdec[i]!) * Wenc[i * S + j]!;
+      return s;
+    };
+    const delta = (x: number[], j: number): number => pre(x.map((xi, i) => xi + v[i]!), j) - pre(x, j);
+    const x1 = Array.from(randn(D, 32));
+    const x2 = Array.from(randn(D, 33), (x) => 4 * x);
+    const ratios = [0, 1, 2].map((j) => delta(x1, j) / delta(x2, j));
+    assert.ok(ratios.some((r) => Math.abs(r - 1) > 0.5), `the change depends on the input: ratios ${ratios}`);
+    const ck = openCheckpoint(STORIES);
+    const r = await readVector(rt, ck, Float32Array.from(v), { sae, k: 3 });
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0]!, /constant_norm_rescale/);
+    assert.match(r.warnings[0]!, /encoder projections/);
+    const f = await readVector(rt, ck, Float32Array.from(randn(S, 34)), { sae, k: 3 });
+    assert.equal(f.space, 'features');
+    assert.match(f.warnings.join('\n'), /decode scale/);
+  });
+
+  it('layer_norm warns too; expected_average_only_in (a constant factor) and none do not', async () => {
+    const ck = openCheckpoint(STORIES);
+    const v = Float32Array.from(randn(D, 35));
+    const ln = await readVector(rt, ck, v, { sae: await loadSae(saeWithNorm('layer_norm')), k: 3 });
+    assert.equal(ln.warnings.length, 1);
+    assert.match(ln.warnings[0]!, /layer_norm, which also removes the mean/);
+    for (const norm of ['expected_average_only_in', 'none']) {
+      const r = await readVector(rt, ck, v, { sae: await loadSae(saeWithNorm(norm)), k: 3 });
+      assert.deepEqual(r.warnings, [], norm);
+    }
+  });
+});
