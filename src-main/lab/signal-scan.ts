@@ -13,8 +13,12 @@
  * otherwise the two sides are independent samples, se = √(se_s² + se_c²).
  *
  * A format-only signal (both datasets are number lists) lowers both losses alike; a trait leaves a
- * larger drop on the suspect data. Also reported: the cosine between the two biases, and, with an
- * SAE, the top features of (bias_suspect − bias_control).
+ * larger drop on the suspect data. Also reported: the cosine between the two biases (the job stores
+ * both biases as vectors; read their SAE features with a read-out, lab.readout).
+ *
+ * The split is by sample index (splitHoldout, the same seed on both sides), so held-out samples
+ * pair only when both datasets hold the same prompts in the same order; datasets filtered
+ * separately (passedOnly) keep different prompts and are compared as independent samples.
  */
 import { parseInterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
