@@ -30,6 +30,17 @@ export const datasetInput = {
   raw: z.boolean().default(false),
 };
 
+/** A control dataset beside the main one (signal-scan, mean-activation): a store id or a JSONL file. */
+export const controlDatasetInput = {
+  controlDatasetId: idSchema.optional(),
+  controlDatasetFile: pathSchema.optional(),
+};
+
+/** The control dataset read as the main one is (passedOnly, limit, raw); loadRows refuses both or neither. */
+export function controlOf(p: { controlDatasetId?: string; controlDatasetFile?: string; passedOnly: boolean; limit?: number; raw: boolean }) {
+  return { datasetId: p.controlDatasetId, datasetFile: p.controlDatasetFile, passedOnly: p.passedOnly, limit: p.limit, raw: p.raw };
+}
+
 /**
  * What a run was trained or scored on, for its provenance: the dataset and how its rows were read.
  * A file is named by path and by the sha256 of its bytes, so a later change to the file shows.

@@ -10,19 +10,18 @@ import { z } from 'zod';
 import { defineJobKind } from '../kind.js';
 import { codeVersion } from '../code-version.js';
 import { newId } from '../../store/index.js';
-import { idSchema, pathSchema } from '../../store/schemas.js';
+import { idSchema } from '../../store/schemas.js';
 import { rowsToItems } from '../../lab/dataset-items.js';
 import { cosine, difference, l2norm, meanActivation } from '../../lab/mean-activation.js';
 import { hookNames } from '../../models/hooks.js';
-import { datasetInput, datasetProvenance, loadRows, modelInput, openModel } from './lab-inputs.js';
+import { controlDatasetInput, controlOf, datasetInput, datasetProvenance, loadRows, modelInput, openModel } from './lab-inputs.js';
 
 type Prov = ReturnType<typeof datasetProvenance>;
 
 const params = z.strictObject({
   ...modelInput,
   ...datasetInput,
-  controlDatasetId: idSchema.optional(),
-  controlDatasetFile: pathSchema.optional(),
+  ...controlDatasetInput,
   /** default: blocks.{⌊L/2⌋}.hook_resid_post */
   hook: z.string().min(1).max(200).optional(),
   /** a stored vector at the same hook to compare with (cosine) */
@@ -46,7 +45,7 @@ export default defineJobKind({
       const tok = model.tokenizer();
       const items = rowsToItems(tok, loadRows(ctx.store, p), { raw: p.raw, maxTokens: model.spec.maxPositions });
       const hasControl = !!(p.controlDatasetId || p.controlDatasetFile);
-      const controlInput = { datasetId: p.controlDatasetId, datasetFile: p.controlDatasetFile, passedOnly: p.passedOnly, limit: p.limit, raw: p.raw };
+      const controlInput = controlOf(p);
       const controlItems = hasControl ? rowsToItems(tok, loadRows(ctx.store, controlInput), { raw: p.raw, maxTokens: model.spec.maxPositions }) : [];
       const total = items.length + controlItems.length;
       const progress = (base: number, what: string) => (done: number) => ctx.progress({ fraction: (base + done) / total, message: `${what}: ${done} samples` });

@@ -7,16 +7,14 @@ import { z } from 'zod';
 import { defineJobKind } from '../kind.js';
 import { codeVersion } from '../code-version.js';
 import { newId } from '../../store/index.js';
-import { idSchema, pathSchema } from '../../store/schemas.js';
 import { rowsToItems } from '../../lab/dataset-items.js';
 import { signalScan, type ScanSideState } from '../../lab/signal-scan.js';
-import { datasetInput, datasetProvenance, loadRows, modelInput, openModel } from './lab-inputs.js';
+import { controlDatasetInput, controlOf, datasetInput, datasetProvenance, loadRows, modelInput, openModel } from './lab-inputs.js';
 
 const params = z.strictObject({
   ...modelInput,
   ...datasetInput,
-  controlDatasetId: idSchema.optional(),
-  controlDatasetFile: pathSchema.optional(),
+  ...controlDatasetInput,
   /** default: blocks.{⌊L/2⌋}.hook_resid_post */
   hook: z.string().min(1).max(200).optional(),
   lr: z.number().positive().max(10).default(1e-2),
@@ -38,7 +36,7 @@ export default defineJobKind({
       const hook = p.hook ?? `blocks.${Math.floor(model.spec.nLayers / 2)}.hook_resid_post`;
       const tok = model.tokenizer();
       const suspect = rowsToItems(tok, loadRows(ctx.store, p), { raw: p.raw, maxTokens: model.spec.maxPositions });
-      const controlInput = { datasetId: p.controlDatasetId, datasetFile: p.controlDatasetFile, passedOnly: p.passedOnly, limit: p.limit, raw: p.raw };
+      const controlInput = controlOf(p);
       const control = rowsToItems(tok, loadRows(ctx.store, controlInput), { raw: p.raw, maxTokens: model.spec.maxPositions });
       const data = { suspect: datasetProvenance(p), control: datasetProvenance(controlInput) };
       // the suspect side is checkpointed when it is done: a cancelled or crashed scan resumes at the control
