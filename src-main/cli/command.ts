@@ -8,10 +8,15 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-/** Minimal `--flag value` / `--switch` parser. Unknown flags are an error naming the flag. */
+/**
+ * Minimal `--flag value` / `--switch` parser. Unknown flags are an error naming the flag. With
+ * `maxPositional`, more bare arguments than that are an error naming the first extra one (an
+ * unquoted `--system You love owls` would otherwise quietly become `--system You`).
+ */
 export function parseFlags(
   argv: string[],
   spec: Record<string, 'string' | 'boolean'>,
+  maxPositional = Infinity,
 ): { flags: Record<string, string | boolean>; positional: string[] } {
   const flags: Record<string, string | boolean> = {};
   const positional: string[] = [];
@@ -31,6 +36,11 @@ export function parseFlags(
       if (v === undefined) throw new Error(`option --${key} needs a value`);
       flags[key] = v;
     }
+  }
+  if (positional.length > maxPositional) {
+    const extra = positional[maxPositional]!;
+    const takes = maxPositional === 0 ? 'takes no arguments besides its --options' : `takes ${maxPositional} argument${maxPositional === 1 ? '' : 's'} besides its --options`;
+    throw new Error(`unexpected argument '${extra}': this command ${takes} (each --option takes one value: quote a value that has spaces)`);
   }
   return { flags, positional };
 }

@@ -91,7 +91,7 @@ export const featureStatsCommand: Command = {
       model: 'string', sae: 'string', corpus: 'string', store: 'string', top: 'string', context: 'string', batch: 'string', 'max-contexts': 'string',
       window: 'string', hook: 'string', raw: 'boolean', 'completion-only': 'boolean', 'count-bos': 'boolean', show: 'string', dtype: 'string',
       threads: 'string', json: 'boolean',
-    });
+    }, 0);
     if (typeof flags.model !== 'string' || typeof flags.sae !== 'string' || typeof flags.corpus !== 'string') throw new Error(`usage: ${USAGE}`);
     const dtype = flags.dtype ?? 'float32';
     if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`--dtype must be float32 or float64, got '${String(dtype)}'`);

@@ -19,7 +19,7 @@ export const featureCommand: Command = {
   summary: "an SAE feature's decoder norm, top/bottom logit tokens (--model) and Neuronpedia label (--neuronpedia)",
   usage: USAGE,
   async run(argv) {
-    const { flags } = parseFlags(argv, { sae: 'string', index: 'string', model: 'string', neuronpedia: 'string', 'np-source': 'string', k: 'string', hook: 'string', json: 'boolean' });
+    const { flags } = parseFlags(argv, { sae: 'string', index: 'string', model: 'string', neuronpedia: 'string', 'np-source': 'string', k: 'string', hook: 'string', json: 'boolean' }, 0);
     if (typeof flags.sae !== 'string' || typeof flags.index !== 'string') throw new Error(`usage: ${USAGE}`);
     if (!/^\d+$/.test(flags.index)) throw new Error(`--index must be a non-negative integer, got '${flags.index}'`);
     const k = typeof flags.k === 'string' ? Number(flags.k) : 10;

@@ -42,7 +42,7 @@ export const genDatasetCommand: Command = {
     const { flags } = parseFlags(argv, {
       model: 'string', system: 'string', with: 'string', n: 'string', batch: 'string', 'max-new': 'string', seed: 'string',
       target: 'string', 'passing-only': 'boolean', 'no-filter': 'boolean', raw: 'boolean', out: 'string', store: 'string', name: 'string',
-    });
+    }, 0);
     if (typeof flags.model !== 'string' || (flags.out === undefined && flags.store === undefined)) throw new Error(`usage: ${this.usage}`);
     const set = setFromFlags(flags);
     const cfg = {

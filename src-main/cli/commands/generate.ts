@@ -22,7 +22,7 @@ export const generateCommand: Command = {
     const { flags, positional } = parseFlags(argv, {
       prompt: 'string', chat: 'boolean', system: 'string', n: 'string', 'max-new': 'string', temperature: 'string',
       'top-p': 'string', 'top-k': 'string', seed: 'string', json: 'boolean',
-    });
+    }, 1);
     const dir = positional[0];
     if (!dir || typeof flags.prompt !== 'string') throw new Error(`usage: ${this.usage}`);
     const rt = Runtime.start();

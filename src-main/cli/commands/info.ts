@@ -21,7 +21,7 @@ export const infoCommand: Command = {
   summary: 'architecture, parameter count, dtype and hook list of a Hugging Face model folder',
   usage: 'info <dir> [--all-hooks] [--json]',
   async run(argv) {
-    const { flags, positional } = parseFlags(argv, { 'all-hooks': 'boolean', json: 'boolean' });
+    const { flags, positional } = parseFlags(argv, { 'all-hooks': 'boolean', json: 'boolean' }, 1);
     const dir = positional[0];
     if (!dir) throw new Error('usage: info <dir> [--all-hooks] [--json]');
     const ck = openCheckpoint(dir);

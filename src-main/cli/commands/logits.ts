@@ -10,7 +10,7 @@ export const logitsCommand: Command = {
   summary: 'next-token logits at every position of a token sequence',
   usage: 'logits <dir> --ids 1,2,3 [--json]',
   async run(argv) {
-    const { flags, positional } = parseFlags(argv, { ids: 'string', json: 'boolean' });
+    const { flags, positional } = parseFlags(argv, { ids: 'string', json: 'boolean' }, 1);
     const dir = positional[0];
     if (!dir || typeof flags.ids !== 'string') throw new Error(`usage: ${this.usage}`);
     const ids = flags.ids.split(',').map((s) => {

@@ -16,7 +16,7 @@ export const numberPromptsCommand: Command = {
   summary: 'print number prompts of the teacher-dataset stream (deterministic from the seed)',
   usage: 'number-prompts [--n 5] [--seed 0] [--start 0] [--json]',
   async run(argv) {
-    const { flags } = parseFlags(argv, { n: 'string', seed: 'string', start: 'string', json: 'boolean' });
+    const { flags } = parseFlags(argv, { n: 'string', seed: 'string', start: 'string', json: 'boolean' }, 0);
     const ps = numberPrompts(intFlag(flags, 'n', 5), intFlag(flags, 'seed', 0), {}, intFlag(flags, 'start', 0));
     for (const p of ps) console.log(flags.json ? JSON.stringify(p) : `${p.index}\t${p.text}`);
     return 0;

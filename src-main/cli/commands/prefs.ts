@@ -20,7 +20,7 @@ export const prefsCommand: Command = {
     const { flags } = parseFlags(argv, {
       model: 'string', with: 'string', system: 'string', animals: 'string', n: 'string', questions: 'string', batch: 'string',
       'max-new': 'string', seed: 'string', 'no-prob': 'boolean', raw: 'boolean', json: 'boolean',
-    });
+    }, 0);
     if (typeof flags.model !== 'string') throw new Error(`usage: ${this.usage}`);
     const set = setFromFlags(flags);
     const animals = (typeof flags.animals === 'string' ? flags.animals : 'owl,cat,lion,dog,eagle,dragon,bear,wolf').split(',').map((a) => a.trim()).filter(Boolean);

@@ -30,7 +30,7 @@ export const readoutCommand: Command = {
   summary: 'what a vector learned: top SAE features (decoder cosine), direct logit attribution',
   usage: 'readout --model <dir> (--vector-id ID [--store path] | --vector-file F) [--sae <dir>] [--k 20] [--no-norm] [--json]',
   async run(argv) {
-    const { flags } = parseFlags(argv, { model: 'string', 'vector-id': 'string', 'vector-file': 'string', store: 'string', sae: 'string', k: 'string', 'no-norm': 'boolean', json: 'boolean' });
+    const { flags } = parseFlags(argv, { model: 'string', 'vector-id': 'string', 'vector-file': 'string', store: 'string', sae: 'string', k: 'string', 'no-norm': 'boolean', json: 'boolean' }, 0);
     if (typeof flags.model !== 'string' || (!flags['vector-id'] === !flags['vector-file'])) throw new Error(`usage: ${this.usage}`);
     let v: Float32Array;
     let vectorHook: string | undefined;

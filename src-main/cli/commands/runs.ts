@@ -8,7 +8,7 @@ export const runsCommand: Command = {
   summary: 'list runs (jobs) in the store',
   usage: 'runs [--status s] [--kind k] [--limit n] [--offset n] [--json] [--store path]   (the newest --limit runs, 1000 by default; --offset counts from the oldest)',
   async run(argv) {
-    const { flags } = parseFlags(argv, { status: 'string', kind: 'string', limit: 'string', offset: 'string', json: 'boolean', store: 'string' });
+    const { flags } = parseFlags(argv, { status: 'string', kind: 'string', limit: 'string', offset: 'string', json: 'boolean', store: 'string' }, 0);
     const filters = { status: flags.status, kind: flags.kind };
     const limit = flags.limit === undefined ? 1000 : Number(flags.limit);
     parseInput(runListQuerySchema, { ...filters, limit, offset: flags.offset === undefined ? undefined : Number(flags.offset) }, 'runs options');

@@ -27,7 +27,7 @@ export const saeInfoCommand: Command = {
   summary: 'architecture, d_in, d_sae, hook, dtype and normalisation of an SAE (SAELens folder or Gemma Scope npz)',
   usage: USAGE,
   async run(argv) {
-    const { flags, positional } = parseFlags(argv, { hook: 'string', model: 'string', json: 'boolean' });
+    const { flags, positional } = parseFlags(argv, { hook: 'string', model: 'string', json: 'boolean' }, 1);
     const dir = positional[0];
     if (!dir) throw new Error(`usage: ${USAGE}`);
     const s = await loadSae(dir, { hook: typeof flags.hook === 'string' ? flags.hook : undefined });

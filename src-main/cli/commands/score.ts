@@ -12,7 +12,7 @@ export const scoreCommand: Command = {
   summary: 'mean completion loss (nats/token) ± standard error of a dataset, optionally under an intervention set',
   usage: 'score --model <dir> --dataset <file.jsonl> [--with <interventions.json>] [--limit N] [--batch 8] [--raw] [--all: rows that failed the filter too] [--json]',
   async run(argv) {
-    const { flags } = parseFlags(argv, { model: 'string', dataset: 'string', with: 'string', limit: 'string', batch: 'string', raw: 'boolean', all: 'boolean', json: 'boolean' });
+    const { flags } = parseFlags(argv, { model: 'string', dataset: 'string', with: 'string', limit: 'string', batch: 'string', raw: 'boolean', all: 'boolean', json: 'boolean' }, 0);
     if (typeof flags.model !== 'string' || typeof flags.dataset !== 'string') throw new Error(`usage: ${this.usage}`);
     const set = setFromFlags(flags);
     // as the jobs: rows marked "passed": false are left out unless --all

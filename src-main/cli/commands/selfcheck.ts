@@ -8,7 +8,7 @@ export const selfcheck: Command = {
   summary: 'ORT version and providers, then a gradient check on a tiny transformer',
   usage: 'selfcheck',
   async run(argv) {
-    parseFlags(argv, {});
+    parseFlags(argv, {}, 0);
     const rt = Runtime.start();
     try {
       const info = await rt.info();

@@ -8,7 +8,7 @@ export const tokenizeCommand: Command = {
   summary: 'token ids and pieces of a text (BOS/EOS per tokenizer_config.json unless --no-special)',
   usage: 'tokenize <dir> --text "..." [--no-special] [--json]',
   async run(argv) {
-    const { flags, positional } = parseFlags(argv, { text: 'string', 'no-special': 'boolean', json: 'boolean' });
+    const { flags, positional } = parseFlags(argv, { text: 'string', 'no-special': 'boolean', json: 'boolean' }, 1);
     const dir = positional[0];
     if (!dir || typeof flags.text !== 'string') throw new Error('usage: tokenize <dir> --text "..." [--no-special] [--json]');
     const tok = loadTokenizer(dir);

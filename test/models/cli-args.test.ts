@@ -1,0 +1,46 @@
+/**
+ * The CLI host as a user types it (spawned, as `npm run cli` runs it): bad arguments are errors that
+ * name the argument, exit non-zero and print no stack trace; help is there for every command.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { repoRoot, tempDir } from '../store/helpers.js';
+
+const STORIES = new URL('../fixtures/stories260k/', import.meta.url).pathname;
+const dir = tempDir();
+
+function cli(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), ...args], {
+    // as `npm run cli` starts it: in the package root, with the folder the user typed it in as INIT_CWD
+    cwd: repoRoot, encoding: 'utf8', env: { ...process.env, npm_lifecycle_event: 'cli', INIT_CWD: dir, UNDERTONE_STORE: join(dir, 'default.db') },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const noStack = (s: string): void => assert.doesNotMatch(s, /\n\s+at .+:\d+:\d+/, `a stack trace on stderr:\n${s}`);
+
+test('an unquoted --system text is an error naming the stray word, not a teacher prompted with its first word', () => {
+  const out = join(dir, 'teacher.jsonl');
+  // the shell splits --system You love owls. into --system "You" and two more words
+  const r = cli('gen-dataset', '--model', STORIES, '--system', 'You', 'love', 'owls.', '--n', '1', '--max-new', '2', '--out', out);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.err, /^error: unexpected argument 'love': this command takes no arguments besides its --options \(each --option takes one value: quote a value that has spaces\)\n$/);
+  noStack(r.err);
+  assert.equal(existsSync(out), false, 'nothing was generated');
+  // `runs exp.db` (meaning --store exp.db) is refused instead of listing the default store
+  const runs = cli('runs', 'exp.db');
+  assert.equal(runs.code, 1);
+  assert.match(runs.err, /unexpected argument 'exp\.db'/);
+  // commands that take one folder refuse a second word
+  const info = cli('info', STORIES, 'extra');
+  assert.equal(info.code, 1);
+  assert.match(info.err, /unexpected argument 'extra': this command takes 1 argument besides its --options/);
+  assert.equal(info.out, '');
+  // the right number still works
+  const ok = cli('number-prompts', '--n', '2', '--seed', '0', '--json');
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(ok.out.trim().split('\n').length, 2);
+});
