@@ -1,3 +1,6 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
 /** One CLI command. Each file in cli/commands/ exports one; commands/index.ts lists them. */
 export interface Command {
   name: string;
@@ -43,4 +46,21 @@ export function parseFlags(
     throw new Error(`unexpected argument '${extra}': this command ${takes} (each --option takes one value: quote a value that has spaces)`);
   }
   return { flags, positional };
+}
+
+/**
+ * Refuse an output file that cannot be written (a folder, a missing or read-only parent folder)
+ * before a long computation, not after it: the error names the flag.
+ */
+export function checkOutFile(flag: string, file: string): void {
+  const abs = resolve(file);
+  if (existsSync(abs) && statSync(abs).isDirectory()) throw new Error(`--${flag} ${file}: is a folder; give a file name`);
+  const parent = dirname(abs);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new Error(`--${flag} ${file}: the folder ${parent} does not exist`);
+  try {
+    accessSync(parent, constants.W_OK);
+    if (existsSync(abs)) accessSync(abs, constants.W_OK);
+  } catch {
+    throw new Error(`--${flag} ${file}: not writable`);
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { repoRoot, tempDir } from '../store/helpers.js';
@@ -43,4 +43,28 @@ test('an unquoted --system text is an error naming the stray word, not a teacher
   const ok = cli('number-prompts', '--n', '2', '--seed', '0', '--json');
   assert.equal(ok.code, 0, ok.err);
   assert.equal(ok.out.trim().split('\n').length, 2);
+});
+
+test('gen-dataset: an --out that cannot be written is refused before generating (a folder, a missing folder), no run stored', () => {
+  const missing = join(dir, 'no-such-folder', 'teacher.jsonl');
+  const r = cli('gen-dataset', '--model', STORIES, '--n', '2', '--max-new', '2', '--out', missing);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, `error: --out ${missing}: the folder ${join(dir, 'no-such-folder')} does not exist\n`, 'the error alone: no generation progress before it');
+  const folder = cli('gen-dataset', '--model', STORIES, '--n', '2', '--max-new', '2', '--out', dir);
+  assert.equal(folder.code, 1);
+  assert.equal(folder.err, `error: --out ${dir}: is a folder; give a file name\n`);
+  // as a stored job: refused before the run is created (the store is not even opened)
+  const store = join(dir, 'gen.db');
+  const job = cli('gen-dataset', '--model', STORIES, '--n', '2', '--max-new', '2', '--store', store, '--out', missing);
+  assert.equal(job.code, 1);
+  assert.match(job.err, /^error: --out .*: the folder .* does not exist\n$/);
+  assert.equal(existsSync(store), false);
+  // datasets export: the same check, naming --out (it said 'EISDIR: illegal operation on a directory')
+  const exp = cli('datasets', 'export', 'some-id', '--out', dir, '--store', store);
+  assert.equal(exp.code, 1);
+  assert.equal(exp.err, `error: --out ${dir}: is a folder; give a file name\n`);
+  // a writable relative --out (relative to the folder the command was typed in) still works
+  const ok = cli('gen-dataset', '--model', STORIES, '--n', '2', '--max-new', '2', '--out', 'ok.jsonl');
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(readFileSync(join(dir, 'ok.jsonl'), 'utf8').trim().split('\n').length, 2);
 });

@@ -5,7 +5,7 @@ import { createContext } from '../../api/context.js';
 import { existingStorePath } from '../../store/index.js';
 import { dispatch } from '../../api/dispatch.js';
 import type { OpInput, OpName, OpOutput } from '../../api/contract-types.js';
-import { parseFlags, type Command } from '../command.js';
+import { checkOutFile, parseFlags, type Command } from '../command.js';
 
 export const datasetsCommand: Command = {
   name: 'datasets',
@@ -19,6 +19,7 @@ export const datasetsCommand: Command = {
     const { flags, positional } = parseFlags(argv, { store: 'string', name: 'string', filter: 'boolean', out: 'string', format: 'string', 'passed-only': 'boolean' });
     const [action, arg, extra] = positional;
     if (extra !== undefined || (action && !['import', 'export'].includes(action)) || (action && !arg)) throw new Error(`usage: ${this.usage}`);
+    if (action === 'export' && typeof flags.out === 'string') checkOutFile('out', flags.out);
     // listing and export read an existing store: a mistyped --store is an error, not a new empty store
     const ctx = createContext({ storePath: action === 'import' ? (flags.store as string | undefined) : existingStorePath(flags.store as string | undefined) });
     const call = async <K extends OpName>(op: K, input: OpInput<K>): Promise<OpOutput<K>> => {

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from '../command.js';
-import { parseFlags } from '../command.js';
+import { checkOutFile, parseFlags } from '../command.js';
 import { Runtime } from '../../engine/runtime.js';
 import { LanguageModel } from '../../models/lm.js';
 import { EMPTY_SET, parseInterventionSet, type InterventionSet } from '../../models/interventions.js';
@@ -51,6 +51,8 @@ export const genDatasetCommand: Command = {
       filter: !flags['no-filter'], keepRejected: !flags['passing-only'], raw: !!flags.raw,
     };
     const out = typeof flags.out === 'string' ? flags.out : null;
+    // before generating: a bad --out found after hours of generation would lose them
+    if (out) checkOutFile('out', out);
     if (typeof flags.store === 'string') {
       const runner = new JobRunner({ storePath: resolveStorePath(flags.store) });
       try {
