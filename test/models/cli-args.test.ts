@@ -68,3 +68,23 @@ test('gen-dataset: an --out that cannot be written is refused before generating 
   assert.equal(ok.code, 0, ok.err);
   assert.equal(readFileSync(join(dir, 'ok.jsonl'), 'utf8').trim().split('\n').length, 2);
 });
+
+test('<command> --help, -h and help <command> print that command\'s usage and exit 0; help lists every command', async () => {
+  const { commands } = await import('../../src-main/cli/commands/index.js');
+  const gen = commands.find((c) => c.name === 'gen-dataset')!;
+  for (const args of [['gen-dataset', '--help'], ['gen-dataset', '-h'], ['help', 'gen-dataset'], ['gen-dataset', '--model', 'x', '--help']]) {
+    const r = cli(...args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+    assert.equal(r.out, `usage: ${gen.usage}\n\n${gen.summary}\n`, args.join(' '));
+    assert.equal(r.err, '');
+  }
+  assert.match(gen.usage, /--out file\.jsonl/);
+  const unknown = cli('help', 'gen-datset');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /^unknown command 'gen-datset'\. Commands: selfcheck, /);
+  const all = cli('help');
+  assert.equal(all.code, 0);
+  for (const c of commands) assert.ok(all.out.includes(`  ${c.usage}`), `help shows ${c.name}`);
+  // a long usage line gets its summary on the next line, not glued to its last option
+  assert.ok(all.out.includes(`[--json]\n${' '.repeat(51)}sample completions`), all.out);
+});
