@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { repoRoot, tempDir } from '../store/helpers.js';
@@ -87,4 +87,41 @@ test('<command> --help, -h and help <command> print that command\'s usage and ex
   for (const c of commands) assert.ok(all.out.includes(`  ${c.usage}`), `help shows ${c.name}`);
   // a long usage line gets its summary on the next line, not glued to its last option
   assert.ok(all.out.includes(`[--json]\n${' '.repeat(51)}sample completions`), all.out);
+});
+
+test('score, generate and logits refuse bad numbers naming the flag (no NaN loss, no engine error); generate makes one sample unless --n', async () => {
+  const ds = join(dir, 'ds.jsonl');
+  writeFileSync(ds, '{"prompt":"Once upon a time","completion":" there was a girl."}\n{"prompt":"The dog","completion":" ran."}\n');
+  const bad: [string[], RegExp][] = [
+    // these printed 'base: loss NaN ... (0 samples)' and exited 0
+    [['score', '--model', STORIES, '--dataset', ds, '--limit', '0'], /^error: --limit: '0' is not an integer ≥ 1\n$/],
+    [['score', '--model', STORIES, '--dataset', ds, '--limit', 'abc'], /^error: --limit: 'abc' is not an integer ≥ 1\n$/],
+    // these failed inside the engine: "run: input 'ids' has 0 values but dims [0,-Infinity] need NaN"
+    [['score', '--model', STORIES, '--dataset', ds, '--batch', '0'], /^error: --batch: '0' is not an integer ≥ 1\n$/],
+    [['score', '--model', STORIES, '--dataset', ds, '--batch', 'x'], /^error: --batch: 'x' is not an integer ≥ 1\n$/],
+    // 'Invalid array length'
+    [['generate', STORIES, '--prompt', 'hi', '--n', '-1'], /^error: --n: '-1' is not an integer ≥ 1\n$/],
+    [['generate', STORIES, '--prompt', 'hi', '--n', '1.5'], /^error: --n: '1\.5' is not an integer ≥ 1\n$/],
+    // silently accepted
+    [['generate', STORIES, '--prompt', 'hi', '--temperature', '-1'], /^error: --temperature: -1 is outside \[0, Infinity\]\n$/],
+    [['generate', STORIES, '--prompt', 'hi', '--top-p', '2'], /^error: --top-p: 2 is outside \(0, 1\]\n$/],
+    [['generate', STORIES, '--prompt', 'hi', '--top-p', '0'], /^error: --top-p: 0 is outside \(0, 1\]\n$/],
+    [['generate', STORIES, '--prompt', 'hi', '--max-new', ''], /^error: --max-new: '' is not an integer ≥ 1\n$/],
+    // an empty --ids read as token 0
+    [['logits', STORIES, '--ids', ''], /^error: --ids: '' is not a token id\n$/],
+  ];
+  for (const [args, want] of bad) {
+    const r = cli(...args);
+    assert.equal(r.code, 1, `${args.join(' ')} exits 1`);
+    assert.match(r.err, want, args.join(' '));
+    assert.equal(r.out, '');
+  }
+  const { generateCommand } = await import('../../src-main/cli/commands/generate.js');
+  const def = /\[--n (\d+)\]/.exec(generateCommand.usage)![1];
+  const g = cli('generate', STORIES, '--prompt', 'Once', '--max-new', '3', '--json');
+  assert.equal(g.code, 0, g.err);
+  assert.equal((JSON.parse(g.out) as { samples: unknown[] }).samples.length, Number(def), 'the default --n the usage line shows');
+  const s = cli('score', '--model', STORIES, '--dataset', ds, '--limit', '1', '--batch', '1', '--json');
+  assert.equal(s.code, 0, s.err);
+  assert.equal((JSON.parse(s.out) as { samples: number }).samples, 1);
 });

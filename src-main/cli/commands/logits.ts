@@ -14,7 +14,7 @@ export const logitsCommand: Command = {
     const dir = positional[0];
     if (!dir || typeof flags.ids !== 'string') throw new Error(`usage: ${this.usage}`);
     const ids = flags.ids.split(',').map((s) => {
-      const n = Number(s.trim());
+      const n = s.trim() === '' ? NaN : Number(s.trim());
       if (!Number.isInteger(n) || n < 0) throw new Error(`--ids: '${s}' is not a token id`);
       return n;
     });

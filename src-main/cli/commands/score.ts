@@ -4,6 +4,7 @@ import { parseFlags } from '../command.js';
 import { Runtime } from '../../engine/runtime.js';
 import { LanguageModel } from '../../models/lm.js';
 import { setFromFlags } from './gen-dataset.js';
+import { intFlag } from './number-prompts.js';
 import { readJsonlDataset } from '../../lab/dataset-rows.js';
 import { lossTable } from '../../lab/loss-table.js';
 
@@ -14,14 +15,16 @@ export const scoreCommand: Command = {
   async run(argv) {
     const { flags } = parseFlags(argv, { model: 'string', dataset: 'string', with: 'string', limit: 'string', batch: 'string', raw: 'boolean', all: 'boolean', json: 'boolean' }, 0);
     if (typeof flags.model !== 'string' || typeof flags.dataset !== 'string') throw new Error(`usage: ${this.usage}`);
+    const limit = flags.limit === undefined ? Infinity : intFlag(flags, 'limit', 0, 1);
+    const batchSize = intFlag(flags, 'batch', 8, 1);
     const set = setFromFlags(flags);
     // as the jobs: rows marked "passed": false are left out unless --all
-    const rows = readJsonlDataset(flags.dataset, flags.limit ? Number(flags.limit) : Infinity, { passedOnly: !flags.all });
+    const rows = readJsonlDataset(flags.dataset, limit, { passedOnly: !flags.all });
     const rt = Runtime.start();
     try {
       const m = LanguageModel.open(rt, flags.model);
       const [r] = await lossTable(m, rows, [{ name: set.name ?? (set.items.length ? 'with interventions' : 'base'), set }], {
-        batchSize: flags.batch ? Number(flags.batch) : 8, raw: !!flags.raw,
+        batchSize, raw: !!flags.raw,
         onProgress: (f, msg) => process.stderr.write(`\r${(f * 100).toFixed(0)}% ${msg}   `),
       });
       process.stderr.write('\n');
