@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { openStore } from '../../src-main/store/index.js';
 import { repoRoot, tempDir } from '../store/helpers.js';
 
 const STORIES = new URL('../fixtures/stories260k/', import.meta.url).pathname;
@@ -124,4 +125,47 @@ test('score, generate and logits refuse bad numbers naming the flag (no NaN loss
   const s = cli('score', '--model', STORIES, '--dataset', ds, '--limit', '1', '--batch', '1', '--json');
   assert.equal(s.code, 0, s.err);
   assert.equal((JSON.parse(s.out) as { samples: number }).samples, 1);
+});
+
+test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl-C cancels, says how to resume, and jobs-resume finishes it', async () => {
+  const store = join(dir, 'jobs.db');
+  const r = cli('jobs-start', 'demo-train', '--params', '{"steps":20,"checkpointEvery":5}', '--store', store);
+  assert.equal(r.code, 0, r.err);
+  const s = openStore(store);
+  const [run] = s.runs.list();
+  const vecs = s.vectors.list({ runId: run!.id });
+  s.close();
+  assert.equal(vecs.length, 1);
+  assert.ok(r.out.endsWith(`\nvector ${vecs[0]!.id}  demo-train weights\n`), r.out);
+  assert.equal(cli('readout', '--model', STORIES, '--vector-id', vecs[0]!.id, '--store', store).code, 1, 'a 16-wide demo vector is not a stories260k residual (the id resolves)');
+
+  // Ctrl-C in the foreground: the run stops at its next step, cancelled and resumable
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), 'jobs-start', 'demo-train', '--params', '{"steps":400,"checkpointEvery":5,"stepDelayMs":20}', '--store', store], {
+    cwd: repoRoot, env: { ...process.env, npm_lifecycle_event: 'cli', INIT_CWD: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      // past the first checkpoints (every 5 steps)
+      if ([...out.matchAll(/running .* step (\d+)\/400/g)].some((m) => Number(m[1]) >= 12)) resolve();
+    });
+  });
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130, out + err);
+  const id = /run ([0-9a-f-]{36}) cancelled\n/.exec(out)?.[1];
+  assert.ok(id, out);
+  assert.equal(err, `resume it from its last checkpoint: jobs-resume ${id} --store ${store}\n`);
+  const resumed = cli('jobs-resume', id!, '--store', store);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.match(resumed.out, /resumes from step \d+/);
+  assert.match(resumed.out, /done \{"vectorId":"[0-9a-f-]{36}"/);
+  assert.match(resumed.out, /\nvector [0-9a-f-]{36}  demo-train weights\n$/);
+  // a failed run: its error on stderr
+  const failed = cli('jobs-start', 'train-bias', '--params', JSON.stringify({ model: STORIES, datasetFile: join(dir, 'missing.jsonl'), set: { items: [] } }), '--store', store);
+  assert.equal(failed.code, 1);
+  assert.match(failed.err, new RegExp(`^error: ${join(dir, 'missing.jsonl')}: cannot read the dataset file\nonce the cause is fixed, jobs-resume [0-9a-f-]{36} --store .* restarts it from its last checkpoint\n$`));
 });

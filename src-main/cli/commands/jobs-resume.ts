@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
 import { parseFlags } from '../command.js';
 import { existingStorePath, invalid } from '../../store/index.js';
-import { JobRunner, describeEvent, exitCodeOf, followRun } from '../../jobs/index.js';
+import { JobRunner, describeEvent, followRun } from '../../jobs/index.js';
+import { reportEnd } from './jobs-start.js';
 
 export const jobsResumeCommand: Command = {
   name: 'jobs-resume',
@@ -17,8 +18,7 @@ export const jobsResumeCommand: Command = {
       const ck = runner.store.checkpoints.get(runId);
       console.log(`run ${run.id} (${run.kind}) resumes ${ck ? `from step ${ck.step}` : 'from the start (no checkpoint)'}`);
       const end = await followRun(runner, run, (e) => console.log(describeEvent(e)));
-      console.log(`run ${end.id} ${end.status}${end.result ? ` ${JSON.stringify(end.result)}` : ''}`);
-      return exitCodeOf(end);
+      return reportEnd(runner, end);
     } finally {
       await runner.close();
     }
