@@ -169,3 +169,18 @@ test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl
   assert.equal(failed.code, 1);
   assert.match(failed.err, new RegExp(`^error: ${join(dir, 'missing.jsonl')}: cannot read the dataset file\nonce the cause is fixed, jobs-resume [0-9a-f-]{36} --store .* restarts it from its last checkpoint\n$`));
 });
+
+test('datasets import and readout --vector-file: an unreadable file is named (it was a bare EISDIR / JSON parser message)', () => {
+  const store = join(dir, 'import.db');
+  const folder = cli('datasets', 'import', dir, '--store', store);
+  assert.equal(folder.code, 1);
+  assert.equal(folder.err, `error: ${dir}: cannot read the JSONL file (EISDIR)\n`);
+  const missing = cli('datasets', 'import', 'missing.jsonl', '--store', store);
+  assert.equal(missing.err, 'error: missing.jsonl: cannot read the JSONL file (ENOENT)\n');
+  assert.equal(existsSync(store), false, 'no store created for a file that cannot be read');
+  writeFileSync(join(dir, 'v.json'), '[1, 2,');
+  const v = cli('readout', '--model', STORIES, '--vector-file', 'v.json');
+  assert.equal(v.code, 1);
+  assert.match(v.err, /^error: --vector-file v\.json: cannot read a JSON array of numbers \(.+\)\n$/);
+  noStack(v.err);
+});

@@ -20,6 +20,15 @@ export const datasetsCommand: Command = {
     const [action, arg, extra] = positional;
     if (extra !== undefined || (action && !['import', 'export'].includes(action)) || (action && !arg)) throw new Error(`usage: ${this.usage}`);
     if (action === 'export' && typeof flags.out === 'string') checkOutFile('out', flags.out);
+    // the file first: an unreadable one leaves no new store behind
+    let text = '';
+    if (action === 'import') {
+      try {
+        text = readFileSync(arg!, 'utf8');
+      } catch (e) {
+        throw new Error(`${arg}: cannot read the JSONL file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
     // listing and export read an existing store: a mistyped --store is an error, not a new empty store
     const ctx = createContext({ storePath: action === 'import' ? (flags.store as string | undefined) : existingStorePath(flags.store as string | undefined) });
     const call = async <K extends OpName>(op: K, input: OpInput<K>): Promise<OpOutput<K>> => {
@@ -31,7 +40,7 @@ export const datasetsCommand: Command = {
       if (action === 'import') {
         const source = basename(arg!);
         const r = await call('datasets.importJsonl', {
-          name: (flags.name as string | undefined) ?? source.replace(/\.jsonl?$/i, ''), source, text: readFileSync(arg!, 'utf8'), filter: !!flags.filter,
+          name: (flags.name as string | undefined) ?? source.replace(/\.jsonl?$/i, ''), source, text, filter: !!flags.filter,
         });
         const rate = r.dataset.passRate === null ? '' : `, pass rate ${(100 * r.dataset.passRate).toFixed(1)}%`;
         console.log(`dataset ${r.dataset.id} "${r.dataset.name}": ${r.added} samples${rate}`);

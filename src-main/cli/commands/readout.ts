@@ -20,7 +20,12 @@ function vectorFromFile(file: string): Float32Array {
     if (names.length !== 1) throw new Error(`${file}: expected one tensor, found ${names.length} (${names.slice(0, 5).join(', ')})`);
     return readTensorF32(st, names[0]!);
   }
-  const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`--vector-file ${file}: cannot read a JSON array of numbers (${(e as Error).message})`);
+  }
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new Error(`${file}: expected a JSON array of numbers`);
   return Float32Array.from(v as number[]);
 }
