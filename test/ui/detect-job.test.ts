@@ -20,6 +20,16 @@ test('a signal scan: the dataset, its control and the hook go to signal-scan; a 
   assert.equal(detectJob({ ...form, method: 'resid' }).kind, 'train-bias');
 });
 
+test('a mean activation: no training settings; the control only when picked, and not the dataset itself', () => {
+  const mean = { ...form, method: 'mean' as const, limit: 50 };
+  assert.deepEqual(detectJob(mean), {
+    kind: 'mean-activation',
+    params: { model: '/m', datasetId: 'd1', hook: 'blocks.2.hook_resid_post', raw: false, passedOnly: false, controlDatasetId: 'd2', limit: 50 },
+  });
+  assert.equal('controlDatasetId' in detectJob({ ...mean, controlDatasetId: '' }).params, false);
+  assert.throws(() => detectJob({ ...mean, controlDatasetId: 'd1' }), /the control must be another dataset/);
+});
+
 test('a sweep: layers parse to a list; a held-out share goes to the job only when set, and must be below 1', () => {
   const sweep = { ...form, method: 'sweep' as const, layers: '0-2, 4' };
   assert.deepEqual(detectJob(sweep).params, { model: '/m', datasetId: 'd1', lr: 0.01, l1: 0, steps: 64, batch: 8, seed: 3, raw: false, passedOnly: false, point: 'hook_resid_post', layers: [0, 1, 2, 4] });

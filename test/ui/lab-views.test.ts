@@ -506,8 +506,21 @@ test('Detect: a mean-activation run (dataset against a control, compared with a 
   await api('datasets.addSamples', { datasetId: control.id, samples: ['Once upon a time', 'One day', 'Lily saw a'].map((p, idx) => ({ idx, prompt: p, completion: ' she went home.' })) });
   const hook = 'blocks.2.hook_resid_post';
   const probe = h.ctx.store.vectors.create({ name: 'probe vector', hook, dtype: 'F32', shape: [64], data: Float32Array.from({ length: 64 }, (_, i) => Math.cos(i)) });
-  const run = await api('jobs.start', { kind: 'mean-activation', params: { model, datasetId: h.datasetId, controlDatasetId: control.id, raw: true, hook, vectorId: probe.id } });
-  const { page, problems } = await openPage(`#detect/${run.id}`);
+  // from the form: the dataset, the control, the hook; then the same params with a vector to compare, through the API
+  const { page, problems } = await openPage('#detect');
+  const form = page.getByTestId('detect-form');
+  await inspectModel(page, 'detect-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  await form.locator('#detect-dataset').selectOption(h.datasetId);
+  await form.locator('input[name=method][value=mean]').check();
+  await form.locator('#detect-control').selectOption(control.id);
+  await form.locator('#detect-hook').selectOption(hook);
+  await form.getByLabel(/encode as plain text/).check();
+  const preview = JSON.parse((await form.getByTestId('detect-preview').textContent())!);
+  assert.deepEqual(preview, { kind: 'mean-activation', params: { model, datasetId: h.datasetId, hook, raw: true, passedOnly: true, controlDatasetId: control.id } });
+  assert.equal(await form.getByLabel('lr', { exact: true }).count(), 0, 'no training settings');
+  const run = await api('jobs.start', { kind: 'mean-activation', params: { ...preview.params, vectorId: probe.id } });
+  await page.goto(`${page.url().replace(/#.*$/, '')}#detect/${run.id}`);
   const detail = page.getByTestId('run-detail');
   await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 40_000 });
   const box = detail.getByTestId('mean-activation');

@@ -1,16 +1,17 @@
 /**
  * The Detect form → a job: `train-bias` with a residual bias or an SAE feature bias, `bias-sweep`
- * over layers, or `signal-scan` (the bias at one hook on the dataset and on a control). Pure (no
- * DOM), so the mapping is easy to read and to test.
+ * over layers, `signal-scan` (the bias at one hook on the dataset and on a control), or
+ * `mean-activation` (no training: the dataset's mean activation at a hook, minus a control's when one
+ * is picked). Pure (no DOM), so the mapping is easy to read and to test.
  */
 
-export type DetectMethod = 'resid' | 'sweep' | 'feature' | 'scan';
+export type DetectMethod = 'resid' | 'sweep' | 'feature' | 'scan' | 'mean';
 
 export interface DetectForm {
   model: string;
   datasetId: string;
   method: DetectMethod;
-  /** scan: the control dataset (same prompts, a teacher without the trait) */
+  /** scan: the control dataset (same prompts, a teacher without the trait); mean: optional ('' = none) */
   controlDatasetId: string;
   /** resid, scan: the hook of the bias */
   hook: string;
@@ -59,7 +60,19 @@ export function parseLayers(text: string): number[] | undefined {
   return out;
 }
 
-export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep' | 'signal-scan'; params: Record<string, unknown> } {
+export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep' | 'signal-scan' | 'mean-activation'; params: Record<string, unknown> } {
+  if (f.method === 'mean') {
+    // one forward pass per sample: no learning rate, steps or seed
+    if (f.controlDatasetId && f.controlDatasetId === f.datasetId) throw new Error('mean activation: the control must be another dataset');
+    return {
+      kind: 'mean-activation',
+      params: {
+        model: f.model, datasetId: f.datasetId, hook: f.hook, raw: f.raw, passedOnly: f.passedOnly,
+        ...(f.controlDatasetId ? { controlDatasetId: f.controlDatasetId } : {}),
+        ...(f.limit !== null ? { limit: f.limit } : {}),
+      },
+    };
+  }
   const common = {
     model: f.model,
     datasetId: f.datasetId,
