@@ -23,8 +23,23 @@ export async function followRun(
       report(e);
     }
   };
+  // the first Ctrl-C asks the job to stop at its next step (it keeps its last checkpoint); a second one
+  // does not wait for that step (a long one on a big model): the run is marked interrupted and the
+  // process ends, so that `jobs-resume` continues it from its last checkpoint
+  let sigints = 0;
   const onSigint = (): void => {
-    runner.cancel(run.id);
+    if (++sigints === 1) {
+      runner.cancel(run.id);
+      process.stderr.write('stopping at the next step (Ctrl-C again to stop now; the last checkpoint is kept)\n');
+      return;
+    }
+    try {
+      runner.store.runs.forceInterrupt(run.id, 'interrupted: Ctrl-C twice, stopped without waiting for the step to end');
+    } catch {
+      // it ended in the meantime
+    }
+    process.stderr.write(`stopped: run ${run.id} is interrupted; jobs-resume ${run.id} continues it from its last checkpoint\n`);
+    process.exit(130);
   };
   runner.on('job', onEvent);
   process.on('SIGINT', onSigint);

@@ -189,11 +189,11 @@ export function runsRepo(db: Db) {
      * whose process is gone but whose pid now belongs to another live process. A worker that is in
      * fact alive finds at its next write that it no longer owns the run, and stops.
      */
-    forceInterrupt(id: string): Run {
+    forceInterrupt(id: string, message = 'interrupted by hand (jobs-cancel --force)'): Run {
       const r = get(id);
       if (r.status !== 'queued' && r.status !== 'running') throw conflict(`run '${id}' is ${r.status}, not queued or running`);
-      db.prepare(`UPDATE runs SET status = 'interrupted', message = 'interrupted by hand (jobs-cancel --force)', owner_pid = NULL, owner_token = NULL
-          WHERE id = ? AND status IN ('queued', 'running')`).run(id);
+      db.prepare(`UPDATE runs SET status = 'interrupted', message = ?, owner_pid = NULL, owner_token = NULL
+          WHERE id = ? AND status IN ('queued', 'running')`).run(message, id);
       return get(id);
     },
     isCancelRequested(id: string): boolean {

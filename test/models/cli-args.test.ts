@@ -158,7 +158,7 @@ test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl
   assert.equal(code, 130, out + err);
   const id = /run ([0-9a-f-]{36}) cancelled\n/.exec(out)?.[1];
   assert.ok(id, out);
-  assert.equal(err, `resume it from its last checkpoint: jobs-resume ${id} --store ${store}\n`);
+  assert.equal(err, `stopping at the next step (Ctrl-C again to stop now; the last checkpoint is kept)\nresume it from its last checkpoint: jobs-resume ${id} --store ${store}\n`);
   const resumed = cli('jobs-resume', id!, '--store', store);
   assert.equal(resumed.code, 0, resumed.err);
   assert.match(resumed.out, /resumes from step \d+/);
@@ -168,6 +168,41 @@ test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl
   const failed = cli('jobs-start', 'train-bias', '--params', JSON.stringify({ model: STORIES, datasetFile: join(dir, 'missing.jsonl'), set: { items: [] } }), '--store', store);
   assert.equal(failed.code, 1);
   assert.match(failed.err, new RegExp(`^error: ${join(dir, 'missing.jsonl')}: cannot read the dataset file\nonce the cause is fixed, jobs-resume [0-9a-f-]{36} --store .* restarts it from its last checkpoint\n$`));
+});
+
+test('jobs-start: a second Ctrl-C does not wait for a long step; the run is interrupted with its checkpoint, exit 130', async () => {
+  const store = join(dir, 'jobs-twice.db');
+  // each step sleeps 4 s: the first Ctrl-C alone would wait for it
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), 'jobs-start', 'demo-train', '--params', '{"steps":400,"checkpointEvery":1,"stepDelayMs":4000}', '--store', store], {
+    cwd: repoRoot, env: { ...process.env, npm_lifecycle_event: 'cli', INIT_CWD: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if ([...out.matchAll(/running .* step (\d+)\/400/g)].some((m) => Number(m[1]) >= 1)) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  child.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, out + err);
+  assert.ok(Date.now() - t0 < 3000, `ended ${Date.now() - t0} ms after the second Ctrl-C`);
+  const s = openStore(store);
+  try {
+    const [run] = s.runs.list();
+    assert.equal(run!.status, 'interrupted');
+    assert.equal(run!.message, 'interrupted: Ctrl-C twice, stopped without waiting for the step to end');
+    assert.ok((s.checkpoints.get(run!.id)?.step ?? 0) >= 1, 'its checkpoint is kept');
+    assert.match(err, new RegExp(`stopped: run ${run!.id} is interrupted; jobs-resume ${run!.id} continues it from its last checkpoint\n$`));
+  } finally {
+    s.close();
+  }
 });
 
 test('datasets import and readout --vector-file: an unreadable file is named (it was a bare EISDIR / JSON parser message)', () => {
