@@ -127,6 +127,22 @@ test('score, generate and logits refuse bad numbers naming the flag (no NaN loss
   assert.equal((JSON.parse(s.out) as { samples: number }).samples, 1);
 });
 
+/** `jobs-start demo-train` in a child process (as `npm run cli` runs it), once its progress reaches `step`. */
+async function foregroundJob(params: string, store: string, step: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), 'jobs-start', 'demo-train', '--params', params, '--store', store], {
+    cwd: repoRoot, env: { ...process.env, npm_lifecycle_event: 'cli', INIT_CWD: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const fg = { child, out: '', err: '', exited: new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))) };
+  child.stderr.on('data', (d: Buffer) => void (fg.err += d.toString()));
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      fg.out += d.toString();
+      if ([...fg.out.matchAll(/running .* step (\d+)\/\d+/g)].some((m) => Number(m[1]) >= step)) resolve();
+    });
+  });
+  return fg;
+}
+
 test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl-C cancels, says how to resume, and jobs-resume finishes it', async () => {
   const store = join(dir, 'jobs.db');
   const r = cli('jobs-start', 'demo-train', '--params', '{"steps":20,"checkpointEvery":5}', '--store', store);
@@ -140,21 +156,11 @@ test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl
   assert.equal(cli('readout', '--model', STORIES, '--vector-id', vecs[0]!.id, '--store', store).code, 1, 'a 16-wide demo vector is not a stories260k residual (the id resolves)');
 
   // Ctrl-C in the foreground: the run stops at its next step, cancelled and resumable
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), 'jobs-start', 'demo-train', '--params', '{"steps":400,"checkpointEvery":5,"stepDelayMs":20}', '--store', store], {
-    cwd: repoRoot, env: { ...process.env, npm_lifecycle_event: 'cli', INIT_CWD: dir }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      // past the first checkpoints (every 5 steps)
-      if ([...out.matchAll(/running .* step (\d+)\/400/g)].some((m) => Number(m[1]) >= 12)) resolve();
-    });
-  });
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  // (past the first checkpoints, every 5 steps)
+  const fg = await foregroundJob('{"steps":400,"checkpointEvery":5,"stepDelayMs":20}', store, 12);
+  fg.child.kill('SIGINT');
+  const code = await fg.exited;
+  const { out, err } = fg;
   assert.equal(code, 130, out + err);
   const id = /run ([0-9a-f-]{36}) cancelled\n/.exec(out)?.[1];
   assert.ok(id, out);
@@ -173,24 +179,13 @@ test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl
 test('jobs-start: a second Ctrl-C does not wait for a long step; the run is interrupted with its checkpoint, exit 130', async () => {
   const store = join(dir, 'jobs-twice.db');
   // each step sleeps 4 s: the first Ctrl-C alone would wait for it
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), 'jobs-start', 'demo-train', '--params', '{"steps":400,"checkpointEvery":1,"stepDelayMs":4000}', '--store', store], {
-    cwd: repoRoot, env: { ...process.env, npm_lifecycle_event: 'cli', INIT_CWD: dir }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if ([...out.matchAll(/running .* step (\d+)\/400/g)].some((m) => Number(m[1]) >= 1)) resolve();
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  child.kill('SIGINT');
+  const fg = await foregroundJob('{"steps":400,"checkpointEvery":1,"stepDelayMs":4000}', store, 1);
+  fg.child.kill('SIGINT');
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
-  child.kill('SIGINT');
-  const code = await exited;
+  fg.child.kill('SIGINT');
+  const code = await fg.exited;
+  const { out, err } = fg;
   assert.equal(code, 130, out + err);
   assert.ok(Date.now() - t0 < 3000, `ended ${Date.now() - t0} ms after the second Ctrl-C`);
   const s = openStore(store);
