@@ -39,7 +39,7 @@ export async function followRun(
       // it ended in the meantime
     }
     process.stderr.write(`stopped: run ${run.id} is interrupted; jobs-resume ${run.id} continues it from its last checkpoint\n`);
-    process.exit(130);
+    dieOfSigint();
   };
   runner.on('job', onEvent);
   process.on('SIGINT', onSigint);
@@ -53,3 +53,16 @@ export async function followRun(
 
 /** The process exit code for a run's final status. */
 export const exitCodeOf = (r: Run): number => (r.status === 'done' ? 0 : r.status === 'cancelled' ? 130 : 1);
+
+/**
+ * End the process as a Ctrl-C does by default (killed by SIGINT; a shell shows status 130), at once,
+ * even while a session runs in the engine's worker: `process.exit` would tear the worker down in
+ * the middle of an ORT call, which aborts the process ('terminate called after throwing Napi::Error').
+ * Files written synchronously and committed store transactions are kept.
+ */
+export function dieOfSigint(): never {
+  process.removeAllListeners('SIGINT');
+  process.kill(process.pid, 'SIGINT');
+  // the signal is delivered asynchronously: wait for it without running more of the caller
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+}

@@ -5,4 +5,4 @@ export { jobKinds, loadJobKind } from './kinds/index.js';
 export { describeEvent, type JobEvent } from './events.js';
 export { jobStartSchema, runIdInputSchema, type JobStart, type RunIdInput } from './schemas.js';
 export { codeVersion } from './code-version.js';
-export { followRun, exitCodeOf } from './foreground.js';
+export { followRun, exitCodeOf, dieOfSigint } from './foreground.js';

@@ -4,7 +4,7 @@
  * `generate-dataset` job in that store (progress, checkpoints, resume); --out writes JSONL rows
  * {prompt, completion, passed, reason}.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { checkOutFile, parseFlags } from '../command.js';
 import { Runtime } from '../../engine/runtime.js';
@@ -12,7 +12,7 @@ import { LanguageModel } from '../../models/lm.js';
 import { EMPTY_SET, parseInterventionSet, type InterventionSet } from '../../models/interventions.js';
 import { generateTeacherDataset, type TeacherSample } from '../../lab/teacher-dataset.js';
 import { resolveStorePath, type JsonValue } from '../../store/index.js';
-import { JobRunner, describeEvent, exitCodeOf, followRun } from '../../jobs/index.js';
+import { JobRunner, describeEvent, dieOfSigint, exitCodeOf, followRun } from '../../jobs/index.js';
 import { intFlag } from './number-prompts.js';
 
 /** The intervention set of `--with <file>` plus `--system "<text>"` (a system_prompt item). */
@@ -74,23 +74,37 @@ export const genDatasetCommand: Command = {
         await runner.close();
       }
     }
+    // the rows go to <out>.partial as they come (a Ctrl-C or a crash keeps them), renamed to <out> when done
+    const partial = `${out!}.partial`;
+    writeFileSync(partial, '');
+    let kept = 0;
+    const onSigint = (): void => {
+      process.stderr.write(`\nstopped: the ${kept} samples generated so far are in ${partial} (gen-dataset writes ${out} when it finishes)\n`);
+      dieOfSigint();
+    };
+    process.on('SIGINT', onSigint);
     const rt = Runtime.start();
     try {
       const m = LanguageModel.open(rt, flags.model);
       const rows: TeacherSample[] = [];
       const res = await generateTeacherDataset(m, { set, ...cfg }, {
-        samples: (b) => rows.push(...b),
+        samples: (b) => {
+          rows.push(...b);
+          appendFileSync(partial, jsonl(b));
+          kept += b.length;
+        },
         checkpoint: () => {},
         progress: (f, msg) => process.stderr.write(`\r${(f * 100).toFixed(0)}% ${msg}   `),
       });
       process.stderr.write('\n');
-      writeFileSync(out!, jsonl(rows));
+      renameSync(partial, out!);
       const rate = Number.isNaN(res.passRate) ? 'n/a (filter off)' : res.passRate.toFixed(4);
       console.log(`${res.generated} answers, ${res.passed} passed, pass rate ${rate}; ${rows.length} samples → ${out}`);
       for (const [reason, n] of Object.entries(res.reasons).sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(7)}  ${reason}`);
       await m.close();
       return 0;
     } finally {
+      process.off('SIGINT', onSigint);
       await rt.close();
     }
   },
