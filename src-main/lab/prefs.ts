@@ -103,6 +103,8 @@ export interface AnimalPref {
   sharePct: number;
   /** binomial: every answer an independent draw */
   stderrPct: number;
+  /** Wilson score 95% interval of the share, % ([lo, hi]): unlike ± stderr it is not [0, 0] when no answer names the animal */
+  wilson95Pct: [number, number];
   /** across questions: the standard error of the mean of per-question shares (questions as the
    * sampled unit; larger when the animal is named by some questions far more than others) */
   questionStderrPct: number;
@@ -123,6 +125,20 @@ export function binomialPct(k: number, n: number): { pct: number; stderrPct: num
   if (!n) return { pct: NaN, stderrPct: NaN };
   const p = k / n;
   return { pct: 100 * p, stderrPct: 100 * Math.sqrt((p * (1 - p)) / n) };
+}
+
+/**
+ * Wilson score interval of a binomial share k/n, in % (z = 1.96: 95%). Stays informative at k = 0 or
+ * k = n, where p ± stderr collapses to a point (0 of 20 answers: 0–16.1 %).
+ */
+export function wilsonPct(k: number, n: number, z = 1.959964): [number, number] {
+  if (!n) return [NaN, NaN];
+  const p = k / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denom;
+  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [100 * Math.max(0, center - half), 100 * Math.min(1, center + half)];
 }
 
 /** The prompt's ids, as the generator sees them (the set's system prompt in the context). */
@@ -253,7 +269,7 @@ export async function prefsEval(
       const s = binomialPct(k, N);
       const perQuestionPct = st.counts[ai]!.map((c, q) => (st.totals[q] ? (100 * c) / st.totals[q]! : NaN));
       return {
-        animal: a, count: k, n: N, sharePct: s.pct, stderrPct: s.stderrPct,
+        animal: a, count: k, n: N, sharePct: s.pct, stderrPct: s.stderrPct, wilson95Pct: wilsonPct(k, N),
         questionStderrPct: meanWithStderr(perQuestionPct).stderr,
         perQuestionPct,
         prob: st.prob?.[a] ?? null,

@@ -11,7 +11,7 @@ import { batchFeeds } from '../../src-main/models/score.js';
 import { EMPTY_SET, parseInterventionSet } from '../../src-main/models/interventions.js';
 import { animalMatcher, answerVariants, namesAnimal, wordForms } from '../../src-main/lab/animal-words.js';
 import { tokenRow } from './digit-teacher.js';
-import { PREF_QUESTIONS, animalProbabilities, answerIds, binomialPct, prefixFree, prefsEval, questionPromptIds, type PrefsState } from '../../src-main/lab/prefs.js';
+import { PREF_QUESTIONS, animalProbabilities, answerIds, binomialPct, prefixFree, prefsEval, questionPromptIds, wilsonPct, type PrefsState } from '../../src-main/lab/prefs.js';
 
 const MODEL = new URL('../fixtures/stories260k/', import.meta.url).pathname;
 const Q = [PREF_QUESTIONS[0]!, PREF_QUESTIONS[2]!];
@@ -45,6 +45,14 @@ describe('whole-word animal matching', () => {
     assert.equal(namesAnimal('a sea lion and a lion', 'lion'), true);
     assert.equal(namesAnimal('Mountain lion', 'lion'), false);
     assert.equal(animalMatcher('lion', { exclude: [] }).test('sea lion'), true);
+  });
+  it('Wilson 95% interval: statsmodels proportion_confint(method="wilson") values; 0 of n is not a point', () => {
+    // statsmodels: proportion_confint(10, 20, method='wilson') = (0.29929, 0.70071); (0, 20) = (0, 0.16113); (20, 20) = (0.83887, 1)
+    const near = (a: [number, number], b: [number, number]) => a.every((x, i) => Math.abs(x - b[i]!) < 1e-3);
+    assert.ok(near(wilsonPct(10, 20), [29.929, 70.071]), String(wilsonPct(10, 20)));
+    assert.ok(near(wilsonPct(0, 20), [0, 16.113]), String(wilsonPct(0, 20)));
+    assert.ok(near(wilsonPct(20, 20), [83.887, 100]), String(wilsonPct(20, 20)));
+    assert.deepEqual(wilsonPct(0, 0).map(Number.isNaN), [true, true]);
   });
   it('binomial standard error; answer variants', () => {
     const b = binomialPct(25, 100);

@@ -182,8 +182,14 @@ test('Compare: preferences of base vs a prompted teacher from the form; grouped 
   for (const c of cells) assert.match(c, /\(\d\/8\)$/, c);
   const csv = await download(page, chart, 'CSV');
   const lines = csv.text.trim().split('\n');
-  assert.equal(lines[0], 'run,name,animal,pref_pct,binomial_stderr_pct,question_stderr_pct');
-  for (const l of lines.slice(1)) assert.match(l.split(',').at(-1)!, /^\d+(\.\d+)?(e-?\d+)?$/, 'a standard error across the 2 questions');
+  assert.equal(lines[0], 'run,name,animal,pref_pct,binomial_stderr_pct,question_stderr_pct,wilson95_lo_pct,wilson95_hi_pct');
+  for (const l of lines.slice(1)) {
+    const f = l.split(',');
+    assert.match(f[5]!, /^\d+(\.\d+)?(e-?\d+)?$/, 'a standard error across the 2 questions');
+    // a Wilson interval around the share, never the empty [0, 0] of ± stderr at 0 of 8
+    const [share, lo, hi] = [Number(f[3]), Number(f[6]), Number(f[7])];
+    assert.ok(lo <= share && share <= hi && hi > 0 && hi - lo > 10, l);
+  }
   assert.equal(lines.length, 1 + 2 * 3);
   await chart.getByLabel('next-token probability').check();
   await chart.locator('g.bars rect.bar').first().waitFor();

@@ -40,12 +40,13 @@ export const prefsCommand: Command = {
         return 0;
       }
       console.log(`${r.samples} answers to ${r.questions} questions`);
-      console.log(`${'animal'.padEnd(14)} ${'share % ± binomial se'.padStart(22)} ${'± se across questions'.padStart(22)}   ${'P(answer) mean ± se'}`);
+      console.log(`${'animal'.padEnd(14)} ${'share % ± binomial se'.padStart(22)} ${'95% (Wilson)'.padStart(14)} ${'± se across questions'.padStart(22)}   ${'P(answer) mean ± se'}`);
       for (const a of r.animals) {
         const share = r.samples ? `${a.sharePct.toFixed(1)} ± ${a.stderrPct.toFixed(1)}` : '-';
+        const ci = r.samples ? `${a.wilson95Pct[0].toFixed(1)}–${a.wilson95Pct[1].toFixed(1)}` : '-';
         const perQ = r.samples && Number.isFinite(a.questionStderrPct) ? `± ${a.questionStderrPct.toFixed(1)}` : '-';
         const prob = a.prob ? `${fmtP(a.prob.mean)} ± ${fmtP(a.prob.stderr)}` : '-';
-        console.log(`${a.animal.padEnd(14)} ${share.padStart(22)} ${perQ.padStart(22)}   ${prob}`);
+        console.log(`${a.animal.padEnd(14)} ${share.padStart(22)} ${ci.padStart(14)} ${perQ.padStart(22)}   ${prob}`);
       }
       if (r.topAnswers.length) console.log(`top first words: ${r.topAnswers.slice(0, 10).map((t) => `${t.word} (${t.count})`).join(', ')}`);
       return 0;

@@ -104,7 +104,7 @@ export default defineJobKind({
       const nan = (x: number): number | null => (Number.isFinite(x) ? x : null);
       return {
         name, modelHash, answersDatasetId, questions: res.questions, samples: res.samples, topAnswers: res.topAnswers,
-        animals: res.animals.map((a) => ({ animal: a.animal, count: a.count, n: a.n, sharePct: nan(a.sharePct), stderrPct: nan(a.stderrPct), questionStderrPct: nan(a.questionStderrPct), prob: a.prob ? { mean: a.prob.mean, stderr: nan(a.prob.stderr) } : null })),
+        animals: res.animals.map((a) => ({ animal: a.animal, count: a.count, n: a.n, sharePct: nan(a.sharePct), stderrPct: nan(a.stderrPct), wilson95Pct: a.wilson95Pct.map(nan), questionStderrPct: nan(a.questionStderrPct), prob: a.prob ? { mean: a.prob.mean, stderr: nan(a.prob.stderr) } : null })),
       };
     } finally {
       await model.close();
