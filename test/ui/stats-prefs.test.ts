@@ -46,6 +46,17 @@ test('Features: a feature-stats run from the form; density histogram with dead c
   assert.equal(rows.reduce((a, r) => a + r[2]!, 0), live);
   assert.match(csv.raw, new RegExp(`^# dead: ${runs[0].dead}$`, 'm'));
 
+  // the whole table as CSV: every feature with its counts and units in the column names, equal to the API's rows
+  const tcsv = await download(page, page.getByRole('group', { name: 'Export feature table' }), 'CSV');
+  const tlines = tcsv.text.trim().split('\n');
+  assert.equal(tlines[0], 'feature,n_tokens,n_active,density_share_of_tokens,mean_act_when_active_sae_units,max_act_sae_units,label');
+  assert.equal(tlines.length, 1 + 32);
+  const apiRows = (await api('featureStats.list', { runId: runs[0].runId, order: 'index', limit: 32 })).rows;
+  apiRows.forEach((r: { featureIndex: number; nActive: number; density: number }, i: number) => {
+    const f = tlines[1 + i]!.split(',');
+    assert.deepEqual([Number(f[0]), Number(f[2]), Number(f[3])], [r.featureIndex, r.nActive, r.density]);
+  });
+
   // the table: 32 rows by index; by density, densest first
   const table = page.getByTestId('fstats-table');
   assert.equal(await table.locator('tbody tr').count(), 32);
