@@ -93,6 +93,32 @@ test('Features: a feature-stats run from the form; density histogram with dead c
   await page.close();
 });
 
+test('Features: switching feature-stats runs while the first run\'s table reply is slow shows the second run\'s table', { skip, timeout: 60_000 }, async () => {
+  // a second run on fewer contexts (other token counts), with the first run's settings otherwise
+  const [first] = await api('featureStats.runs', {});
+  const cfg = (await api('runs.get', { id: first.runId })).config;
+  const second = await api('jobs.start', { kind: 'feature-stats', params: { ...cfg, maxContexts: 3 } });
+  for (let i = 0; i < 300 && (await api('runs.get', { id: second.id })).status !== 'done'; i++) await new Promise((r) => setTimeout(r, 100));
+  const runs = await api('featureStats.runs', {});
+  const b = runs.find((r: { runId: string }) => r.runId === second.id);
+  assert.ok(b && b.nTokens !== first.nTokens, 'the two runs counted different tokens');
+  const { page, problems } = await openPage('#features', 1400);
+  const table = page.getByTestId('fstats-table');
+  await page.getByTestId('fstats-run').waitFor({ timeout: 15_000 });
+  // the first run's table replies take 1.5 s
+  await page.route('**/api/featureStats.list', async (route) => {
+    if (JSON.parse(route.request().postData() ?? '{}').runId === first.runId) await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  await page.getByTestId('fstats-run').selectOption(first.runId);
+  await page.getByTestId('fstats-run').selectOption(second.id);
+  await page.waitForTimeout(2500); // the slow reply has landed
+  const title = await table.locator('tbody tr').first().locator('td.num').first().getAttribute('title');
+  assert.equal(title, `${(await api('featureStats.list', { runId: second.id, limit: 1 })).rows[0].nActive} of ${b.nTokens} tokens`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('Datasets: a system-prompt teacher dataset from the form; the detail shows its pass rate and reason histogram', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await openPage('#datasets');
   await page.getByText('Generate teacher dataset').click();
