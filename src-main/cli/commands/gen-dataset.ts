@@ -10,7 +10,7 @@ import { checkOutFile, parseFlags } from '../command.js';
 import { Runtime } from '../../engine/runtime.js';
 import { LanguageModel } from '../../models/lm.js';
 import { EMPTY_SET, parseInterventionSet, type InterventionSet } from '../../models/interventions.js';
-import { generateTeacherDataset, type TeacherSample } from '../../lab/teacher-dataset.js';
+import { generateTeacherDataset } from '../../lab/teacher-dataset.js';
 import { resolveStorePath, type JsonValue } from '../../store/index.js';
 import { JobRunner, describeEvent, dieOfSigint, exitCodeOf, followRun } from '../../jobs/index.js';
 import { intFlag } from './number-prompts.js';
@@ -86,10 +86,8 @@ export const genDatasetCommand: Command = {
     const rt = Runtime.start();
     try {
       const m = LanguageModel.open(rt, flags.model);
-      const rows: TeacherSample[] = [];
       const res = await generateTeacherDataset(m, { set, ...cfg }, {
         samples: (b) => {
-          rows.push(...b);
           appendFileSync(partial, jsonl(b));
           kept += b.length;
         },
@@ -99,7 +97,7 @@ export const genDatasetCommand: Command = {
       process.stderr.write('\n');
       renameSync(partial, out!);
       const rate = Number.isNaN(res.passRate) ? 'n/a (filter off)' : res.passRate.toFixed(4);
-      console.log(`${res.generated} answers, ${res.passed} passed, pass rate ${rate}; ${rows.length} samples → ${out}`);
+      console.log(`${res.generated} answers, ${res.passed} passed, pass rate ${rate}; ${kept} samples → ${out}`);
       for (const [reason, n] of Object.entries(res.reasons).sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(7)}  ${reason}`);
       await m.close();
       return 0;

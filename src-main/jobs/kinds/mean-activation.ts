@@ -57,7 +57,8 @@ export default defineJobKind({
         throw new Error(`vector '${p.vectorId}' has ${compareData.length} values; the activation at ${hook} has ${main.mean.length}`);
       }
 
-      const datasets = { dataset: datasetProvenance(p), ...(control ? { control: datasetProvenance(controlInput) } : {}) };
+      const controlProv = control ? datasetProvenance(controlInput) : null;
+      const datasets = { dataset: datasetProvenance(p), ...(controlProv ? { control: controlProv } : {}) };
       const provenance = { modelHash, model: p.model, seed: null, config: { hook, batch: p.batch }, codeVersion: codeVersion() };
       const ids = { dataset: newId(), control: control ? newId() : null, difference: diff ? newId() : null };
       const W = main.mean.length;
@@ -65,7 +66,7 @@ export default defineJobKind({
         const put = (id: string, name: string, data: Float64Array, side: string, dataset: Prov | Record<string, Prov>) =>
           s.vectors.create({ id, name, runId: ctx.runId, hook, dtype: 'F32', shape: [W], data: Float32Array.from(data), meta: { input: `add:${hook}`, ...provenance, dataset, side } });
         put(ids.dataset, `mean activation (dataset) ${hook}`, main.mean, 'dataset', datasets.dataset);
-        if (control) put(ids.control!, `mean activation (control) ${hook}`, control.mean, 'control', datasetProvenance(controlInput));
+        if (control) put(ids.control!, `mean activation (control) ${hook}`, control.mean, 'control', controlProv!);
         if (diff) put(ids.difference!, `mean difference (dataset − control) ${hook}`, diff, 'difference', datasets);
       });
       const steer = diff ?? main.mean;
