@@ -7,18 +7,16 @@
  *   drop = loss(base) − loss(base + bias)   on held-out completions (nats/token)
  *   signal = drop(suspect) − drop(control)
  *
- * The standard error: when the two datasets answer the same prompts in the same order (the usual
- * teacher/control design, e.g. both made with one prompt seed), the held-out samples pair by prompt
- * and the error is that of the per-pair differences, which removes the prompts' shared variance;
+ * The split holds out whole prompts: a prompt (with its k-th occurrence, for prompts asked more
+ * than once) is held out on both sides or on neither (splitByPrompt), so the held-out samples pair by
+ * prompt even when the two datasets were filtered apart (passedOnly) or are in another order. The
+ * standard error: when most held-out samples pair (at least half of the smaller side), it is that of
+ * the per-pair differences, which removes the prompts' shared variance, and the signal is their mean;
  * otherwise the two sides are independent samples, se = √(se_s² + se_c²).
  *
  * A format-only signal (both datasets are number lists) lowers both losses alike; a trait leaves a
  * larger drop on the suspect data. Also reported: the cosine between the two biases (the job stores
  * both biases as vectors; read their SAE features with a read-out, lab.readout).
- *
- * The split is by sample index (splitHoldout, the same seed on both sides), so held-out samples
- * pair only when both datasets hold the same prompts in the same order; datasets filtered
- * separately (passedOnly) keep different prompts and are compared as independent samples.
  */
 import { parseInterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
@@ -59,6 +57,8 @@ export interface ScanResult {
   biasCosine: number;
   /** held-out samples paired by prompt (the error is the per-pair differences'); 0 = unpaired */
   pairs: number;
+  /** held out by prompt on both sides (splitByPrompt); false: by index, for datasets too small */
+  splitByPrompt: boolean;
 }
 
 /** One side's held-out drops (NaN where a sample has no completion tokens) and its prompts' ids. */
@@ -73,23 +73,82 @@ export function promptIds(it: ScoreItem): number[] {
   return it.ids.slice(0, at < 0 ? it.ids.length : at);
 }
 
+/** Per item, its prompt with the occurrence number of that prompt among the items before it ("1,5,9#0", "1,5,9#1"). */
+export function promptKeys(prompts: readonly (readonly number[])[]): string[] {
+  const seen = new Map<string, number>();
+  return prompts.map((p) => {
+    const k = p.join(',');
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    return `${k}#${n}`;
+  });
+}
+
 /**
- * signal = mean drop(suspect) − mean drop(control) ± its standard error: paired by prompt when both
- * sides hold the same prompts in the same order, else as independent samples.
+ * signal = mean drop(suspect) − mean drop(control) ± its standard error. Held-out samples pair by
+ * prompt (and occurrence: promptKeys), whatever their order; samples without completion tokens (NaN
+ * drops) pair with nothing. When the pairs number at least 2 and at least half of the smaller side's
+ * samples, the signal is the mean of the per-pair differences and the error theirs; else the sides are
+ * compared as independent samples (pairs: 0).
  */
 export function compareDrops(s: HeldOutDrops, c: HeldOutDrops): { signalNats: number; seNats: number; pairs: number } {
-  const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-  const paired = s.prompts.length === c.prompts.length && s.prompts.length > 1 && s.prompts.every((p, i) => same(p, c.prompts[i]!));
-  if (paired) {
-    const diffs = s.drops.map((d, i) => d - c.drops[i]!).filter(Number.isFinite);
-    if (diffs.length > 1) {
-      const d = meanWithStderr(diffs);
-      return { signalNats: d.mean, seNats: d.stderr, pairs: diffs.length };
-    }
+  const finite = (x: HeldOutDrops): Map<string, number> => {
+    const keys = promptKeys(x.prompts);
+    const m = new Map<string, number>();
+    x.drops.forEach((d, i) => { if (Number.isFinite(d)) m.set(keys[i]!, d); });
+    return m;
+  };
+  const [fs, fc] = [finite(s), finite(c)];
+  const diffs: number[] = [];
+  for (const [k, d] of fs) {
+    const dc = fc.get(k);
+    if (dc !== undefined) diffs.push(d - dc);
+  }
+  if (diffs.length >= 2 && diffs.length * 2 >= Math.min(fs.size, fc.size)) {
+    const d = meanWithStderr(diffs);
+    return { signalNats: d.mean, seNats: d.stderr, pairs: diffs.length };
   }
   const a = meanWithStderr(s.drops);
   const b = meanWithStderr(c.drops);
   return { signalNats: a.mean - b.mean, seNats: Math.sqrt(a.stderr ** 2 + b.stderr ** 2), pairs: 0 };
+}
+
+/** 32-bit FNV-1a of a string, then mixed with the seed (murmur3's finaliser). */
+function keyHash(key: string, seed: number): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export interface PairedSplit<T> {
+  suspect: { train: T[]; test: T[] };
+  control: { train: T[]; test: T[] };
+  /** true: held out by prompt on both sides; false: each side split alone by index (splitHoldout) */
+  byPrompt: boolean;
+}
+
+/**
+ * Hold out the same prompts on both sides: the prompt keys (promptKeys) of both datasets, in an order
+ * fixed by a seeded hash of each key, and the first round(holdout · keys) of them are held out wherever
+ * they occur. Deterministic for (the two datasets' prompts, holdout, seed), independent of item
+ * order. When a side would then have nothing to train on or nothing held out (tiny datasets), both
+ * sides fall back to splitHoldout by index.
+ */
+export function splitByPrompt<T>(suspect: readonly T[], control: readonly T[], prompts: (it: T) => readonly number[], holdout: number, seed: number): PairedSplit<T> {
+  const ks = promptKeys(suspect.map(prompts));
+  const kc = promptKeys(control.map(prompts));
+  const all = [...new Set([...ks, ...kc])].map((k) => ({ k, h: keyHash(k, seed) }));
+  all.sort((a, b) => a.h - b.h || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  const held = new Set(all.slice(0, Math.max(1, Math.round(all.length * holdout))).map((x) => x.k));
+  const part = (items: readonly T[], keys: string[]) => ({ train: items.filter((_, i) => !held.has(keys[i]!)), test: items.filter((_, i) => held.has(keys[i]!)) });
+  const sp = part(suspect, ks);
+  const cp = part(control, kc);
+  if ([sp, cp].every((x) => x.train.length && x.test.length)) return { suspect: sp, control: cp, byPrompt: true };
+  return { suspect: splitHoldout(suspect, holdout, seed), control: splitHoldout(control, holdout, seed), byPrompt: false };
 }
 
 /** Deterministic split: every k-th sample (by a seeded permutation) is held out. */
@@ -107,8 +166,8 @@ export function splitHoldout<T>(items: readonly T[], holdout: number, seed: numb
   return { train: items.filter((_, i) => !testSet.has(i)), test: items.filter((_, i) => testSet.has(i)) };
 }
 
-async function side(model: LanguageModel, items: readonly ScoreItem[], cfg: ScanConfig, sink: TrainSink, signal?: AbortSignal): Promise<ScanSide & HeldOutDrops> {
-  const { train, test } = splitHoldout(items, cfg.holdout ?? 0.25, cfg.seed);
+async function side(model: LanguageModel, split: { train: ScoreItem[]; test: ScoreItem[] }, cfg: ScanConfig, sink: TrainSink, signal?: AbortSignal): Promise<ScanSide & HeldOutDrops> {
+  const { train, test } = split;
   const set = parseInterventionSet({ items: [{ kind: 'resid_bias', hook: cfg.hook, trainable: true }] });
   const r = await trainBias(model, train, { set, lr: cfg.lr, l1: cfg.l1, steps: cfg.steps, batch: cfg.batch, seed: cfg.seed }, sink, { signal });
   const bias = r.params[`add:${cfg.hook}`]!;
@@ -154,14 +213,15 @@ export async function signalScan(
     checkpoint: () => {},
     progress: (f, m) => opts.progress?.((offset + f) / 2, `${name}: ${m}`),
   });
+  const split = splitByPrompt(suspect, control, promptIds, cfg.holdout ?? 0.25, cfg.seed);
   let first: ScanSide & HeldOutDrops;
   if (opts.resume?.suspect) first = sideFromState(opts.resume.suspect);
   else {
-    first = await side(model, suspect, cfg, sink(0, 'suspect'), opts.signal);
+    first = await side(model, split.suspect, cfg, sink(0, 'suspect'), opts.signal);
     opts.onSide?.('suspect', sideToState(first));
   }
   const { drops: sd, prompts: sp, ...s } = first;
-  const { drops: cd, prompts: cp, ...c } = await side(model, control, cfg, sink(1, 'control'), opts.signal);
+  const { drops: cd, prompts: cp, ...c } = await side(model, split.control, cfg, sink(1, 'control'), opts.signal);
   const { signalNats, seNats: se, pairs } = compareDrops({ drops: sd, prompts: sp }, { drops: cd, prompts: cp });
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < s.bias.length; i++) {
@@ -172,6 +232,6 @@ export async function signalScan(
   return {
     hook: cfg.hook, suspect: s, control: c, signalNats, signalStderrNats: se,
     // no spread to compare against (one held-out sample a side, or identical differences): no z
-    z: Number.isFinite(se) && se > 0 ? signalNats / se : NaN, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0, pairs,
+    z: Number.isFinite(se) && se > 0 ? signalNats / se : NaN, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0, pairs, splitByPrompt: split.byPrompt,
   };
 }

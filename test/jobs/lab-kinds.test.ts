@@ -328,6 +328,7 @@ describe('lab job kinds', () => {
     await cancelPast(run.id, 0.6);
     const ck = runner.store.checkpoints.get(run.id);
     assert.ok(ck && (ck.state as { suspect?: unknown }).suspect, 'the finished suspect side is checkpointed');
+    assert.equal((ck.state as { split?: string }).split, 'prompt', 'the checkpoint says its split (an older one, split by index, is not resumed)');
     const messages: string[] = [];
     const onMsg = (e: { runId: string; message?: string | null }): void => void (e.runId === run.id && e.message && messages.push(e.message));
     runner.on('job', onMsg);

@@ -40,11 +40,12 @@ export default defineJobKind({
       const control = rowsToItems(tok, loadRows(ctx.store, controlInput), { raw: p.raw, maxTokens: model.spec.maxPositions });
       const data = { suspect: datasetProvenance(p), control: datasetProvenance(controlInput) };
       // the suspect side is checkpointed when it is done: a cancelled or crashed scan resumes at the control
-      const resumed = (ctx.resumeState?.state as { suspect?: ScanSideState; hook?: string } | undefined);
-      const resume = resumed?.suspect && resumed.hook === hook ? { suspect: resumed.suspect } : undefined;
+      // (a checkpoint without `split` is from before the by-prompt split: its held-out samples differ)
+      const resumed = (ctx.resumeState?.state as { suspect?: ScanSideState; hook?: string; split?: string } | undefined);
+      const resume = resumed?.suspect && resumed.hook === hook && resumed.split === 'prompt' ? { suspect: resumed.suspect } : undefined;
       const r = await signalScan(model, suspect, control, { hook, lr: p.lr, l1: p.l1, steps: p.steps, batch: p.batch, seed: p.seed, holdout: p.holdout }, {
         signal: ctx.signal, progress: (f, m) => ctx.progress({ fraction: f, message: m }), resume,
-        onSide: (_name, state) => ctx.checkpoint({ step: 1, state: { hook, suspect: state } as unknown as Parameters<typeof ctx.checkpoint>[0]['state'] }),
+        onSide: (_name, state) => ctx.checkpoint({ step: 1, state: { hook, split: 'prompt', suspect: state } as unknown as Parameters<typeof ctx.checkpoint>[0]['state'] }),
       });
       const provenance = { modelHash, model: p.model, seed: p.seed, config: { hook, lr: p.lr, l1: p.l1, steps: p.steps, batch: p.batch, holdout: p.holdout }, codeVersion: codeVersion() };
       const ids = { suspect: newId(), control: newId() };
@@ -56,7 +57,7 @@ export default defineJobKind({
         s.vectors.create({ id: ids.control, name: `scan bias (control) ${hook}`, runId: ctx.runId, hook, dtype: 'F32', shape: [r.control.bias.length], data: Float32Array.from(r.control.bias), meta: { input: `add:${hook}`, ...provenance, dataset: data.control, side: 'control' } });
       });
       const strip = ({ bias: _b, ...rest }: typeof r.suspect) => rest;
-      return { hook, signalNats: r.signalNats, signalStderrNats: r.signalStderrNats, z: r.z, biasCosine: r.biasCosine, pairs: r.pairs, suspect: strip(r.suspect), control: strip(r.control), vectorIds: ids, modelHash, datasets: data };
+      return { hook, signalNats: r.signalNats, signalStderrNats: r.signalStderrNats, z: r.z, biasCosine: r.biasCosine, pairs: r.pairs, splitByPrompt: r.splitByPrompt, suspect: strip(r.suspect), control: strip(r.control), vectorIds: ids, modelHash, datasets: data };
     } finally {
       await model.close();
       await rt.close();
