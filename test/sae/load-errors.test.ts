@@ -201,5 +201,11 @@ describe('SAE loading and bad input', () => {
     const topk = { d_in: 8, d_sae: 16, hook_name: 'h', architecture: 'topk', k: 4 };
     assert.throws(() => parseSaeLensConfig({ ...topk, rescale_acts_by_decoder_norm: true }, 'cfg.json'), /cfg\.json.*'rescale_acts_by_decoder_norm: true'.*not supported/s);
     assert.equal(parseSaeLensConfig({ ...topk, rescale_acts_by_decoder_norm: false }, 'cfg.json').k, 4);
+    // a transcoder with d_out = d_in has shapes an SAE's would: refused by its config, not loaded as an SAE of its input
+    const tc = { d_in: 8, d_sae: 16, d_out: 8, hook_name: 'blocks.0.ln2.hook_normalized', hook_name_out: 'blocks.0.hook_mlp_out' };
+    assert.throws(() => parseSaeLensConfig(tc, 'tc/cfg.json'), /tc\/cfg\.json.*transcoder \('d_out': 8\).*reads one hook and writes another/s);
+    const { d_out: _d, ...noDout } = tc;
+    assert.throws(() => parseSaeLensConfig({ ...noDout, metadata: {} }, 'cfg.json'), /transcoder \('hook_name_out': "blocks\.0\.hook_mlp_out"\)/);
+    assert.throws(() => parseSaeLensConfig({ d_in: 8, d_sae: 16, hook_name: 'h', architecture: 'skip_transcoder' }, 'cfg.json'), /transcoder \(architecture 'skip_transcoder'\)/);
   });
 });

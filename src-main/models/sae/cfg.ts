@@ -58,6 +58,13 @@ export function parseSaeLensConfig(raw: Json, file: string): SaeConfig {
     return v;
   };
 
+  // SAELens transcoders (and skip transcoders) read one hook and write another: decoding them as an
+  // SAE of their input hook would reconstruct the wrong activation, so refuse them by name
+  const outKey = ['d_out', 'hook_name_out', 'hook_point_out', 'hook_layer_out'].find((k) => pick(k) !== undefined);
+  if (outKey !== undefined || /transcoder/i.test(String(raw.architecture ?? ''))) {
+    const what = outKey !== undefined ? `'${outKey}': ${JSON.stringify(pick(outKey))}` : `architecture '${String(raw.architecture)}'`;
+    throw new SaeError(file, `a transcoder (${what}): it reads one hook and writes another, and only SAEs that reconstruct their own hook are supported`, outKey ?? 'architecture');
+  }
   const dIn = posInt('d_in', raw.d_in);
   let dSaeRaw = raw.d_sae;
   if (dSaeRaw === undefined && typeof raw.expansion_factor === 'number') dSaeRaw = dIn * raw.expansion_factor;
