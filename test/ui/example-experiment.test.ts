@@ -36,7 +36,7 @@ test('Detect: the example experiment runs its four jobs on the demo model and sh
   const names = (await h.api('datasets.list', {})).map((d: any) => d.name);
   assert.ok(names.includes('example: owl teacher') && names.includes('example: control'), names.join(', '));
   await page.getByTestId('signal-scan').waitFor({ timeout: 15_000 });
-  assert.match((await page.getByTestId('scan-headline').textContent()) ?? '', /z = -?\d+\.\d{2}/);
+  assert.match((await page.getByTestId('scan-headline').textContent()) ?? '', /z = [-−]?\d+\.\d{2}/);
   // teacher and control answer the same prompts: the error is that of held-out pairs
   assert.match((await page.getByTestId('scan-pairing').textContent()) ?? '', /Standard error of \d+ held-out pairs/);
   await page.screenshot({ path: `${root}test-results/example-experiment.png`, fullPage: true });
