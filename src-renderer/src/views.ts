@@ -1,17 +1,17 @@
-/** The workbench's views, in nav order. */
+/** The workbench's views, in nav order: a researcher's path first (the first one opens by default, on the demo model when the store is new). */
 export interface View {
   id: string;
   label: string;
 }
 
 export const VIEWS: View[] = [
-  { id: 'engine', label: 'Engine' },
-  { id: 'jobs', label: 'Jobs' },
-  { id: 'runs', label: 'Runs' },
-  { id: 'datasets', label: 'Datasets' },
   { id: 'detect', label: 'Detect' },
+  { id: 'datasets', label: 'Datasets' },
   { id: 'compare', label: 'Compare' },
   { id: 'features', label: 'Features' },
+  { id: 'runs', label: 'Runs' },
+  { id: 'jobs', label: 'Jobs' },
+  { id: 'engine', label: 'Engine' },
 ];
 
 /** `#runs/<id>` → the runs view with param `<id>`; anything unknown → the first view. */

@@ -76,7 +76,7 @@ async function openPage(): Promise<{ page: Page; problems: string[] }> {
 test('engine panel shows what engine.status returns, under the strict CSP', { skip, timeout: 60_000 }, async () => {
   const expected = await expectedStatus();
   const { page, problems } = await openPage();
-  await page.goto(url);
+  await page.goto(`${url}#engine`);
   await page.getByTestId('ort-version').waitFor({ timeout: 30_000 });
 
   assert.equal(await page.getByTestId('ort-version').textContent(), expected.ortVersion);
@@ -91,6 +91,7 @@ test('engine panel shows what engine.status returns, under the strict CSP', { sk
   // a reload keeps working (token in sessionStorage), and the event socket connects under the CSP
   await page.reload();
   await page.getByTestId('ort-version').waitFor({ timeout: 30_000 });
+  assert.equal(new URL(page.url()).hash, '#engine');
   // (a string: this file is type-checked without DOM types)
   const socket = await page.evaluate<string>(`new Promise((resolve) => {
     const token = sessionStorage.getItem('undertone.token') ?? '';
@@ -103,9 +104,22 @@ test('engine panel shows what engine.status returns, under the strict CSP', { sk
   await page.close();
 });
 
-test('the lab views (Detect, Compare, Features) open from the nav', { skip, timeout: 30_000 }, async () => {
+test('a new store opens on Detect with the demo model and the example experiment open; the nav runs in a researcher\'s order', { skip, timeout: 30_000 }, async () => {
   const { page, problems } = await openPage();
   await page.goto(url);
+  await page.getByRole('heading', { name: 'Detect', exact: true, level: 2 }).waitFor({ timeout: 10_000 });
+  const example = page.getByTestId('example-experiment');
+  await example.getByRole('button', { name: 'Run the example' }).waitFor({ state: 'visible', timeout: 10_000 });
+  assert.equal(await example.getAttribute('open'), '', 'the details element is open');
+  assert.match(await page.getByTestId('detect-form').getByRole('textbox').first().inputValue(), /resources\/demo\/stories260k$/);
+  assert.deepEqual(await page.locator('nav a').allTextContents(), ['Detect', 'Datasets', 'Compare', 'Features', 'Runs', 'Jobs', 'Engine']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the lab views (Detect, Compare, Features) open from the nav', { skip, timeout: 30_000 }, async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${url}#engine`);
   for (const name of ['Detect', 'Compare', 'Features']) {
     await page.getByRole('link', { name }).click();
     await page.getByRole('heading', { name, exact: true, level: 2 }).waitFor({ timeout: 10_000 });
