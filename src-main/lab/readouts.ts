@@ -34,6 +34,8 @@ export interface RankedFeature {
   cosine: number | null;
   encoderProj: number | null;
   label?: string;
+  /** for a feature without a label: the tokens it fires hardest on (feature statistics), strongest first */
+  firesOn?: string[];
 }
 
 export interface RankedToken {
@@ -69,6 +71,8 @@ export interface ReadoutOptions {
   throughFinalNorm?: boolean;
   tok?: HfTokenizer | null;
   label?: (index: number) => string | undefined;
+  /** a feature's strongest activating tokens, asked for features without a label */
+  firesOn?: (index: number) => string[] | undefined;
   /** the hook the vector was trained or taken at, to check against the SAE's */
   vectorHook?: string;
   /** the identity hash of the model the vector was trained on (its provenance), to check against this one */
@@ -143,7 +147,8 @@ export async function readVector(rt: Runtime, ck: Checkpoint, vector: Float32Arr
   for (const x0 of vector) norm += x0 * x0;
   const feat = (scoreArr: ArrayLike<number>, cos: ArrayLike<number> | null, enc: ArrayLike<number> | null, i: number): RankedFeature => {
     const label = opts.label?.(i);
-    return { index: i, score: scoreArr[i]!, cosine: cos ? cos[i]! : null, encoderProj: enc ? enc[i]! : null, ...(label !== undefined ? { label } : {}) };
+    const firesOn = label === undefined ? opts.firesOn?.(i) : undefined;
+    return { index: i, score: scoreArr[i]!, cosine: cos ? cos[i]! : null, encoderProj: enc ? enc[i]! : null, ...(label !== undefined ? { label } : {}), ...(firesOn ? { firesOn } : {}) };
   };
   let topFeatures: RankedFeature[] = [];
   let bottomFeatures: RankedFeature[] = [];

@@ -1,4 +1,5 @@
 /** Models and SAEs: a path on disk, its content hash and its config. The weights stay on disk. */
+import { resolve } from 'node:path';
 import type { Db } from './db.js';
 import { newId, nowIso } from './ids.js';
 import { notFound } from './errors.js';
@@ -87,6 +88,13 @@ export function saesRepo(db: Db) {
       const w = where({ model_id: q.modelId });
       const rows = db.prepare(`SELECT * FROM saes ${w.sql} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...w.params, ...pageOf(q));
       return (rows as SaeRow[]).map(toSae);
+    },
+    /** The first-registered SAE whose folder is this path (paths compared resolved), if any. */
+    findByPath(path: string): Sae | undefined {
+      const want = resolve(path);
+      const rows = db.prepare('SELECT * FROM saes ORDER BY created_at, id').all() as SaeRow[];
+      const hit = rows.find((r) => resolve(r.path) === want);
+      return hit ? toSae(hit) : undefined;
     },
     rename(input: Rename): Sae {
       const r = parseInput(renameSchema, input, 'SAE rename');

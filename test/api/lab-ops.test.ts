@@ -54,6 +54,38 @@ test('lab.readout: a stored feature-space vector ranks its largest entries first
   assert.equal(typeof out.dla.top[0]!.token, 'string');
 });
 
+test('lab.readout: a feature without a label shows the tokens it fires hardest on, from the SAE\'s newest feature-stats run', async () => {
+  const s = ctx.store;
+  const saeRow = s.saes.findByPath(sae)!; // registered (and feature 5 labelled 'owls') by the test before
+  assert.equal(s.annotations.list({ saeId: saeRow.id, featureIndex: 5 })[0]?.label, 'owls');
+  const top = (tokens: [string, number][]) => tokens.map(([token, value], i) => ({ context: i, doc: i, pos: 1, docPos: 1, value, ids: [1, 2], at: 1, text: { left: 'a', token, right: 'b' } }));
+  const stat = (runId: string, featureIndex: number, tokens: [string, number][]) => ({ saeId: saeRow.id, featureIndex, runId, nTokens: 500, nActive: tokens.length, density: tokens.length / 500, meanAct: 1, maxAct: 2, top: top(tokens) });
+  const older = s.runs.create({ kind: 'feature-stats', config: {}, codeVersion: 'x' }).id;
+  s.featureStats.addMany([stat(older, 9, [[' cat', 3]])]);
+  await new Promise((r) => setTimeout(r, 5)); // a later created_at
+  const run = s.runs.create({ kind: 'feature-stats', config: {}, codeVersion: 'x' }).id;
+  // feature 9 fired on ' owl' twice then ' bird' and ' nest' and ' tree': three distinct tokens, strongest first
+  s.featureStats.addMany([stat(run, 9, [[' owl', 2], [' owl', 1.5], [' bird', 1], [' nest', 0.9], [' tree', 0.5]]), stat(run, 5, [[' wing', 1]])]);
+  const v = new Float32Array(32);
+  v[5] = 3;
+  v[9] = 1;
+  v[2] = 0.5; // no stats row for feature 2 in the run
+  const vec = s.vectors.create({ name: 'fbias', dtype: 'F32', shape: [32], data: v });
+  const r = await dispatch(ctx, 'lab.readout', { vectorId: vec.id, model, sae, k: 3 });
+  assert.ok('result' in r, JSON.stringify(r));
+  const out = r.result as { topFeatures: { index: number; label?: string; firesOn?: string[] }[]; firesOnRun: { runId: string; nTokens: number } | null };
+  assert.deepEqual(out.topFeatures.map((f) => [f.index, f.label, f.firesOn]), [[5, 'owls', undefined], [9, undefined, [' owl', ' bird', ' nest']], [2, undefined, undefined]]);
+  assert.deepEqual(out.firesOnRun, { runId: run, nTokens: 500 });
+  // an SAE the store has no record of: no labels, no tokens, no run
+  const other = join(dir, 'sae-unregistered');
+  writeSaeLens(other, { arch: 'standard', dIn: 64, dSae: 32, hook: 'blocks.2.hook_resid_post', seed: 3 });
+  const r2 = await dispatch(ctx, 'lab.readout', { vectorId: vec.id, model, sae: other, k: 2 });
+  assert.ok('result' in r2, JSON.stringify(r2));
+  const out2 = r2.result as typeof out;
+  assert.equal(out2.firesOnRun, null);
+  assert.ok(out2.topFeatures.every((f) => f.label === undefined && f.firesOn === undefined));
+});
+
 test('lab.readout: a residual vector from another hook than the SAE\'s is read with a warning naming both', async () => {
   const v = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));
   const at = (hook: string) => ctx.store.vectors.create({ name: 'bias', hook, dtype: 'F32', shape: [64], data: v }).id;

@@ -119,6 +119,37 @@ test('Features: switching feature-stats runs while the first run\'s table reply 
   await page.close();
 });
 
+test('Detect read-out: a feature without a label shows the tokens it fires hardest on (the SAE\'s newest feature-stats run)', { skip, timeout: 60_000 }, async () => {
+  const tb = await api('jobs.start', { kind: 'train-bias', params: { model, datasetId: h.datasetId, raw: true, steps: 4, batch: 4, set: { items: [{ kind: 'resid_bias', hook: 'blocks.2.hook_resid_post', trainable: true }] }, name: 'notes bias' } });
+  assert.equal((await h.ctx.jobs.runner.wait(tb.id)).status, 'done');
+  const vec = (await api('runs.vectors', { runId: tb.id }))[0];
+  const ro = await api('lab.readout', { vectorId: vec.id, model, sae });
+  const [newest] = await api('featureStats.runs', {});
+  assert.deepEqual(ro.firesOnRun, { runId: newest.runId, nTokens: newest.nTokens });
+  // the API's tokens are the newest run's top contexts' activating tokens (distinct, at most 3)
+  const withTokens = ro.topFeatures.filter((f: { firesOn?: string[] }) => f.firesOn);
+  assert.ok(withTokens.length >= 5, `${withTokens.length} of ${ro.topFeatures.length} features have tokens`);
+  const f0 = withTokens[0];
+  const stat = (await api('featureStats.get', { runId: newest.runId, featureIndex: f0.index }))[0];
+  assert.deepEqual(f0.firesOn, [...new Set(stat.top.map((t: { text: { token: string } }) => t.text.token))].slice(0, 3));
+
+  const { page, problems } = await openPage(`#detect/${tb.id}`, 1400);
+  const detail = page.getByTestId('run-detail');
+  await detail.getByLabel('SAE for the feature ranking').fill(sae);
+  await detail.getByRole('button', { name: 'Use', exact: true }).click();
+  const features = detail.getByTestId('readout-features');
+  // (the demo SAE's read-out shows first: the form starts on it, and the store has no stats of it)
+  await detail.getByTestId('fires-on-source').waitFor({ timeout: 20_000 });
+  const cells = await features.locator('tbody tr td:last-child').allTextContents();
+  // (whitespace aside: the tokens' own spaces show inside their chips)
+  const bare = (x: string) => x.replace(/\s+/g, '');
+  assert.deepEqual(cells.map(bare), ro.topFeatures.map((f: { label?: string; firesOn?: string[] }) => bare(f.label ?? (f.firesOn ? `fires on ${f.firesOn.join('')}` : '—'))));
+  assert.match((await detail.getByTestId('fires-on-source').textContent()) ?? '', new RegExp(`feature-statistics run ${newest.runId.slice(0, 8)}.*\\(${newest.nTokens} tokens\\)`));
+  await features.screenshot({ path: `${root}test-results/detect-readout-fires-on.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('Datasets: a system-prompt teacher dataset from the form; the detail shows its pass rate and reason histogram', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await openPage('#datasets');
   await page.getByText('Generate teacher dataset').click();

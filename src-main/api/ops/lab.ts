@@ -19,12 +19,17 @@ import { idSchema, pathSchema } from '../../store/index.js';
 import { allowedRoots, checkAllowedPath } from '../allowed-paths.js';
 import { checkParamPaths } from '../param-paths.js';
 import { ApiError } from '../errors.js';
+import { featureNotes } from '../feature-notes.js';
 import { defineOp } from '../op.js';
 import { demoCorpusPath, demoModelPath, demoSaePath } from '../demo.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const feature = z.object({ index: z.number(), score: z.number(), cosine: z.number().nullable(), encoderProj: z.number().nullable(), label: z.string().optional() });
+const feature = z.object({
+  index: z.number(), score: z.number(), cosine: z.number().nullable(), encoderProj: z.number().nullable(), label: z.string().optional(),
+  /** without a label: the tokens the feature fires hardest on in the SAE's newest feature-stats run */
+  firesOn: z.array(z.string()).optional(),
+});
 const token = z.object({ id: z.number(), token: z.string().nullable(), value: z.number() });
 
 export const labOps = {
@@ -75,6 +80,8 @@ export const labOps = {
       /** orthogonal matching pursuit over the SAE's decoder rows: explained[k−1] is the share of ‖v‖² (0 … 1) the first k features explain */
       sparse: z.object({ method: z.literal('omp'), features: z.array(z.object({ index: z.number(), coef: z.number() })), explained: z.array(z.number()) }).nullable(),
       warnings: z.array(z.string()),
+      /** the feature-stats run that `firesOn` comes from (null: none for this SAE in the store) */
+      firesOnRun: z.object({ runId: z.string(), nTokens: z.number() }).nullable(),
     }),
     handler: async (input, ctx) => {
       const roots = allowedRoots(ctx.storeFile);
@@ -85,13 +92,13 @@ export const labOps = {
       const values = Float32Array.from(bytesToF32(ctx.store.vectors.bytes(input.vectorId), meta.dtype, 'vector'));
       const ck = openCheckpoint(dir);
       const sae = saePath ? await loadSae(saePath) : undefined;
-      // labels: annotations of the store's SAE record with this path, if any
-      const saeRow = saePath ? ctx.store.saes.list({ limit: 1000 }).find((r) => r.path === saePath || r.path === input.sae) : undefined;
-      const label = (i: number): string | undefined => (saeRow ? ctx.store.annotations.list({ saeId: saeRow.id, featureIndex: i, limit: 1 })[0]?.label : undefined);
+      // labels and top tokens: what the store holds on the SAE record with this path, if any
+      const notes = saePath ? featureNotes(ctx.store, saePath) : undefined;
       const tok = existsSync(join(dir, 'tokenizer.json')) ? loadTokenizer(dir) : null;
       const rt = ctx.engine.runtime?.();
       if (!rt) throw new Error('the engine service has no runtime');
-      return readVector(rt, ck, values, { sae, k: input.k, throughFinalNorm: input.throughFinalNorm, tok, label, vectorHook: meta.hook ?? undefined, vectorModelHash: modelHashOf(meta.meta) });
+      const r = await readVector(rt, ck, values, { sae, k: input.k, throughFinalNorm: input.throughFinalNorm, tok, label: notes?.label, firesOn: notes?.firesOn, vectorHook: meta.hook ?? undefined, vectorModelHash: modelHashOf(meta.meta) });
+      return { ...r, firesOnRun: notes?.statsRun ?? null };
     },
   }),
   'lab.tokenDiff': defineOp({

@@ -8,7 +8,8 @@ import { openCheckpoint } from '../../models/checkpoint.js';
 import { loadSae } from '../../models/sae/load.js';
 import { loadTokenizer } from '../../models/tokenizer.js';
 import { modelHashOf, readVector } from '../../lab/readouts.js';
-import { openStore, existingStorePath } from '../../store/index.js';
+import { openStore, existingStorePath, type Store } from '../../store/index.js';
+import { featureNotes } from '../../api/feature-notes.js';
 import { bytesToF32 } from '../../engine/safetensors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,16 +41,18 @@ export const readoutCommand: Command = {
     let v: Float32Array;
     let vectorHook: string | undefined;
     let vectorModelHash: string | undefined;
+    let store: Store | undefined;
     if (typeof flags['vector-file'] === 'string') v = vectorFromFile(flags['vector-file']);
     else {
-      const store = openStore(existingStorePath(typeof flags.store === 'string' ? flags.store : undefined));
+      store = openStore(existingStorePath(typeof flags.store === 'string' ? flags.store : undefined));
       try {
         const meta = store.vectors.get(String(flags['vector-id']));
         vectorHook = meta.hook ?? undefined;
         vectorModelHash = modelHashOf(meta.meta);
         v = meta.dtype === 'F64' ? Float32Array.from(new Float64Array(new Uint8Array(store.vectors.bytes(meta.id)).buffer)) : Float32Array.from(bytesToF32(store.vectors.bytes(meta.id), meta.dtype, meta.id));
-      } finally {
+      } catch (e) {
         store.close();
+        throw e;
       }
     }
     const rt = Runtime.start();
@@ -59,14 +62,17 @@ export const readoutCommand: Command = {
       const tok = existsSync(join(flags.model, 'tokenizer.json')) ? loadTokenizer(flags.model) : null;
       const k = flags.k === undefined ? 20 : Number(flags.k);
       if (!Number.isInteger(k) || k < 1 || k > 500) throw new Error(`--k must be an integer from 1 to 500, got '${flags.k}'`);
-      const r = await readVector(rt, ck, v, { sae, tok, k, throughFinalNorm: !flags['no-norm'], vectorHook, vectorModelHash });
+      // the store's labels of the SAE's features, and for the rest the tokens they fire on (feature statistics)
+      const notes = store && typeof flags.sae === 'string' ? featureNotes(store, flags.sae) : undefined;
+      const r = { ...(await readVector(rt, ck, v, { sae, tok, k, throughFinalNorm: !flags['no-norm'], vectorHook, vectorModelHash, label: notes?.label, firesOn: notes?.firesOn })), firesOnRun: notes?.statsRun ?? null };
       if (flags.json) console.log(JSON.stringify(r));
       else {
         for (const w of r.warnings) console.error(`warning: ${w}`);
         console.log(`${r.space} vector, L2 norm ${r.norm.toFixed(4)}`);
+        if (r.firesOnRun) console.log(`features without a label: the tokens they fire hardest on, from feature-stats run ${r.firesOnRun.runId} (${r.firesOnRun.nTokens} tokens)`);
         if (r.topFeatures.length) {
           console.log(`top SAE features (${r.space === 'residual' ? 'cosine with W_dec rows' : 'entries'}):`);
-          for (const f of r.topFeatures) console.log(`  #${f.index}  ${f.score.toFixed(4)}${f.encoderProj !== null ? `  enc ${f.encoderProj.toFixed(3)}` : ''}${f.label ? `  ${f.label}` : ''}`);
+          for (const f of r.topFeatures) console.log(`  #${f.index}  ${f.score.toFixed(4)}${f.encoderProj !== null ? `  enc ${f.encoderProj.toFixed(3)}` : ''}${f.label ? `  ${f.label}` : f.firesOn ? `  fires on ${f.firesOn.map((t) => JSON.stringify(t)).join(' ')}` : ''}`);
         }
         if (r.sparse?.explained.length) {
           const ex = r.sparse.explained;
@@ -80,6 +86,7 @@ export const readoutCommand: Command = {
       }
       return 0;
     } finally {
+      store?.close();
       await rt.close();
     }
   },

@@ -47,13 +47,8 @@ function saeStoreId(store: Store, p: Params): { id: string; create: boolean } {
     store.saes.get(p.saeId);
     return { id: p.saeId, create: false };
   }
-  const path = resolve(p.sae);
-  for (let offset = 0; ; offset += 1000) {
-    const page = store.saes.list({ limit: 1000, offset });
-    const hit = page.find((s) => resolve(s.path) === path);
-    if (hit) return { id: hit.id, create: false };
-    if (page.length < 1000) return { id: newId(), create: true };
-  }
+  const hit = store.saes.findByPath(p.sae);
+  return hit ? { id: hit.id, create: false } : { id: newId(), create: true };
 }
 
 function saeConfig(sae: Sae): JsonValue {
