@@ -1,20 +1,21 @@
 /**
- * The example experiment (Detect, on the embedded demo model): the README's first experiment as four
- * jobs. A prompted teacher ("You love owls…") and a control answer the same number prompts; a signal
- * scan compares the two datasets; a bias sweep gives the teacher data's loss by layer. Pure: the
+ * The example experiment (Detect, on the embedded demo model): the README's first experiment as
+ * jobs. A prompted teacher ("You love owls…") and a control answer the same number prompts; feature
+ * statistics of the demo SAE on its own corpus (so read-outs say what each feature fires on); a bias
+ * sweep gives the teacher data's loss by layer; a signal scan compares the two datasets. Pure: the
  * view runs the jobs in order and feeds the dataset ids forward.
  */
 import { animalPrompt } from './set-presets.js';
 
 export interface JobSpec {
-  kind: 'generate-dataset' | 'signal-scan' | 'bias-sweep';
+  kind: 'generate-dataset' | 'signal-scan' | 'bias-sweep' | 'feature-stats';
   params: Record<string, unknown>;
   /** what the step does, for the progress line */
   title: string;
 }
 
 /** Small enough to finish in about a minute on two cores with the demo model. */
-export const EXAMPLE_SIZES = { samples: 128, maxNew: 32, scanSteps: 64, sweepSteps: 32, batch: 16 } as const;
+export const EXAMPLE_SIZES = { samples: 128, maxNew: 32, scanSteps: 64, sweepSteps: 32, batch: 16, statsContexts: 512 } as const;
 
 export function exampleDatasetJobs(model: string, sizes = EXAMPLE_SIZES): [JobSpec, JobSpec] {
   const common = { model, n: sizes.samples, batch: 64, maxNew: sizes.maxNew, temperature: 1 };
@@ -35,4 +36,9 @@ export function exampleAnalysisJobs(model: string, teacherId: string, controlId:
     { kind: 'signal-scan', title: 'signal scan: teacher against control', params: { ...common, datasetId: teacherId, controlDatasetId: controlId, steps: sizes.scanSteps } },
     { kind: 'bias-sweep', title: "loss by layer on the teacher's data", params: { ...common, datasetId: teacherId, steps: sizes.sweepSteps } },
   ];
+}
+
+/** Feature statistics of the demo SAE over (the start of) the corpus it was trained on: read-outs then show the tokens each feature fires on. */
+export function exampleFeatureStatsJob(model: string, sae: string, corpusFile: string, sizes = EXAMPLE_SIZES): JobSpec {
+  return { kind: 'feature-stats', title: 'what each demo SAE feature fires on (its corpus)', params: { model, sae, corpusFile, contextLen: 64, maxContexts: sizes.statsContexts, topK: 5 } };
 }
