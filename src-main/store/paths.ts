@@ -1,7 +1,7 @@
 /** Where the store lives, and checks on path arguments (traversal, existence). */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { invalid, notFound, StoreError } from './errors.js';
 
 export const STORE_FILE = 'undertone.db';
@@ -14,14 +14,39 @@ export function defaultStorePath(platform: NodeJS.Platform = process.platform, e
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'undertone', STORE_FILE);
 }
 
-/** `--store path` wins, then $UNDERTONE_STORE, then the OS default. */
+/**
+ * `--store path` wins, then $UNDERTONE_STORE, then the OS default. A given path that is a folder,
+ * or whose parent is a file, is refused naming the path (SQLite only said "unable to open database
+ * file"); a missing parent folder is created when the store is (see existingStorePath for readers).
+ */
 export function resolveStorePath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   const p = flag ?? env.UNDERTONE_STORE;
   if (p !== undefined && p !== '') {
     assertPathText(p, '--store');
-    return resolve(p);
+    const abs = resolve(p);
+    const field = flag !== undefined ? '--store' : 'UNDERTONE_STORE';
+    if (isDir(abs)) throw invalid(`${field} ${p}: is a folder; pass a .db file path (e.g. ${join(abs, STORE_FILE)})`);
+    const parent = firstExisting(dirname(abs));
+    if (parent !== null && !isDir(parent)) throw invalid(`${field} ${p}: ${parent} is a file, not a folder`);
+    return abs;
   }
   return defaultStorePath(process.platform, env);
+}
+
+const isDir = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/** `p` or its nearest ancestor that exists (null: none can be seen). */
+function firstExisting(p: string): string | null {
+  for (let d = p; ; d = dirname(d)) {
+    if (existsSync(d)) return d;
+    if (dirname(d) === d) return null;
+  }
 }
 
 /**
@@ -32,6 +57,7 @@ export function existingStorePath(flag?: string, env: NodeJS.ProcessEnv = proces
   const p = resolveStorePath(flag, env);
   const given = flag ?? env.UNDERTONE_STORE;
   if (given !== undefined && given !== '' && !existsSync(p)) {
+    if (!existsSync(dirname(p))) throw new StoreError('not_found', `no store at ${p} (${flag !== undefined ? '--store' : 'UNDERTONE_STORE'}): the folder ${dirname(p)} does not exist; check the path`);
     throw new StoreError('not_found', `no store at ${p} (${flag !== undefined ? '--store' : 'UNDERTONE_STORE'}): check the path; jobs-start, import, datasets import and serve create a new one`);
   }
   return p;

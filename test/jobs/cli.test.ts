@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { openStore } from '../../src-main/store/index.js';
 import { repoRoot, tempDir } from '../store/helpers.js';
@@ -132,4 +132,27 @@ test('CLI jobs-cancel --force: a run held "running" by a live but unrelated pid 
   const resumed = cli('jobs-resume', id, '--store', p);
   assert.equal(resumed.code, 0, resumed.err);
   assert.match(resumed.out, /done/);
+});
+
+test('CLI --store: a folder, a missing folder or a file as the parent is a one-line error naming the path, not SQLite\'s "unable to open database file"', () => {
+  const folder = join(dir, 'a-folder');
+  mkdirSync(folder);
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const oneLine = (r: { code: number | null; out: string; err: string }, re: RegExp) => {
+    assert.equal(r.code, 1, r.out);
+    assert.equal(r.err.trim().split('\n').length, 1, `one line, no stack trace: ${r.err}`);
+    assert.match(r.err.trim(), re);
+  };
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const isFolder = new RegExp(`^error: --store ${esc(folder)}: is a folder; pass a \\.db file path \\(e\\.g\\. ${esc(join(folder, 'undertone.db'))}\\)$`);
+  for (const args of [['runs'], ['backup', '--out', join(dir, 'bk.db')], ['jobs-start', 'demo-train', '--params', '{"steps":1}'], ['import', dir]]) {
+    oneLine(cli(...args, '--store', folder), isFolder);
+  }
+  assert.deepEqual(readdirSync(folder), [], 'nothing was written into the folder');
+  const missing = join(dir, 'no-such-folder', 'exp.db');
+  oneLine(cli('runs', '--store', missing), new RegExp(`^error: no store at ${esc(missing)} \\(--store\\): the folder ${esc(join(dir, 'no-such-folder'))} does not exist`));
+  const under = join(file, 'sub', 'exp.db');
+  oneLine(cli('jobs-start', 'demo-train', '--params', '{"steps":1}', '--store', under), new RegExp(`^error: --store ${esc(under)}: ${esc(file)} is a file, not a folder$`));
+  oneLine(cli('runs', '--store', join(file, 'exp.db')), new RegExp(`${esc(file)} is a file, not a folder$`));
 });
