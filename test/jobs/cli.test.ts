@@ -156,3 +156,40 @@ test('CLI --store: a folder, a missing folder or a file as the parent is a one-l
   oneLine(cli('jobs-start', 'demo-train', '--params', '{"steps":1}', '--store', under), new RegExp(`^error: --store ${esc(under)}: ${esc(file)} is a file, not a folder$`));
   oneLine(cli('runs', '--store', join(file, 'exp.db')), new RegExp(`${esc(file)} is a file, not a folder$`));
 });
+
+test('CLI jobs-start/jobs-resume --json: stdout is one JSON object (run id, kind, status, result, vector ids); progress goes to stderr', () => {
+  const p = join(dir, 'json.db');
+  const r = cli('jobs-start', 'demo-train', '--params', '{"steps":5}', '--store', p, '--json');
+  assert.equal(r.code, 0, r.err);
+  const end = JSON.parse(r.out) as { runId: string; kind: string; status: string; result: unknown; error: unknown; vectorIds: string[]; store: string };
+  assert.equal(r.out.trim().split('\n').length, 1, 'one line on stdout');
+  assert.match(r.err, /\[demo-train [0-9a-f]{8}\] done 100\.0% step 5\/5/, 'progress on stderr');
+  assert.match(r.err, /^run [0-9a-f-]{36} \(demo-train\) in /);
+  const s = openStore(p);
+  try {
+    const run = s.runs.get(end.runId);
+    const vectors = s.vectors.list({ runId: run.id });
+    assert.equal(vectors.length, 1);
+    assert.deepEqual(end, { runId: run.id, kind: 'demo-train', status: 'done', result: run.result, error: null, vectorIds: [vectors[0]!.id], store: p });
+    assert.equal((run.result as { vectorId: string }).vectorId, vectors[0]!.id);
+  } finally {
+    s.close();
+  }
+
+  // a run that fails: still one object on stdout, with its error, and exit code 1; jobs-resume --json likewise
+  const notModel = join(dir, 'not-a-model');
+  mkdirSync(notModel);
+  const f = cli('jobs-start', 'prefs-eval', '--params', JSON.stringify({ model: notModel, animals: ['cat'] }), '--store', p, '--json');
+  assert.equal(f.code, 1, f.err);
+  const failed = JSON.parse(f.out) as { runId: string; kind: string; status: string; result: unknown; error: string; vectorIds: string[] };
+  assert.equal(failed.kind, 'prefs-eval');
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.result, null);
+  assert.match(failed.error, /not a Hugging Face model folder/);
+  assert.deepEqual(failed.vectorIds, []);
+  assert.match(f.err, new RegExp(`jobs-resume ${failed.runId} --store`));
+  const again = cli('jobs-resume', failed.runId, '--store', p, '--json');
+  assert.equal(again.code, 1, again.err);
+  assert.deepEqual((JSON.parse(again.out) as { runId: string; status: string }), { ...failed, store: p });
+  assert.match(again.err, /resumes from the start/);
+});
