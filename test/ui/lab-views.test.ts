@@ -299,6 +299,16 @@ test('Detect: a bias-sweep from the form runs live to done; loss by layer has 5 
   await features.waitFor({ timeout: 20_000 });
   assert.equal(await features.locator('tbody tr').count(), 20);
   assert.match((await features.locator('thead').textContent()) ?? '', /Feature.*Cosine.*Encoder proj.*Label/s);
+  // the read-out's CSVs are named by the run, the vector's hook and id, and the table (before: readout-<vector id>-<table>)
+  const hook = (await best.getAttribute('data-hook'))!;
+  assert.match(hook, /^blocks\.\d\.hook_resid_post$/);
+  const vec = ((await api('runs.vectors', { runId })) as { id: string; hook: string | null }[]).find((v) => v.hook === hook)!;
+  const readoutStem = `bias-sweep-${runId.slice(0, 8)}-readout-${hook}-${vec.id.slice(0, 8)}`;
+  const featuresCsv = await download(page, best.locator('h4', { hasText: 'Top SAE features' }), 'CSV');
+  assert.equal(featuresCsv.name, `${readoutStem}-features.csv`);
+  const dlaCsv = await download(page, best.locator('h4', { hasText: 'Direct logit attribution' }), 'CSV');
+  assert.equal(dlaCsv.name, `${readoutStem}-dla.csv`);
+  assert.match(dlaCsv.raw, new RegExp(`^# figure: direct logit attribution\\n# exportedBy: undertone\\n# vector: ${vec.id}\\n`));
   await page.screenshot({ path: `${root}test-results/detect-sweep.png`, fullPage: true });
   await fig.screenshot({ path: `${root}test-results/detect-loss-by-layer.png` });
   await best.screenshot({ path: `${root}test-results/detect-readout.png` });
@@ -374,8 +384,12 @@ test('Compare: a steered set against the base model colours the tokens by logp A
 
   const fig = page.getByTestId('token-diff');
   const csv = await download(page, fig, 'CSV');
-  // named after the two sets, with the model, prompt, completion and both sets in its provenance
-  assert.match(csv.name, /^token-diff-.+-vs-.+\.csv$/);
+  // named after the two sets and the time it was computed (its provenance's computedAt, in UTC), with the model, prompt, completion and both sets in its provenance
+  const computedAt = new Date(/\n# computedAt: (\S+)\n/.exec(csv.raw)![1]!);
+  const pad = (x: number) => String(x).padStart(2, '0');
+  const stamp = `${computedAt.getUTCFullYear()}${pad(computedAt.getUTCMonth() + 1)}${pad(computedAt.getUTCDate())}T${pad(computedAt.getUTCHours())}${pad(computedAt.getUTCMinutes())}${pad(computedAt.getUTCSeconds())}Z`;
+  assert.equal(setA.name, 'steer feature 3 × 8');
+  assert.equal(csv.name, `token-diff-steer_feature_3_8-vs-base-${stamp}.csv`, 'set A\'s name with " × " as "_"; the empty set B is "base"');
   assert.match(csv.raw, /^# figure: token differences\n/);
   assert.match(csv.raw, /\n# model: .*stories260k\n# modelHash: sha256:[0-9a-f]{64}\n/);
   assert.match(csv.raw, /\n# a: \{"name":.*"set":\{.*"items":\[\{"kind":"steer_sae"/);

@@ -79,6 +79,12 @@ export function download(filename: string, data: Blob | string, type = 'text/pla
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/**
+ * A moment for a file name, in UTC (ISO 8601 basic format): `20250301T142305Z`. For exports of
+ * something computed on the spot (no run id to name it by), so two exports do not share a name.
+ */
+export const fileTime = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+
 /** A file-name-safe stem, e.g. `demo-train-1a2b3c4d-loss`. */
 export const fileStem = (...parts: string[]): string =>
   parts.join('-').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
