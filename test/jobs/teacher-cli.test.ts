@@ -9,6 +9,8 @@ import { LanguageModel } from '../../src-main/models/lm.js';
 import { openStore } from '../../src-main/store/index.js';
 import { filterNumbers } from '../../src-main/lab/number-filter.js';
 import { numberPrompt } from '../../src-main/lab/number-prompts.js';
+import { PREF_QUESTIONS, animalProbabilities } from '../../src-main/lab/prefs.js';
+import { EMPTY_SET } from '../../src-main/models/interventions.js';
 import { digitTeacher, tokenRow } from '../lab/digit-teacher.js';
 import { repoRoot, tempDir } from '../store/helpers.js';
 
@@ -89,5 +91,38 @@ describe('teacher CLI', () => {
     assert.equal(t.code, 0, t.err);
     assert.match(t.out, /2 answers to 1 questions\n/);
     assert.match(t.out, /cat +\d+\.\d ± \d+\.\d/);
+  });
+
+  it('prefs --n 0: the probability score alone; the sampling columns are "-" (text) or null (--json), never NaN', async () => {
+    const rt = Runtime.start();
+    const m = LanguageModel.open(rt, MODEL);
+    const expected = await animalProbabilities(m, ['cat', 'owl'], PREF_QUESTIONS.slice(0, 2), { set: EMPTY_SET, raw: true });
+    await m.close();
+    await rt.close();
+    const j = cli('prefs', '--model', MODEL, '--animals', 'cat,owl', '--n', '0', '--questions', '2', '--raw', '--json');
+    assert.equal(j.code, 0, j.err);
+    assert.doesNotMatch(j.out, /NaN/);
+    const res = JSON.parse(j.out) as { samples: number; animals: { animal: string; count: number; n: number; sharePct: unknown; stderrPct: unknown; wilson95Pct: unknown; questionStderrPct: unknown; perQuestionPct: unknown; prob: { perQuestion: number[]; mean: number; stderr: number } }[] };
+    assert.equal(res.samples, 0);
+    for (const a of res.animals) {
+      assert.deepEqual([a.count, a.n, a.sharePct, a.stderrPct, a.wilson95Pct, a.questionStderrPct, a.perQuestionPct], [0, 0, null, null, [null, null], null, [null, null]], a.animal);
+      const e = expected[a.animal]!;
+      assert.ok(e.mean > 0 && e.mean < 1);
+      a.prob.perQuestion.forEach((p, q) => assert.ok(Math.abs(p - e.perQuestion[q]!) <= 1e-6 * e.perQuestion[q]!, `${a.animal} q${q}: ${p} vs ${e.perQuestion[q]}`));
+      assert.ok(Math.abs(a.prob.mean - e.mean) <= 1e-6 * e.mean);
+    }
+    const t = cli('prefs', '--model', MODEL, '--animals', 'cat,owl', '--n', '0', '--questions', '2', '--raw');
+    assert.equal(t.code, 0, t.err);
+    assert.doesNotMatch(t.out, /NaN/);
+    assert.match(t.out, /^0 answers to 2 questions\n/);
+    const fmt = (x: number) => (x >= 1e-3 ? x.toFixed(4) : x.toExponential(2));
+    for (const a of ['cat', 'owl']) {
+      const e = expected[a]!;
+      assert.match(t.out, new RegExp(`\\n${a} +- +- +- +${fmt(e.mean).replace('+', '\\+')} ± ${fmt(e.stderr).replace('+', '\\+')}\\n`));
+    }
+    // nothing to compute: an error, not a table of dashes
+    const none = cli('prefs', '--model', MODEL, '--animals', 'cat', '--n', '0', '--no-prob', '--questions', '1', '--raw');
+    assert.equal(none.code, 1);
+    assert.match(none.err, /nothing to do \(no samples and no probability score\)/);
   });
 });
