@@ -235,3 +235,49 @@ export async function signalScan(
     z: Number.isFinite(se) && se > 0 ? signalNats / se : NaN, biasCosine: na && nb ? dot / Math.sqrt(na * nb) : 0, pairs, splitByPrompt: split.byPrompt,
   };
 }
+
+/** One hook's scan in a scan by layer: the signal and both sides' drops, without the held-out detail. */
+export interface LayerScan {
+  hook: string;
+  signalNats: number;
+  signalStderrNats: number;
+  z: number;
+  pairs: number;
+  biasCosine: number;
+  suspectDropNats: number;
+  controlDropNats: number;
+}
+
+export const layerScanOf = (r: ScanResult): LayerScan => ({
+  hook: r.hook, signalNats: r.signalNats, signalStderrNats: r.signalStderrNats, z: r.z, pairs: r.pairs, biasCosine: r.biasCosine,
+  suspectDropNats: r.suspect.dropNats, controlDropNats: r.control.dropNats,
+});
+
+/**
+ * Signal by layer: the scan at each hook in turn (the same split, seed and settings at every hook), so
+ * the layers where the suspect data is more learnable than the control stand out. `onHook` gets each
+ * finished hook (to store its biases and checkpoint); `startAt` skips hooks an interrupted run finished.
+ */
+export async function signalScanByLayer(
+  model: LanguageModel,
+  suspect: readonly ScoreItem[],
+  control: readonly ScoreItem[],
+  hooks: readonly string[],
+  cfg: Omit<ScanConfig, 'hook'>,
+  opts: {
+    startAt?: number;
+    onHook: (index: number, r: ScanResult) => void;
+    progress?: (fraction: number, message: string) => void;
+    signal?: AbortSignal;
+  },
+): Promise<void> {
+  for (let i = opts.startAt ?? 0; i < hooks.length; i++) {
+    opts.signal?.throwIfAborted();
+    const hook = hooks[i]!;
+    const r = await signalScan(model, suspect, control, { ...cfg, hook }, {
+      signal: opts.signal,
+      progress: (f, m) => opts.progress?.((i + f) / hooks.length, `${hook} (${i + 1}/${hooks.length}) ${m}`),
+    });
+    opts.onHook(i, r);
+  }
+}

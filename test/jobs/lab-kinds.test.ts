@@ -317,6 +317,43 @@ describe('lab job kinds', () => {
     assert.deepEqual(Array.from(runner.store.vectors.f32(r.vectorIds.suspect)), Array.from(runner.store.vectors.f32(r.vectorIds.control)));
   });
 
+  it('signal-scan byLayer: each layer equals a one-hook scan there, the top level is the largest z, and it resumes at the next layer', async () => {
+    const control = runner.store.datasets.create({ name: 'shuffled control (by layer)' });
+    const rows = loadRows(runner.store, { datasetId, passedOnly: true });
+    runner.store.samples.add({ datasetId: control.id, samples: rows.map((r, i) => ({ idx: i, prompt: r.messages[0]!.content, completion: rows[(i + 3) % rows.length]!.completion, passed: null, messages: [...r.messages, { role: 'assistant', content: rows[(i + 3) % rows.length]!.completion }] as unknown as JsonValue })) });
+    const common = { model: modelDir, datasetId, controlDatasetId: control.id, raw: true, seed: 4, steps: 40, batch: 8, lr: 0.05 };
+    const params = { ...common, byLayer: true, layers: [1, 3] };
+    const ref = await runner.wait((await runner.submit({ kind: 'signal-scan', params })).id);
+    assert.equal(ref.status, 'done', ref.error ?? '');
+    type Layer = { hook: string; signalNats: number; signalStderrNats: number; z: number; pairs: number; biasCosine: number; vectorIds: { suspect: string; control: string } };
+    const r = ref.result as { hook: string; z: number; bestHook: string; hooks: string[]; layers: Layer[]; bonferroniZ: number; vectorIds: { suspect: string } };
+    assert.deepEqual(r.hooks, ['blocks.1.hook_resid_post', 'blocks.3.hook_resid_post']);
+    assert.deepEqual(r.layers.map((l) => l.hook), r.hooks);
+    // oracle: the one-hook scan at layer 3, run alone
+    const one = await runner.wait((await runner.submit({ kind: 'signal-scan', params: { ...common, hook: 'blocks.3.hook_resid_post' } })).id);
+    const o = one.result as { signalNats: number; signalStderrNats: number; z: number; pairs: number };
+    assert.deepEqual([r.layers[1]!.signalNats, r.layers[1]!.signalStderrNats, r.layers[1]!.z, r.layers[1]!.pairs], [o.signalNats, o.signalStderrNats, o.z, o.pairs]);
+    const best = r.layers.reduce((a, b) => (b.z > a.z ? b : a));
+    assert.deepEqual([r.hook, r.bestHook, r.z, r.vectorIds.suspect], [best.hook, best.hook, best.z, best.vectorIds.suspect]);
+    assert.ok(Math.abs(r.bonferroniZ - 2.2414) < 1e-3, `Bonferroni z for 2 layers: ${r.bonferroniZ}`); // P(Z > z) = 0.05 / 4
+    assert.deepEqual(runner.store.metrics.curve(ref.id, 'z_by_layer').values, r.layers.map((l) => l.z));
+    assert.deepEqual(runner.store.metrics.curve(ref.id, 'signal_by_layer').values, r.layers.map((l) => l.signalNats));
+    const vecs = runner.store.vectors.list({ runId: ref.id });
+    assert.deepEqual(new Set(vecs.map((v) => v.id)), new Set(r.layers.flatMap((l) => [l.vectorIds.suspect, l.vectorIds.control])));
+    assert.deepEqual(vecs.map((v) => v.hook).sort(), ['blocks.1.hook_resid_post', 'blocks.1.hook_resid_post', 'blocks.3.hook_resid_post', 'blocks.3.hook_resid_post']);
+    // cancelled in the second layer: resumes there, and every layer's numbers equal the uninterrupted run's
+    const run = await runner.submit({ kind: 'signal-scan', params });
+    await cancelPast(run.id, 0.55);
+    assert.equal(runner.store.checkpoints.get(run.id)!.step, 1);
+    const done = await runner.wait(runner.resume(run.id).id);
+    assert.equal(done.status, 'done', done.error ?? '');
+    const strip = (ls: Layer[]) => ls.map(({ vectorIds: _v, ...l }) => l);
+    assert.deepEqual(strip((done.result as typeof r).layers), strip(r.layers));
+    // refused: a hook with byLayer, layers without it
+    await assert.rejects(runner.submit({ kind: 'signal-scan', params: { ...params, hook: 'blocks.1.hook_resid_post' } }), /byLayer scans every layer/);
+    await assert.rejects(runner.submit({ kind: 'signal-scan', params: { ...common, layers: [1] } }), /layers. needs byLayer/);
+  });
+
   it('signal-scan: cancelled after the suspect side, resumed from its checkpoint, equals an uninterrupted scan', async () => {
     const control = runner.store.datasets.create({ name: 'shuffled control' });
     const rows = loadRows(runner.store, { datasetId, passedOnly: true });

@@ -20,6 +20,17 @@ test('a signal scan: the dataset, its control and the hook go to signal-scan; a 
   assert.equal(detectJob({ ...form, method: 'resid' }).kind, 'train-bias');
 });
 
+test('a signal scan by layer: the hook point and the layers go to signal-scan with byLayer (no hook); out-of-range layers are refused', () => {
+  const byLayer = { ...form, scanByLayer: true, layers: '1, 3', nLayers: 5 };
+  assert.deepEqual(detectJob(byLayer).params, { model: '/m', datasetId: 'd1', lr: 0.01, l1: 0, steps: 64, batch: 8, seed: 3, raw: false, passedOnly: false, controlDatasetId: 'd2', byLayer: true, point: 'hook_resid_post', layers: [1, 3] });
+  assert.equal('layers' in detectJob({ ...byLayer, layers: '' }).params, false, 'every layer');
+  assert.throws(() => detectJob({ ...byLayer, layers: '7' }), /layers: 7 is out of range/);
+  // the result reader: every layer, and the Bonferroni threshold
+  const r = scanResult({ kind: 'signal-scan', config: {}, result: { hook: 'blocks.3.hook_resid_post', signalNats: 0.1, z: 3, suspect: {}, control: {}, vectorIds: {}, bonferroniZ: 2.24, layers: [{ hook: 'blocks.1.hook_resid_post', signalNats: 0.01, z: 0.5 }, { hook: 'blocks.3.hook_resid_post', signalNats: 0.1, z: 3 }] } })!;
+  assert.deepEqual([r.byLayer!.bonferroniZ, r.byLayer!.layers.map((l) => [l.hook, l.z])], [2.24, [['blocks.1.hook_resid_post', 0.5], ['blocks.3.hook_resid_post', 3]]]);
+  assert.equal(scanResult({ kind: 'signal-scan', config: {}, result: { signalNats: 0 } })!.byLayer, null, 'a one-hook scan');
+});
+
 test('a mean activation: no training settings; the control only when picked, and not the dataset itself', () => {
   const mean = { ...form, method: 'mean' as const, limit: 50 };
   assert.deepEqual(detectJob(mean), {

@@ -124,6 +124,54 @@ test('Detect: a signal scan against a control from the form; the figure, the tab
   }
 });
 
+test('Detect: a signal scan by layer from the form; the by-layer figure, its headline and its CSV are the stored result', { skip, timeout: 90_000 }, async () => {
+  const control = await api('datasets.create', { name: 'control stories (by layer)' });
+  const openings = ['Once upon a time', 'One day', 'Lily saw a', 'The little dog', 'Tom had a big', 'She was very'];
+  await api('datasets.addSamples', { datasetId: control.id, samples: openings.flatMap((p, i) => [0, 1].map((j) => ({ idx: i * 2 + j, prompt: p, completion: ' and then the sun came out.' }))) });
+  const { page, problems } = await openPage('#detect', 1400);
+  try {
+    const form = page.getByTestId('detect-form');
+    await inspectModel(page, 'detect-form', model);
+    await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+    await form.locator('#detect-dataset').selectOption(h.datasetId);
+    await form.locator('input[name=method][value=scan]').check();
+    await form.locator('#detect-control').selectOption(control.id);
+    await form.getByTestId('detect-scan-by-layer').check();
+    await form.getByLabel('layers').fill('0, 2-3');
+    assert.match((await form.getByTestId('scan-layer-count').textContent()) ?? '', /^3 layers, two biases each/);
+    await form.getByLabel('steps', { exact: true }).fill('8');
+    await form.getByLabel('batch', { exact: true }).fill('4');
+    await form.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.waitForFunction(() => /^#detect\/[\w-]+$/.test((globalThis as any).location.hash), undefined, { timeout: 10_000 });
+    const runId = new URL(page.url()).hash.split('/')[1]!;
+    const detail = page.getByTestId('run-detail');
+    await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 60_000 });
+    const run = await api('runs.get', { id: runId });
+    assert.deepEqual([run.config.byLayer, run.config.point, run.config.layers, run.config.hook], [true, 'hook_resid_post', [0, 2, 3], undefined]);
+    const r = run.result;
+    const fig = detail.getByTestId('signal-by-layer');
+    await fig.waitFor({ timeout: 10_000 });
+    assert.deepEqual(await fig.locator('g.bar-row').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-name'))), ['blocks.0.hook_resid_post', 'blocks.2.hook_resid_post', 'blocks.3.hook_resid_post']);
+    const shown = (v: number, d: number) => v.toFixed(d).replace(/^-/, '−');
+    const head = (await fig.getByTestId('layer-headline').textContent())!.replace(/\s+/g, ' ');
+    assert.ok(head.includes(`Largest z: ${shown(r.z, 2)} at ${r.bestHook}`), head);
+    assert.ok(head.includes(`With 3 layers tested, a layer's |z| must pass ${shown(r.bonferroniZ, 2)}`), head);
+    const csv = await download(page, fig, 'CSV');
+    const lines = csv.text.trim().split('\n');
+    const header = lines[0]!.split(',');
+    assert.deepEqual(header.slice(0, 4), ['hook', 'signal_nats_per_token', 'signal_stderr_nats_per_token', 'z_signal_over_stderr']);
+    const rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
+    assert.deepEqual(rows.map((x) => [x.hook, Number(x.signal_nats_per_token), Number(x.z_signal_over_stderr), Number(x.bonferroni_z_5pct)]), r.layers.map((l: any) => [l.hook, l.signalNats, l.z, r.bonferroniZ]));
+    // the one-hook figure below is the best layer's
+    assert.match((await detail.getByTestId('signal-scan').locator('.fig-title').textContent()) ?? '', /at the layer with the largest z/);
+    await fig.screenshot({ path: `${root}test-results/detect-signal-by-layer.png` });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    await api('datasets.delete', { id: control.id }); // the other tests pick the newest dataset
+  }
+});
+
 test('Detect: a loss table of base, teacher, finetuned student and biased model from the form; its rows are the stored result', { skip, timeout: 90_000 }, async () => {
   const teacher = await api('interventionSets.create', { name: 'steer 3', spec: { items: [{ kind: 'steer_sae', sae, feature: 3, coef: 8 }] } });
   const d = await api('datasets.create', { name: 'teacher stories', teacherSetId: teacher.id });

@@ -15,9 +15,11 @@ export interface DetectForm {
   controlDatasetId: string;
   /** resid, scan: the hook of the bias */
   hook: string;
-  /** sweep: the hook point (e.g. hook_resid_post) and the layers ('' = all) */
+  /** sweep, and a scan by layer: the hook point (e.g. hook_resid_post) and the layers ('' = all) */
   point: string;
   layers: string;
+  /** scan: at every layer of `point` (signal by layer) instead of at `hook` */
+  scanByLayer?: boolean;
   /** sweep: the held-out share each layer's bias is scored on (0: the training samples) */
   holdout?: number;
   /** the inspected model's layer count, to check the layers against (unknown: the job checks) */
@@ -85,15 +87,23 @@ export function detectJob(f: DetectForm): { kind: 'train-bias' | 'bias-sweep' | 
     passedOnly: f.passedOnly,
     ...(f.limit !== null ? { limit: f.limit } : {}),
   };
-  if (f.method === 'scan') {
-    if (!f.controlDatasetId) throw new Error('signal scan: pick a control dataset');
-    if (f.controlDatasetId === f.datasetId) throw new Error('signal scan: the control must be another dataset');
-    return { kind: 'signal-scan', params: { ...common, controlDatasetId: f.controlDatasetId, hook: f.hook } };
-  }
-  if (f.method === 'sweep') {
+  const checkedLayers = (): number[] | undefined => {
     const layers = parseLayers(f.layers);
     const bad = f.nLayers !== undefined ? layers?.find((l) => l >= f.nLayers!) : undefined;
     if (bad !== undefined) throw new Error(`layers: ${bad} is out of range (the model has ${f.nLayers} layers, 0–${f.nLayers! - 1})`);
+    return layers;
+  };
+  if (f.method === 'scan') {
+    if (!f.controlDatasetId) throw new Error('signal scan: pick a control dataset');
+    if (f.controlDatasetId === f.datasetId) throw new Error('signal scan: the control must be another dataset');
+    if (f.scanByLayer) {
+      const layers = checkedLayers();
+      return { kind: 'signal-scan', params: { ...common, controlDatasetId: f.controlDatasetId, byLayer: true, point: f.point, ...(layers ? { layers } : {}) } };
+    }
+    return { kind: 'signal-scan', params: { ...common, controlDatasetId: f.controlDatasetId, hook: f.hook } };
+  }
+  if (f.method === 'sweep') {
+    const layers = checkedLayers();
     if (f.holdout !== undefined && !(f.holdout >= 0 && f.holdout < 1)) throw new Error('bias sweep: the held-out share must be from 0 to below 1');
     return { kind: 'bias-sweep', params: { ...common, point: f.point, ...(layers ? { layers } : {}), ...(f.holdout ? { holdout: f.holdout } : {}) } };
   }

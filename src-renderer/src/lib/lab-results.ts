@@ -184,6 +184,19 @@ export interface ScanResult {
   suspect: ScanSide;
   control: ScanSide;
   vectorIds: { suspect: string | null; control: string | null };
+  /** a scan by layer: every layer's signal (the fields above are the layer with the largest z), else null */
+  byLayer: { layers: LayerScan[]; bonferroniZ: number | null } | null;
+}
+
+export interface LayerScan {
+  hook: string | null;
+  signalNats: number | null;
+  signalStderrNats: number | null;
+  z: number | null;
+  pairs: number | null;
+  biasCosine: number | null;
+  suspectDropNats: number | null;
+  controlDropNats: number | null;
 }
 
 /** A signal-scan run's result, or null before it has one. */
@@ -201,6 +214,18 @@ export function scanResult(run: RunLike): ScanResult | null {
   return {
     hook: str(r.hook), signalNats: num(r.signalNats), signalStderrNats: num(r.signalStderrNats), z: num(r.z), biasCosine: num(r.biasCosine), pairs: num(r.pairs),
     suspect: side(r.suspect), control: side(r.control), vectorIds: { suspect: str(ids.suspect), control: str(ids.control) },
+    byLayer: Array.isArray(r.layers)
+      ? {
+          bonferroniZ: num(r.bonferroniZ),
+          layers: r.layers.map((l): LayerScan => {
+            const o = obj(l);
+            return {
+              hook: str(o.hook), signalNats: num(o.signalNats), signalStderrNats: num(o.signalStderrNats), z: num(o.z), pairs: num(o.pairs),
+              biasCosine: num(o.biasCosine), suspectDropNats: num(o.suspectDropNats), controlDropNats: num(o.controlDropNats),
+            };
+          }),
+        }
+      : null,
   };
 }
 
