@@ -2,9 +2,10 @@ import type { Command } from '../command.js';
 import { parseFlags } from '../command.js';
 import { resolveStorePath, invalid, type JsonValue, type Run } from '../../store/index.js';
 import { JobRunner, describeEvent, exitCodeOf, followRun, jobKinds } from '../../jobs/index.js';
+import { resultSummary } from '../result-summary.js';
 
 /**
- * The last lines of a foreground run: its end and result; for a finished run its vectors (the ids
+ * The last lines of a foreground run: its end and result; for a finished run a readable summary (resultSummary) and its vectors (the ids
  * `readout --vector-id` takes, which a bias sweep's result does not carry); otherwise its error and
  * how to resume it, on stderr (the run is kept: cancelled by Ctrl-C, interrupted, or failed). Returns the exit code.
  * With `json`, stdout gets only one JSON object (endJson); the text lines go to stderr.
@@ -14,6 +15,7 @@ export function reportEnd(runner: JobRunner, end: Run, json = false): number {
   const vectors = runner.store.vectors.list({ runId: end.id, limit: 10_000 });
   out(`run ${end.id} ${end.status}${end.result ? ` ${JSON.stringify(end.result)}` : ''}`);
   if (end.status === 'done') {
+    for (const line of resultSummary(end.kind, end.result)) out(line);
     for (const v of vectors) out(`vector ${v.id}  ${v.name}`);
   } else {
     if (end.error) console.error(`error: ${end.error}`);

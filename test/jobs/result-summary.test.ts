@@ -1,0 +1,41 @@
+/** The terminal summary of a finished signal scan (one hook, by layer) and bias sweep: lines built from the result's own numbers. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resultSummary } from '../../src-main/cli/result-summary.js';
+
+test('signal scan: one hook, then by layer with the Bonferroni mark', () => {
+  assert.deepEqual(resultSummary('signal-scan', { hook: 'blocks.2.hook_resid_post', signalNats: 0.0123, signalStderrNats: 0.004, z: 3.075, pairs: 32 }), [
+    'signal at blocks.2.hook_resid_post: +0.0123 ± 0.0040 nats/token, z +3.08 (32 held-out pairs)',
+  ]);
+  assert.match(resultSummary('signal-scan', { hook: 'h', signalNats: -0.01, signalStderrNats: 0.02, z: -0.5, pairs: 0 })[0]!, /: -0\.0100 ± 0\.0200 nats\/token, z -0\.50 \(unpaired\)$/);
+  const byLayer = {
+    hook: 'blocks.3.hook_resid_post', signalNats: 0.05, signalStderrNats: 0.01, z: 5, bonferroniZ: 2.2414,
+    layers: [
+      { hook: 'blocks.1.hook_resid_post', signalNats: 0.001, signalStderrNats: 0.002, z: 0.5 },
+      { hook: 'blocks.3.hook_resid_post', signalNats: 0.05, signalStderrNats: 0.01, z: 5 },
+    ],
+  };
+  assert.deepEqual(resultSummary('signal-scan', byLayer), [
+    'signal by layer (suspect drop − control drop, nats/token); |z| must pass 2.24 (two-sided 5%, Bonferroni over 2 layers):',
+    '  blocks.1.hook_resid_post  +0.0010 ± 0.0020  z +0.50',
+    '  blocks.3.hook_resid_post  +0.0500 ± 0.0100  z +5.00  *',
+    'largest z at blocks.3.hook_resid_post; * passes the threshold (1 of 2)',
+  ]);
+  const none = { ...byLayer, layers: byLayer.layers.map((l) => ({ ...l, z: 1 })) };
+  assert.equal(resultSummary('signal-scan', none).at(-1), 'largest z at blocks.3.hook_resid_post; no layer passes the threshold');
+});
+
+test('bias sweep: loss by layer with the paired difference, and the lowest layer; other kinds: nothing', () => {
+  const r = { heldOut: true, base: { lossNats: 2 }, points: [
+    { hook: 'blocks.0.hook_resid_post', lossNats: 1.9, stderrNats: 0.1, deltaNats: -0.1, deltaStderrNats: 0.01 },
+    { hook: 'blocks.1.hook_resid_post', lossNats: 1.7, stderrNats: 0.1, deltaNats: -0.3, deltaStderrNats: 0.02 },
+  ] };
+  assert.deepEqual(resultSummary('bias-sweep', r), [
+    'loss by layer (nats/token, held-out samples); base 2.0000:',
+    '  blocks.0.hook_resid_post  1.9000 ± 0.1000  Δ -0.1000 ± 0.0100',
+    '  blocks.1.hook_resid_post  1.7000 ± 0.1000  Δ -0.3000 ± 0.0200',
+    'lowest at blocks.1.hook_resid_post',
+  ]);
+  assert.deepEqual(resultSummary('generate-dataset', { samples: 3 }), []);
+  assert.deepEqual(resultSummary('signal-scan', null), []);
+});
