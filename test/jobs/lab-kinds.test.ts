@@ -270,7 +270,7 @@ describe('lab job kinds', () => {
     await rt.close();
   });
 
-  it('bias-sweep with a holdout: each layer trains on the training part and is scored on the held-out samples (as signal-scan splits them)', async () => {
+  it('bias-sweep with a holdout: each layer trains on the training part and is scored on the held-out samples (a seeded split by sample)', async () => {
     const run = await runner.wait((await runner.submit({ kind: 'bias-sweep', params: { model: modelDir, datasetId, raw: true, seed: 6, steps: 8, batch: 8, lr: 0.05, layers: [1], holdout: 0.25 } })).id);
     assert.equal(run.status, 'done', run.error ?? '');
     const r = run.result as { trainSamples: number; evalSamples: number; heldOut: boolean; base: { lossNats: number }; points: { lossNats: number }[] };

@@ -25,7 +25,7 @@ const params = z.strictObject({
   batch: z.int().min(1).max(4096).default(16),
   seed: z.int().min(0).max(0xffffffff).default(0),
   weightDecay: z.number().min(0).max(10).default(0),
-  /** hold out this share of the samples (seeded split, as signal-scan) and score on them; 0 scores the training samples */
+  /** hold out this share of the samples (a seeded split by sample: splitHoldout) and score on them; 0 scores the training samples */
   holdout: z.number().min(0).lt(1).default(0),
 });
 
