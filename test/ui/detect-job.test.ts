@@ -72,6 +72,22 @@ test('scanResult reads a signal-scan result defensively; scanVerdict reads z', (
   assert.match(scanVerdict(null), /no z/);
 });
 
+test('scanVerdict of a scan by layer reads its largest z against the Bonferroni threshold, not the one-test cut-offs', () => {
+  // 18 layers: |z| must pass Φ⁻¹(1 − 0.05/36) = 2.991; a largest z of 2.5 (or 2.95) is what chance gives about one time in three
+  const bz18 = 2.991;
+  assert.match(scanVerdict(2.5, bz18), /^no evidence/);
+  assert.match(scanVerdict(2.95, bz18), /^no evidence/);
+  assert.doesNotMatch(scanVerdict(2.95, bz18), /some evidence|strong evidence/);
+  assert.match(scanVerdict(3.2, bz18), /^evidence of a learnable signal/);
+  assert.match(scanVerdict(-3.1, bz18), /control is the more learnable/);
+  assert.match(scanVerdict(-2.5, bz18), /^no evidence/);
+  assert.match(scanVerdict(null, bz18), /no z/);
+  // 3 layers: 2.394
+  assert.match(scanVerdict(2.5, 2.394), /^evidence of a learnable signal/);
+  // without a threshold (one hook): the one-test reading
+  assert.match(scanVerdict(2.5, null), /^some evidence/);
+});
+
 test('residualBiases: trained residual biases of every kind, newest first; feature biases and LoRA factors left out', () => {
   const v = (id: string, hook: string | null, meta: unknown) => ({ id, hook, meta });
   const all = [

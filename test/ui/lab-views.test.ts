@@ -156,6 +156,11 @@ test('Detect: a signal scan by layer from the form; the by-layer figure, its hea
     const head = (await fig.getByTestId('layer-headline').textContent())!.replace(/\s+/g, ' ');
     assert.ok(head.includes(`Largest z: ${shown(r.z, 2)} at ${r.bestHook}`), head);
     assert.ok(head.includes(`With 3 layers tested, a layer's |z| must pass ${shown(r.bonferroniZ, 2)}`), head);
+    // the largest z is read against the Bonferroni threshold, not the one-test cut-offs (z ≥ 2 'some evidence')
+    const verdict = r.z === null ? /no z/ : r.z >= r.bonferroniZ ? /: evidence of a learnable signal beyond the control \(it passes the Bonferroni threshold\)/ : r.z <= -r.bonferroniZ ? /: the control is the more learnable dataset/ : /: no evidence of a signal beyond the control \(the largest z does not pass/;
+    assert.match(head, verdict);
+    assert.doesNotMatch(head, /some evidence|strong evidence/);
+    assert.match((await detail.getByTestId('scan-headline').textContent())!.replace(/\s+/g, ' '), verdict);
     const csv = await download(page, fig, 'CSV');
     const lines = csv.text.trim().split('\n');
     const header = lines[0]!.split(',');

@@ -261,9 +261,17 @@ export function meanActivationResult(run: RunLike): MeanActivationResult | null 
 /**
  * A one-line reading of a scan's z (signal / stderr): ≥ 3 strong, ≥ 2 some evidence, |z| < 2 none,
  * ≤ −2 the control's data is the more learnable. A guide for reading, not a test with a set α.
+ * For the largest z of a scan by layer, pass its Bonferroni threshold (`bonferroniZ`): the largest of
+ * many z's passes 2 by chance far more often than one z does (about one time in three for 18 layers),
+ * so there the reading is whether it passes the threshold.
  */
-export function scanVerdict(z: number | null): string {
+export function scanVerdict(z: number | null, bonferroniZ: number | null = null): string {
   if (z === null) return 'no z (too few held-out samples)';
+  if (bonferroniZ !== null) {
+    if (z >= bonferroniZ) return 'evidence of a learnable signal beyond the control (it passes the Bonferroni threshold)';
+    if (z <= -bonferroniZ) return 'the control is the more learnable dataset';
+    return 'no evidence of a signal beyond the control (the largest z does not pass the Bonferroni threshold)';
+  }
   if (z >= 3) return 'strong evidence of a learnable signal beyond the control';
   if (z >= 2) return 'some evidence of a learnable signal beyond the control';
   if (z <= -2) return 'the control is the more learnable dataset';
