@@ -354,6 +354,14 @@ describe('lab job kinds', () => {
     await assert.rejects(runner.submit({ kind: 'signal-scan', params: { ...common, layers: [1] } }), /layers. needs byLayer/);
   });
 
+  it('signal-scan byLayer: a layer listed twice is refused at submit (it would be scanned twice and counted twice in the Bonferroni threshold)', async () => {
+    const params = { model: modelDir, datasetId, controlDatasetId: datasetId, raw: true, steps: 4, byLayer: true };
+    await assert.rejects(runner.submit({ kind: 'signal-scan', params: { ...params, layers: [1, 3, 1] } }), /layers. lists a layer more than once/);
+    const before = runner.store.runs.list({ limit: 10_000 }).length;
+    await assert.rejects(runner.submit({ kind: 'signal-scan', params: { ...params, layers: [2, 2] } }), /more than once/);
+    assert.equal(runner.store.runs.list({ limit: 10_000 }).length, before, 'no run is created');
+  });
+
   it('signal-scan: cancelled after the suspect side, resumed from its checkpoint, equals an uninterrupted scan', async () => {
     const control = runner.store.datasets.create({ name: 'shuffled control' });
     const rows = loadRows(runner.store, { datasetId, passedOnly: true });

@@ -36,7 +36,9 @@ const params = z.strictObject({
   point: z.string().min(1).max(100).regex(/^[a-z0-9_.]+$/).default('hook_resid_post'),
   layers: z.array(z.int().min(0)).min(1).max(1024).optional(),
 }).refine((p) => !(p.byLayer && p.hook), { message: 'byLayer scans every layer of `point`: give `point` (and `layers`) instead of `hook`', path: ['hook'] })
-  .refine((p) => p.byLayer || p.layers === undefined, { message: '`layers` needs byLayer: true', path: ['layers'] });
+  .refine((p) => p.byLayer || p.layers === undefined, { message: '`layers` needs byLayer: true', path: ['layers'] })
+  // a layer listed twice is scanned twice, counts twice in the Bonferroni threshold, and its two rows share one hook
+  .refine((p) => p.layers === undefined || new Set(p.layers).size === p.layers.length, { message: '`layers` lists a layer more than once', path: ['layers'] });
 
 export default defineJobKind({
   kind: 'signal-scan',
