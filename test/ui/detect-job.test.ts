@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectJob, fieldLabel, type DetectForm } from '../../src-renderer/src/lib/detect-job.js';
-import { residualBiases, scanResult, scanVerdict } from '../../src-renderer/src/lib/lab-results.js';
+import { residualBiases, scanPairingNote, scanResult, scanVerdict } from '../../src-renderer/src/lib/lab-results.js';
+import { compareDrops } from '../../src-main/lab/signal-scan.js';
 import { formatValue } from '../../src-renderer/src/lib/format.js';
 
 const form: DetectForm = {
@@ -86,6 +87,23 @@ test('scanVerdict of a scan by layer reads its largest z against the Bonferroni 
   assert.match(scanVerdict(2.5, 2.394), /^evidence of a learnable signal/);
   // without a threshold (one hook): the one-test reading
   assert.match(scanVerdict(2.5, null), /^some evidence/);
+});
+
+test('scanPairingNote: when only some held-out samples pair, the headline says the signal is over the pairs, not the bars\' difference', () => {
+  // suspect held out prompts 1..4 (drops 0.1, 0.1, 0.1, 0.5: mean 0.2), the control (filtered apart) only 1..3 (0.05 each)
+  const s = { drops: [0.1, 0.1, 0.1, 0.5], prompts: [[1], [2], [3], [4]] };
+  const c = { drops: [0.05, 0.05, 0.05], prompts: [[1], [2], [3]] };
+  const cmp = compareDrops(s, c);
+  assert.equal(cmp.pairs, 3);
+  assert.ok(Math.abs(cmp.signalNats - 0.05) < 1e-12, 'the mean of the 3 per-pair differences');
+  // the bars: 0.2 and 0.05, whose difference (0.15) is not the signal
+  const partial = scanPairingNote({ pairs: 3, suspect: { heldOutSamples: 4 }, control: { heldOutSamples: 3 } })!;
+  assert.match(partial, /^Standard error of 3 held-out pairs \(same prompt in both datasets\)\. The signal is the mean difference over these 3 prompts, not the difference of the bars/);
+  assert.match(partial, /4 suspect, 3 control\)\.$/);
+  // every held-out sample paired: no caveat
+  assert.equal(scanPairingNote({ pairs: 45, suspect: { heldOutSamples: 45 }, control: { heldOutSamples: 45 } }), 'Standard error of 45 held-out pairs (same prompt in both datasets).');
+  assert.match(scanPairingNote({ pairs: 0, suspect: { heldOutSamples: 4 }, control: { heldOutSamples: 3 } })!, /independent samples/);
+  assert.equal(scanPairingNote({ pairs: null, suspect: { heldOutSamples: 4 }, control: { heldOutSamples: 3 } }), null);
 });
 
 test('residualBiases: trained residual biases of every kind, newest first; feature biases and LoRA factors left out', () => {

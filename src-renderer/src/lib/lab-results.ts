@@ -4,7 +4,7 @@
  * defensive, so an older or partial run still shows what it has.
  */
 import type { OpOutput } from '../../../src-main/api/contract-types.js';
-import { finiteOrNull } from './format.js';
+import { finiteOrNull, formatInt } from './format.js';
 
 type Curve = OpOutput<'runs.metrics'>[number];
 type RunLike = { kind: string; config: unknown; result: unknown };
@@ -256,6 +256,21 @@ export function meanActivationResult(run: RunLike): MeanActivationResult | null 
     difference: d && { normL2: num(d.normL2), cosineOfMeans: num(d.cosineOfMeans) },
     compared: c && { vectorId: str(c.vectorId), name: str(c.name), cosine: num(c.cosine), with: str(c.with), warning: str(c.warning) },
   };
+}
+
+/**
+ * How a scan's error was computed, for its headline. When only some held-out samples pair (a control
+ * filtered apart, samples without completion tokens), the signal is the mean of the per-pair
+ * differences over those prompts, not the difference of the two bars (each side's mean drop over all
+ * its held-out samples): say so, with the counts.
+ */
+export function scanPairingNote(s: { pairs: number | null; suspect: { heldOutSamples: number | null }; control: { heldOutSamples: number | null } }): string | null {
+  if (s.pairs === null) return null;
+  if (s.pairs <= 0) return 'Fewer than half of the held-out samples share a prompt with the other dataset: the two sides count as independent samples.';
+  const base = `Standard error of ${formatInt(s.pairs)} held-out pairs (same prompt in both datasets).`;
+  const [hs, hc] = [s.suspect.heldOutSamples, s.control.heldOutSamples];
+  if (hs === null || hc === null || (s.pairs >= hs && s.pairs >= hc)) return base;
+  return `${base} The signal is the mean difference over these ${formatInt(s.pairs)} prompts, not the difference of the bars (each side's mean over all its held-out samples: ${formatInt(hs)} suspect, ${formatInt(hc)} control).`;
 }
 
 /**
