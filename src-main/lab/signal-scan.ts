@@ -87,7 +87,7 @@ export function promptKeys(prompts: readonly (readonly number[])[]): string[] {
 /**
  * signal = mean drop(suspect) − mean drop(control) ± its standard error. Held-out samples pair by
  * prompt (and occurrence: promptKeys), whatever their order; samples without completion tokens (NaN
- * drops) pair with nothing. When the pairs number at least 2 and at least half of the smaller side's
+ * drops) or without a prompt pair with nothing. When the pairs number at least 2 and at least half of the smaller side's
  * samples, the signal is the mean of the per-pair differences and the error theirs; else the sides are
  * compared as independent samples (pairs: 0).
  */
@@ -95,7 +95,8 @@ export function compareDrops(s: HeldOutDrops, c: HeldOutDrops): { signalNats: nu
   const finite = (x: HeldOutDrops): Map<string, number> => {
     const keys = promptKeys(x.prompts);
     const m = new Map<string, number>();
-    x.drops.forEach((d, i) => { if (Number.isFinite(d)) m.set(keys[i]!, d); });
+    // a sample without a prompt pairs with nothing (its key would only be its position)
+    x.drops.forEach((d, i) => { if (Number.isFinite(d) && x.prompts[i]!.length) m.set(keys[i]!, d); });
     return m;
   };
   const [fs, fc] = [finite(s), finite(c)];

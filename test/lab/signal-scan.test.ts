@@ -84,6 +84,10 @@ describe('signal scan', () => {
     assert.equal(twice.pairs, 2);
     assert.ok(Math.abs(twice.signalNats - 0.45) < 1e-12 && Math.abs(twice.seNats - 0.05) < 1e-12, JSON.stringify(twice));
     assert.deepEqual(promptKeys([[2], [3], [2]]), ['2#0', '3#0', '2#1']);
+    // completions without prompts do not pair by position: independent samples (means 2.5 and 0)
+    const bare = compareDrops({ drops: [1, 2, 3, 4], prompts: [[], [], [], []] }, { drops: [0, 0], prompts: [[], []] });
+    assert.equal(bare.pairs, 0);
+    assert.ok(Math.abs(bare.signalNats - 2.5) < 1e-12, JSON.stringify(bare));
   });
 
   it('the split holds out the same prompts on both sides, whatever was filtered out or reordered', () => {

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { openStore } from '../../src-main/store/index.js';
@@ -39,4 +40,11 @@ test('readout from a store: labels, and the tokens an unlabelled feature fires o
   assert.match(r.stdout, /^ {2}#5 {2}3\.0000 {2}owls$/m);
   assert.match(r.stdout, /^ {2}#9 {2}1\.0000 {2}fires on " owl" " bird"$/m);
   assert.ok(r.stdout.includes(`from feature-stats run ${runId} (300 tokens)`), r.stdout);
+  // the same vector from a file, with the store: the same notes
+  const file = join(dir, 'v.json');
+  writeFileSync(file, JSON.stringify(Array.from({ length: 32 }, (_, i) => (i === 5 ? 3 : i === 9 ? 1 : 0))));
+  const f = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/cli/main.ts'), 'readout', '--model', STORIES, '--vector-file', file, '--store', storePath, '--sae', sae, '--k', '2'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(f.status, 0, f.stderr);
+  assert.match(f.stdout, /^ {2}#5 {2}3\.0000 {2}owls$/m);
+  assert.match(f.stdout, /^ {2}#9 {2}1\.0000 {2}fires on " owl" " bird"$/m);
 });

@@ -1,4 +1,4 @@
-/** `readout --model <dir> (--vector-id ID [--store path] | --vector-file v.json|v.safetensors) [--sae <dir>] [--k 20] [--no-norm] [--json]` */
+/** `readout --model <dir> (--vector-id ID | --vector-file v.json|v.safetensors) [--store path] [--sae <dir>] [--k 20] [--no-norm] [--json]`: with a store, its labels of the SAE's features and, for the rest, the tokens they fire on */
 import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { parseFlags } from '../command.js';
@@ -34,7 +34,7 @@ function vectorFromFile(file: string): Float32Array {
 export const readoutCommand: Command = {
   name: 'readout',
   summary: 'what a vector learned: top SAE features (decoder cosine), direct logit attribution',
-  usage: 'readout --model <dir> (--vector-id ID [--store path] | --vector-file F) [--sae <dir>] [--k 20] [--no-norm] [--json]',
+  usage: 'readout --model <dir> (--vector-id ID | --vector-file F) [--store path] [--sae <dir>] [--k 20] [--no-norm] [--json]',
   async run(argv) {
     const { flags } = parseFlags(argv, { model: 'string', 'vector-id': 'string', 'vector-file': 'string', store: 'string', sae: 'string', k: 'string', 'no-norm': 'boolean', json: 'boolean' }, 0);
     if (typeof flags.model !== 'string' || (!flags['vector-id'] === !flags['vector-file'])) throw new Error(`usage: ${this.usage}`);
@@ -42,8 +42,11 @@ export const readoutCommand: Command = {
     let vectorHook: string | undefined;
     let vectorModelHash: string | undefined;
     let store: Store | undefined;
-    if (typeof flags['vector-file'] === 'string') v = vectorFromFile(flags['vector-file']);
-    else {
+    if (typeof flags['vector-file'] === 'string') {
+      v = vectorFromFile(flags['vector-file']);
+      // a store given with a vector file: its labels and feature statistics of the SAE
+      if (typeof flags.store === 'string') store = openStore(existingStorePath(flags.store));
+    } else {
       store = openStore(existingStorePath(typeof flags.store === 'string' ? flags.store : undefined));
       try {
         const meta = store.vectors.get(String(flags['vector-id']));
