@@ -58,29 +58,40 @@ test('Features: train an SAE from the form on a stored dataset; it becomes the v
   await page.close();
 });
 
-test('Detect: a signal scan against a control from the form; the figure, the table and the CSV show the stored result; both biases read out', { skip, timeout: 90_000 }, async () => {
-  const control = await api('datasets.create', { name: 'control stories' });
+/** Fill steps (batch 4), start the form's job and wait until its run, shown in the detail, is done. */
+async function startAndWait(page: Awaited<ReturnType<typeof openPage>>['page'], form: ReturnType<Awaited<ReturnType<typeof openPage>>['page']['getByTestId']>, steps: number) {
+  await form.getByLabel('steps', { exact: true }).fill(String(steps));
+  await form.getByLabel('batch', { exact: true }).fill('4');
+  await form.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.waitForFunction(() => /^#detect\/[\w-]+$/.test((globalThis as any).location.hash), undefined, { timeout: 10_000 });
+  const runId = new URL(page.url()).hash.split('/')[1]!;
+  const detail = page.getByTestId('run-detail');
+  await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 60_000 });
+  return { runId, detail, run: await api('runs.get', { id: runId }) };
+}
+
+/** A control dataset (the same openings, one fixed completion) and the Detect form on the tiny dataset with the signal-scan method picked. */
+async function scanForm(name: string) {
+  const control = await api('datasets.create', { name });
   const openings = ['Once upon a time', 'One day', 'Lily saw a', 'The little dog', 'Tom had a big', 'She was very'];
   await api('datasets.addSamples', { datasetId: control.id, samples: openings.flatMap((p, i) => [0, 1].map((j) => ({ idx: i * 2 + j, prompt: p, completion: ' and then the sun came out.' }))) });
   const { page, problems } = await openPage('#detect', 1400);
+  const form = page.getByTestId('detect-form');
+  await inspectModel(page, 'detect-form', model);
+  await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
+  await form.locator('#detect-dataset').selectOption(h.datasetId);
+  await form.locator('input[name=method][value=scan]').check();
+  return { control, page, problems, form };
+}
+
+test('Detect: a signal scan against a control from the form; the figure, the table and the CSV show the stored result; both biases read out', { skip, timeout: 90_000 }, async () => {
+  const { control, page, problems, form } = await scanForm('control stories');
   try {
-    const form = page.getByTestId('detect-form');
-    await inspectModel(page, 'detect-form', model);
-    await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
-    await form.locator('#detect-dataset').selectOption(h.datasetId);
-    await form.locator('input[name=method][value=scan]').check();
     await form.getByRole('button', { name: 'Start', exact: true }).click();
     assert.match((await form.getByTestId('form-error').textContent()) ?? '', /pick a control dataset/);
     await form.locator('#detect-control').selectOption(control.id);
     await form.locator('#detect-hook').selectOption('blocks.1.hook_resid_post');
-    await form.getByLabel('steps', { exact: true }).fill('16');
-    await form.getByLabel('batch', { exact: true }).fill('4');
-    await form.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.waitForFunction(() => /^#detect\/[\w-]+$/.test((globalThis as any).location.hash), undefined, { timeout: 10_000 });
-    const runId = new URL(page.url()).hash.split('/')[1]!;
-    const detail = page.getByTestId('run-detail');
-    await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 60_000 });
-    const run = await api('runs.get', { id: runId });
+    const { runId, detail, run } = await startAndWait(page, form, 16);
     assert.equal(run.kind, 'signal-scan');
     assert.deepEqual([run.config.controlDatasetId, run.config.hook, run.config.steps], [control.id, 'blocks.1.hook_resid_post', 16]);
     const r = run.result;
@@ -125,28 +136,13 @@ test('Detect: a signal scan against a control from the form; the figure, the tab
 });
 
 test('Detect: a signal scan by layer from the form; the by-layer figure, its headline and its CSV are the stored result', { skip, timeout: 90_000 }, async () => {
-  const control = await api('datasets.create', { name: 'control stories (by layer)' });
-  const openings = ['Once upon a time', 'One day', 'Lily saw a', 'The little dog', 'Tom had a big', 'She was very'];
-  await api('datasets.addSamples', { datasetId: control.id, samples: openings.flatMap((p, i) => [0, 1].map((j) => ({ idx: i * 2 + j, prompt: p, completion: ' and then the sun came out.' }))) });
-  const { page, problems } = await openPage('#detect', 1400);
+  const { control, page, problems, form } = await scanForm('control stories (by layer)');
   try {
-    const form = page.getByTestId('detect-form');
-    await inspectModel(page, 'detect-form', model);
-    await page.getByTestId('model-summary').waitFor({ timeout: 15_000 });
-    await form.locator('#detect-dataset').selectOption(h.datasetId);
-    await form.locator('input[name=method][value=scan]').check();
     await form.locator('#detect-control').selectOption(control.id);
     await form.getByTestId('detect-scan-by-layer').check();
     await form.getByLabel('layers').fill('0, 2-3');
     assert.match((await form.getByTestId('scan-layer-count').textContent()) ?? '', /^3 layers, two biases each/);
-    await form.getByLabel('steps', { exact: true }).fill('8');
-    await form.getByLabel('batch', { exact: true }).fill('4');
-    await form.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.waitForFunction(() => /^#detect\/[\w-]+$/.test((globalThis as any).location.hash), undefined, { timeout: 10_000 });
-    const runId = new URL(page.url()).hash.split('/')[1]!;
-    const detail = page.getByTestId('run-detail');
-    await detail.getByTestId('status').filter({ hasText: 'done' }).waitFor({ timeout: 60_000 });
-    const run = await api('runs.get', { id: runId });
+    const { runId, detail, run } = await startAndWait(page, form, 8);
     assert.deepEqual([run.config.byLayer, run.config.point, run.config.layers, run.config.hook], [true, 'hook_resid_post', [0, 2, 3], undefined]);
     const r = run.result;
     const fig = detail.getByTestId('signal-by-layer');
