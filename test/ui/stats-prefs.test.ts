@@ -10,6 +10,13 @@ import { bgOf, labHarness, root, skip } from './lab-harness.js';
 const h = labHarness('stats');
 const { model, sae, api, openPage, download, inspectModel } = h;
 
+/** A residual bias at `hook` trained for 4 steps on the tiny dataset: its run and its stored vector. */
+async function quickBias(hook: string, name: string) {
+  const tb = await api('jobs.start', { kind: 'train-bias', params: { model, datasetId: h.datasetId, raw: true, steps: 4, batch: 4, set: { items: [{ kind: 'resid_bias', hook, trainable: true }] }, name } });
+  assert.equal((await h.ctx.jobs.runner.wait(tb.id)).status, 'done');
+  return { tb, vec: (await api('runs.vectors', { runId: tb.id }))[0] };
+}
+
 test('Features: a feature-stats run from the form; density histogram with dead count and CSV; sortable paged table; top contexts coloured by activation', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await openPage('#features', 1400);
   await inspectModel(page, 'features-form', model);
@@ -120,9 +127,7 @@ test('Features: switching feature-stats runs while the first run\'s table reply 
 });
 
 test('Detect read-out: a feature without a label shows the tokens it fires hardest on (the SAE\'s newest feature-stats run)', { skip, timeout: 60_000 }, async () => {
-  const tb = await api('jobs.start', { kind: 'train-bias', params: { model, datasetId: h.datasetId, raw: true, steps: 4, batch: 4, set: { items: [{ kind: 'resid_bias', hook: 'blocks.2.hook_resid_post', trainable: true }] }, name: 'notes bias' } });
-  assert.equal((await h.ctx.jobs.runner.wait(tb.id)).status, 'done');
-  const vec = (await api('runs.vectors', { runId: tb.id }))[0];
+  const { tb, vec } = await quickBias('blocks.2.hook_resid_post', 'notes bias');
   const ro = await api('lab.readout', { vectorId: vec.id, model, sae });
   const [newest] = await api('featureStats.runs', {});
   assert.deepEqual(ro.firesOnRun, { runId: newest.runId, nTokens: newest.nTokens });
@@ -270,9 +275,7 @@ test('Compare: preferences of base vs a prompted teacher from the form; grouped 
 });
 
 test('Compare: preferences of the model steered by a trained bias (× scale) from the form', { skip, timeout: 60_000 }, async () => {
-  const tb = await api('jobs.start', { kind: 'train-bias', params: { model, datasetId: h.datasetId, raw: true, steps: 4, batch: 4, set: { items: [{ kind: 'resid_bias', hook: 'blocks.1.hook_resid_post', trainable: true }] }, name: 'prefs bias' } });
-  assert.equal((await h.ctx.jobs.runner.wait(tb.id)).status, 'done');
-  const vec = (await api('runs.vectors', { runId: tb.id }))[0];
+  const { vec } = await quickBias('blocks.1.hook_resid_post', 'prefs bias');
   const { page, problems } = await openPage('#compare', 1400);
   await page.locator('#compare-model').fill(model);
   await page.getByTestId('prefs-panel').getByText('Start preference evaluations').click();
