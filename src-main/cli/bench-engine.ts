@@ -9,7 +9,9 @@
  * memory (MiB) with the forward+backward session loaded (weights are external data, mapped from the
  * safetensors file). rss_baseline_mb: the process (Node, worker, ORT library) before loading;
  * rss_after_grad_mb: after the timed runs; activations_mb = after − baseline − weights. matmul_gflops: a 1024×4096 @ 4096×4096
- * MatMul (2·M·N·K flops / median time).
+ * MatMul (2·M·N·K flops / median time). gemm_floor_ms: the grad run's weight matmuls alone, same weights
+ * and shapes, nothing else in the graph (bench-gemm-floor.ts): the least any ORT graph of the grad run
+ * can take here; gemm_floor_gflops = grad_gflop / gemm_floor_ms, grad_gflop being those matmuls' flops.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { Runtime, type Session, type SessionOptions, type TensorData } from '../
 import { readSafetensorsHeader, stTensor } from '../engine/safetensors.js';
 import { Graph } from '../engine/tensor.js';
 import { BENCH_GPT, buildToyGpt } from '../engine/toy-gpt.js';
+import { gemmFloor } from './bench-gemm-floor.js';
 
 const BATCH = 8;
 const SEQ = 64;
@@ -87,6 +90,8 @@ export async function benchEngine(opts: SessionOptions = {}): Promise<Record<str
     const afterRunMb = (await rt.info()).rssMb;
     await session.release();
 
+    const floor = await gemmFloor(rt, file, BENCH_GPT, [BATCH, SEQ], BIAS_AFTER, (f) => timeIt(f), opts);
+
     // MatMul throughput (inputs fed, so nothing is prepacked)
     const mg = new Graph();
     const a = mg.input('a', 'float32', [1024, 4096]);
@@ -106,6 +111,9 @@ export async function benchEngine(opts: SessionOptions = {}): Promise<Record<str
       loss_nats: +loss.toFixed(4),
       forward_ms: +forwardMs.toFixed(1),
       grad_ms: +gradMs.toFixed(1),
+      gemm_floor_ms: +floor.ms.toFixed(1),
+      gemm_floor_gflops: +(floor.gflop / (floor.ms / 1e3)).toFixed(1),
+      grad_gflop: +floor.gflop.toFixed(2),
       matmul_gflops: +((2 * 1024 * 4096 * 4096) / (mmMs / 1e3) / 1e9).toFixed(1),
       weights_mb: +weightsMb.toFixed(1),
       rss_mb: +loadedMb.toFixed(1),

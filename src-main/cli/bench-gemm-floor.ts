@@ -1,0 +1,75 @@
+/**
+ * The engine bench's GEMM floor: the time of the grad run's weight matmuls alone, on the same weights
+ * (external data from the bench's safetensors file) and the same shapes, with nothing else in the
+ * graph: no attention, no norms, no elementwise ops, no backward bookkeeping. It bounds from below
+ * what any ORT graph of the grad run can take on this CPU, so it says how much of grad_ms is left to win.
+ *
+ * Shapes (B·T = N tokens, D d_model, F d_mlp, V vocab), weights [out, in] as in toy-gpt.ts:
+ *   forward, every block:  x[N,D] @ qkv.wᵀ [3D,D], x @ proj.wᵀ [D,D], x @ fc1.wᵀ [F,D], h[N,F] @ fc2.wᵀ [D,F]
+ *   forward head:          x[N,D] @ headᵀ [V,D]
+ *   backward (dX only), every block after the bias: dqkv[N,3D] @ qkv.w, dy[N,D] @ proj.w,
+ *                          dh[N,F] @ fc1.w, dy[N,D] @ fc2.w;  head: dlogits[N,V] @ head
+ * Operands are fed (random), and each product is sliced to one element so that no output is copied out.
+ */
+import * as o from '../engine/ops.js';
+import { compile } from '../engine/onnx-export.js';
+import type { Runtime, SessionOptions, TensorData } from '../engine/runtime.js';
+import { readSafetensorsHeader, stTensor } from '../engine/safetensors.js';
+import { Graph, type Tensor } from '../engine/tensor.js';
+import type { ToyGptConfig } from '../engine/toy-gpt.js';
+
+export interface GemmFloor {
+  ms: number;
+  gflop: number;
+}
+
+export async function gemmFloor(rt: Runtime, file: string, c: ToyGptConfig, tokens: [number, number], biasAfter: number,
+  time: (f: () => Promise<unknown>) => Promise<number>, opts: SessionOptions = {}): Promise<GemmFloor> {
+  const st = readSafetensorsHeader(file);
+  const g = new Graph();
+  const w = (n: string, shape: number[]): Tensor => {
+    const t = stTensor(st, n);
+    return g.initializer(n, 'float32', shape, { kind: 'external', file: st.path, offset: t.offset, byteLength: t.byteLength });
+  };
+  const [B, T] = tokens;
+  const { dModel: D, dMlp: F, vocab: V } = c;
+  const x = g.input('x', 'float32', [B, T, D]); //          activations into D-wide products
+  const h = g.input('h', 'float32', [B, T, F]); //          MLP hidden
+  const dqkv = g.input('dqkv', 'float32', [B, T, 3 * D]); // gradient at the qkv output
+  const dlogits = g.input('dlogits', 'float32', [B, T, V]);
+  const products: Tensor[] = [];
+  let flop = 0;
+  const mm = (a: Tensor, b: Tensor, m: number, n: number, k: number, transB: boolean): void => {
+    products.push(o.matmul(a, b, { transB }));
+    flop += 2 * m * n * k;
+  };
+  const N = B * T;
+  for (let l = 0; l < c.nLayers; l++) {
+    const p = `h${l}.`;
+    const qkv = w(`${p}qkv.w`, [3 * D, D]), proj = w(`${p}proj.w`, [D, D]), fc1 = w(`${p}fc1.w`, [F, D]), fc2 = w(`${p}fc2.w`, [D, F]);
+    mm(x, qkv, N, 3 * D, D, true);
+    mm(x, proj, N, D, D, true);
+    mm(x, fc1, N, F, D, true);
+    mm(h, fc2, N, D, F, true);
+    if (l >= biasAfter) {
+      mm(dqkv, qkv, N, D, 3 * D, false);
+      mm(x, proj, N, D, D, false);
+      mm(h, fc1, N, D, F, false);
+      mm(x, fc2, N, F, D, false);
+    }
+  }
+  const head = w('head', [V, D]);
+  mm(x, head, N, V, D, true);
+  mm(dlogits, head, N, D, V, false);
+  const outputs = Object.fromEntries(products.map((t, i) => [`p${i}`, o.slice(o.slice(o.slice(t, 0, 0, 1), 1, 0, 1), 2, 0, 1)]));
+  const s = await rt.load(compile({ outputs }), { threads: 2, ...opts });
+  try {
+    let seed = 7;
+    const rnd = (n: number): Float32Array => Float32Array.from({ length: n }, () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5);
+    const feed = (dims: number[]): TensorData => ({ dtype: 'float32', dims, data: rnd(dims.reduce((a, b) => a * b, 1)) });
+    const feeds = { x: feed([B, T, D]), h: feed([B, T, F]), dqkv: feed([B, T, 3 * D]), dlogits: feed([B, T, V]) };
+    return { ms: await time(() => s.run(feeds)), gflop: flop / 1e9 };
+  } finally {
+    await s.release();
+  }
+}
