@@ -403,3 +403,48 @@ test('Runs at scale: idle polls fetch only the fingerprint, the shown run is not
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('Runs filter: by kind, by status, and by text that finds a run by its dataset\'s name; the count says how many are shown', { skip, timeout: 30_000 }, async () => {
+  const ds = ctx.store.datasets.create({ name: 'pelican teacher numbers' });
+  const mk = (kind: string, config: Record<string, string>, status: 'done' | 'failed') => {
+    const r = ctx.store.runs.create({ kind, config, codeVersion: 'test' });
+    ctx.store.runs.claim(r.id);
+    ctx.store.runs.finish(r.id, status === 'done' ? { status, result: {} } : { status, error: 'boom' });
+    return r.id;
+  };
+  const scan = mk('signal-scan', { datasetId: ds.id, hook: 'blocks.3.hook_resid_post' }, 'done');
+  const sweep = mk('bias-sweep', { datasetId: ds.id, point: 'hook_resid_post' }, 'failed');
+  const other = mk('signal-scan', { datasetId: 'someother', hook: 'blocks.1.hook_resid_post' }, 'failed');
+  const total = ctx.store.runs.list({ limit: 10_000 }).length;
+  const { page, problems } = await openPage('#runs');
+  const rows = page.getByTestId('runs-table').locator('tbody tr');
+  await page.locator(`tr[data-run-id="${other}"]`).waitFor({ timeout: 10_000 });
+  const shownIds = () => rows.evaluateAll((trs) => trs.map((t) => (t as unknown as { dataset: Record<string, string> }).dataset.runId));
+  const count = page.getByTestId('runs-count');
+
+  await page.getByRole('combobox', { name: 'kind' }).selectOption('signal-scan');
+  const scans = ctx.store.runs.list({ limit: 10_000 }).filter((r) => r.kind === 'signal-scan').map((r) => r.id).reverse();
+  await count.filter({ hasText: `${scans.length} of ${total} runs` }).waitFor({ timeout: 5_000 });
+  assert.deepEqual(await shownIds(), scans, 'every signal-scan, newest first, and nothing else');
+
+  await page.getByRole('combobox', { name: 'status' }).selectOption('failed');
+  await count.filter({ hasText: `1 of ${total}` }).waitFor({ timeout: 5_000 });
+  assert.deepEqual(await shownIds(), [other]);
+
+  // the dataset's name is not in any config: it is found through the dataset id
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.getByRole('searchbox', { name: 'search runs' }).fill('pelican TEACHER');
+  await count.filter({ hasText: `2 of ${total}` }).waitFor({ timeout: 5_000 });
+  assert.deepEqual((await shownIds()).sort(), [sweep, scan].sort());
+  await page.getByRole('searchbox', { name: 'search runs' }).fill('pelican blocks.3');
+  await count.filter({ hasText: `1 of ${total}` }).waitFor({ timeout: 5_000 });
+  assert.deepEqual(await shownIds(), [scan]);
+  await page.getByRole('searchbox', { name: 'search runs' }).fill('no-such-run-anywhere');
+  await page.getByTestId('runs-none-match').waitFor({ timeout: 5_000 });
+
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await count.filter({ hasText: new RegExp(`^\\s*${total} runs`) }).waitFor({ timeout: 5_000 });
+  assert.equal(await rows.count(), total);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
