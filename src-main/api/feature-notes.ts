@@ -14,6 +14,13 @@ export interface FeatureNotes {
   statsRun: { runId: string; nTokens: number } | null;
 }
 
+/** The distinct activating tokens of a feature's top contexts, strongest first, at most `max` (undefined: none). */
+export function firesOnTokens(top: readonly { text: { token: string } }[], max = 3): string[] | undefined {
+  const out: string[] = [];
+  for (const t of top) if (!out.includes(t.text.token) && out.push(t.text.token) >= max) break;
+  return out.length ? out : undefined;
+}
+
 /** The store's notes on the SAE registered with this folder (none when no SAE record has it). */
 export function featureNotes(store: Store, saePath: string, max = 3): FeatureNotes {
   const sae = store.saes.findByPath(saePath);
@@ -29,9 +36,7 @@ export function featureNotes(store: Store, saePath: string, max = 3): FeatureNot
       } catch {
         return undefined; // the run has no row for this feature
       }
-      const out: string[] = [];
-      for (const t of top) if (!out.includes(t.text.token) && out.push(t.text.token) >= max) break;
-      return out.length ? out : undefined;
+      return firesOnTokens(top, max);
     },
     statsRun: run ? { runId: run.runId, nTokens: run.nTokens } : null,
   };

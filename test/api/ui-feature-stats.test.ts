@@ -18,7 +18,9 @@ after(async () => {
 const sae = ctx.store.saes.create({ name: 'tiny', path: join(dir, 'sae') });
 const run = ctx.store.runs.create({ kind: 'feature-stats', config: {}, codeVersion: 'test' });
 const N = 120;
-const top = (i: number) => [{ context: 0, doc: 1, pos: 3, docPos: 3, value: i / 10, ids: [1, 2, 3], at: 1, text: { left: 'a ', token: 'b', right: ' c' } }];
+const ctxAt = (value: number, token: string) => ({ context: 0, doc: 1, pos: 3, docPos: 3, value, ids: [1, 2, 3], at: 1, text: { left: 'a ', token, right: ' c' } });
+// feature i's top contexts, strongest first: tokens b, b (again), t<i>, d, e — firesOn keeps the first 3 distinct
+const top = (i: number) => [ctxAt(i / 10, 'b'), ctxAt(i / 20, 'b'), ctxAt(i / 30, `t${i}`), ctxAt(i / 40, 'd'), ctxAt(i / 50, 'e')];
 ctx.store.featureStats.addMany(Array.from({ length: N }, (_, i) => {
   const nActive = i % 4 === 0 ? 0 : i;
   return { saeId: sae.id, featureIndex: i, runId: run.id, nTokens: 1000, nActive, density: nActive / 1000, meanAct: nActive ? 1 + i / 100 : null, maxAct: nActive ? i / 10 : null, top: nActive ? top(i) : [] };
@@ -48,11 +50,15 @@ test('featureStats.list: sorted, paged, filtered, with the total and labels; lim
   assert.equal(page.total, N);
   assert.deepEqual(page.rows.map((r) => r.featureIndex), [119, 118, 117, 115, 114, 113, 111, 110, 109, 107]);
   assert.ok(page.rows.every((r) => r.top.length === 0), 'no top contexts unless asked');
-  const live = await ok<{ total: number; rows: { featureIndex: number; label: string | null }[] }>('featureStats.list', { runId: run.id, dead: false, limit: 5, offset: 4 });
+  const live = await ok<{ total: number; rows: { featureIndex: number; label: string | null; firesOn: string[] | null }[] }>('featureStats.list', { runId: run.id, dead: false, limit: 5, offset: 4 });
   assert.equal(live.total, 90);
   assert.deepEqual(live.rows.map((r) => [r.featureIndex, r.label]), [[6, null], [7, 'sevens'], [9, null], [10, null], [11, null]]);
+  // unlabelled features: their top contexts' distinct tokens, strongest first, at most 3; labelled: null
+  assert.deepEqual(live.rows.map((r) => r.firesOn), [['b', 't6', 'd'], null, ['b', 't9', 'd'], ['b', 't10', 'd'], ['b', 't11', 'd']]);
+  const dead = await ok<{ rows: { firesOn: string[] | null }[] }>('featureStats.list', { runId: run.id, dead: true, limit: 2 });
+  assert.deepEqual(dead.rows.map((r) => r.firesOn), [null, null], 'a feature that never fired has no tokens');
   const withTop = await ok<{ rows: { top: unknown[] }[] }>('featureStats.list', { runId: run.id, order: 'strongest', withTop: true, limit: 3 });
-  assert.equal(withTop.rows[0]!.top.length, 1);
+  assert.equal(withTop.rows[0]!.top.length, 5);
   for (const bad of [{ runId: run.id, limit: 5000 }, { runId: run.id, withTop: true, limit: 200 }, { runId: run.id, order: 'loudest' }, { runId: run.id, extra: 1 }]) {
     const r = await dispatch(ctx, 'featureStats.list', bad);
     assert.ok('error' in r && r.error.code === 'invalid_input', JSON.stringify(bad));
@@ -62,8 +68,10 @@ test('featureStats.list: sorted, paged, filtered, with the total and labels; lim
 test('featureStats.get: one feature with its top contexts and label, by run or across runs', async () => {
   const [one] = await ok<{ featureIndex: number; label: string; top: { value: number; text: { token: string } }[] }[]>('featureStats.get', { runId: run.id, featureIndex: 7 });
   assert.equal(one!.label, 'sevens');
-  assert.deepEqual(one!.top.map((t) => [t.value, t.text.token]), [[0.7, 'b']]);
+  assert.deepEqual(one!.top.map((t) => [t.value, t.text.token]), [[0.7, 'b'], [0.35, 'b'], [7 / 30, 't7'], [0.175, 'd'], [0.14, 'e']]);
   assert.equal((await ok<unknown[]>('featureStats.get', { saeId: sae.id, featureIndex: 7 })).length, 1);
+  const [lab, unl] = [one as unknown as { firesOn: unknown }, (await ok<{ firesOn: string[] }[]>('featureStats.get', { runId: run.id, featureIndex: 9 }))[0]!];
+  assert.deepEqual([lab.firesOn, unl.firesOn], [null, ['b', 't9', 'd']], 'the labelled feature has no hint; an unlabelled one its tokens');
   const missing = await dispatch(ctx, 'featureStats.get', { runId: run.id, featureIndex: 100_000 });
   assert.ok('error' in missing && missing.error.code === 'not_found');
   const both = await dispatch(ctx, 'featureStats.get', { runId: run.id, saeId: sae.id, featureIndex: 1 });

@@ -56,7 +56,7 @@ test('Features: a feature-stats run from the form; density histogram with dead c
   // the whole table as CSV: every feature with its counts and units in the column names, equal to the API's rows
   const tcsv = await download(page, page.getByRole('group', { name: 'Export feature table' }), 'CSV');
   const tlines = tcsv.text.trim().split('\n');
-  assert.equal(tlines[0], 'feature,n_tokens,n_active,density_share_of_tokens,mean_act_when_active_sae_units,max_act_sae_units,label');
+  assert.equal(tlines[0], 'feature,n_tokens,n_active,density_share_of_tokens,mean_act_when_active_sae_units,max_act_sae_units,label,fires_on_tokens');
   assert.equal(tlines.length, 1 + 32);
   const apiRows = (await api('featureStats.list', { runId: runs[0].runId, order: 'index', limit: 32 })).rows;
   apiRows.forEach((r: { featureIndex: number; nActive: number; density: number }, i: number) => {
@@ -67,6 +67,14 @@ test('Features: a feature-stats run from the form; density histogram with dead c
   // the table: 32 rows by index; by density, densest first
   const table = page.getByTestId('fstats-table');
   assert.equal(await table.locator('tbody tr').count(), 32);
+  // unlabelled features show the tokens they fire hardest on in this run: the API's firesOn, row by row
+  const hints = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => {
+    const cell = (tr as unknown as { querySelector(s: string): { querySelectorAll(s: string): { textContent: string }[] } | null }).querySelector('[data-testid=fires-on]');
+    return cell ? [...cell.querySelectorAll('code')].map((c) => c.textContent) : null;
+  }));
+  const apiHints = apiRows.map((r: { firesOn: string[] | null; nActive: number }) => r.firesOn);
+  assert.deepEqual(hints, apiHints);
+  assert.ok(apiHints.filter(Boolean).length > 0 && apiHints.every((h: string[] | null, i: number) => (h === null) === (apiRows[i].nActive === 0)), 'every live unlabelled feature has a hint');
   assert.equal(await table.locator('tbody tr').first().getAttribute('data-feature'), '0');
   await table.getByRole('button', { name: /^Max act/ }).click();
   await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=fstats-table] th[aria-sort=descending]') !== null);

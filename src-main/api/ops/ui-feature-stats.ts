@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { featureStatListQuerySchema } from '../../store/feature-stats.js';
 import { idSchema } from '../../store/schemas.js';
 import type { ApiContext } from '../context.js';
+import { firesOnTokens } from '../feature-notes.js';
 import { defineOp } from '../op.js';
 
 /** the most rows a list returns (without top contexts) */
@@ -26,6 +27,10 @@ const statOut = z.object({
   /** the feature's first label (annotations), if any */
   label: z.string().nullable(),
 });
+const listRowOut = statOut.extend({
+  /** for a feature without a label: the distinct tokens of its top contexts in this run, strongest first (≤ 3); null when labelled or never active */
+  firesOn: z.array(z.string()).nullable(),
+});
 const runOut = z.object({ runId: z.string(), saeId: z.string(), features: z.number(), dead: z.number(), nTokens: z.number(), createdAt: z.string() });
 
 /** label by feature index: the first annotation of each */
@@ -38,6 +43,11 @@ function labelsOf(ctx: ApiContext, saeId: string, indices: readonly number[]): M
   return out;
 }
 
+/** a row with its label, and for an unlabelled feature the tokens its top contexts fire on */
+function withNotes<R extends { top: readonly { text: { token: string } }[] }>(r: R, label: string | null): R & { label: string | null; firesOn: string[] | null } {
+  return { ...r, label, firesOn: label === null ? firesOnTokens(r.top) ?? null : null };
+}
+
 export const uiFeatureStatsOps = {
   'featureStats.runs': defineOp({
     summary: 'the feature-stats runs (of one SAE, or all), newest first: features, dead features, tokens counted',
@@ -46,20 +56,24 @@ export const uiFeatureStatsOps = {
     handler: async ({ saeId }, ctx) => ctx.store.featureStats.runs(saeId),
   }),
   'featureStats.list': defineOp({
-    summary: `a feature-stats run's features: {runId, order: index|densest|sparsest|strongest, dead, minDensity, maxDensity, withTop, limit <= ${FEATURE_STATS_PAGE_MAX} (<= ${FEATURE_STATS_TOP_PAGE_MAX} withTop), offset}; with labels and the total matching`,
+    summary: `a feature-stats run's features: {runId, order: index|densest|sparsest|strongest, dead, minDensity, maxDensity, withTop, limit <= ${FEATURE_STATS_PAGE_MAX} (<= ${FEATURE_STATS_TOP_PAGE_MAX} withTop), offset}; with labels (or, unlabelled, the tokens each fires on) and the total matching`,
     // the store's query, with the API's page caps
     input: featureStatListQuerySchema.extend({
       limit: z.int().min(1).max(FEATURE_STATS_PAGE_MAX).optional(),
       offset: z.int().min(0).max(1 << 30).optional(),
     }).refine((q) => !q.withTop || (q.limit ?? 100) <= FEATURE_STATS_TOP_PAGE_MAX, { message: `with top contexts, limit is at most ${FEATURE_STATS_TOP_PAGE_MAX}`, path: ['limit'] }),
-    output: z.object({ total: z.number(), rows: z.array(statOut) }),
+    output: z.object({ total: z.number(), rows: z.array(listRowOut) }),
     handler: async (q, ctx) => {
       const { limit, offset, withTop, order, ...filter } = q;
       // the total matching (cheap: no top contexts)
       const total = ctx.store.featureStats.list({ ...filter, limit: 100_000 }).length;
-      const rows = ctx.store.featureStats.list({ ...filter, order, withTop, limit: limit ?? 100, offset });
+      // top contexts are read for firesOn; they are returned only when asked for
+      const rows = ctx.store.featureStats.list({ ...filter, order, withTop: true, limit: limit ?? 100, offset });
       const labels = rows.length ? labelsOf(ctx, rows[0]!.saeId, rows.map((r) => r.featureIndex)) : new Map<number, string>();
-      return { total, rows: rows.map((r) => ({ ...r, label: labels.get(r.featureIndex) ?? null })) };
+      return {
+        total,
+        rows: rows.map((r) => ({ ...withNotes(r, labels.get(r.featureIndex) ?? null), top: withTop ? r.top : [] })),
+      };
     },
   }),
   'featureStats.densities': defineOp({
@@ -81,7 +95,7 @@ export const uiFeatureStatsOps = {
     summary: "one feature's stats with its top activating contexts: {runId, featureIndex} (or every run of the feature: {saeId, featureIndex})",
     input: z.strictObject({ runId: idSchema.optional(), saeId: idSchema.optional(), featureIndex: z.int().min(0).max(1 << 30) })
       .refine((q) => (q.runId === undefined) !== (q.saeId === undefined), { message: 'give exactly one of runId and saeId', path: ['runId'] }),
-    output: z.array(statOut),
+    output: z.array(listRowOut),
     handler: async ({ runId, saeId, featureIndex }, ctx) => {
       let rows;
       if (runId !== undefined) {
@@ -93,7 +107,7 @@ export const uiFeatureStatsOps = {
         rows = [ctx.store.featureStats.get(sae, featureIndex, runId)];
       } else rows = ctx.store.featureStats.forFeature(saeId!, featureIndex);
       const labels = rows.length ? labelsOf(ctx, rows[0]!.saeId, [featureIndex]) : new Map<number, string>();
-      return rows.map((r) => ({ ...r, label: labels.get(r.featureIndex) ?? null }));
+      return rows.map((r) => withNotes(r, labels.get(r.featureIndex) ?? null));
     },
   }),
 };
