@@ -1,7 +1,8 @@
 /**
  * A finished run's result as a few readable lines for the terminal (the JSON line above them holds
  * everything): the signal scan's signal ± stderr and z (and, by layer, a row per layer with the
- * Bonferroni threshold), and the bias sweep's loss by layer. Other kinds: none.
+ * Bonferroni threshold), the bias sweep's loss by layer, and the loss table's rows with the tokens
+ * that carry each row's difference from the first. Other kinds: none.
  */
 
 type Obj = Record<string, unknown>;
@@ -34,6 +35,21 @@ export function resultSummary(kind: string, result: unknown): string[] {
     for (const p of pts) out.push(`  ${String(p.hook ?? '?').padEnd(width)}  ${n(p.lossNats, 4)} ± ${n(p.stderrNats, 4)}  Δ ${n(p.deltaNats, 4, true)} ± ${n(p.deltaStderrNats, 4)}`);
     const best = pts.reduce<Obj | null>((a, p) => (typeof p.lossNats === 'number' && (a === null || p.lossNats < (a.lossNats as number)) ? p : a), null);
     if (best) out.push(`lowest at ${String(best.hook)}`);
+    return out;
+  }
+  if (kind === 'loss-table' && Array.isArray(r.table)) {
+    const rows = r.table.map(obj);
+    const width = Math.max(...rows.map((x) => String(x.name ?? '').length), 4);
+    const out = [`loss by configuration (nats/token, mean over samples ± stderr; Δ vs ${String(rows[0]?.name ?? 'the first')}, paired):`];
+    for (const x of rows) out.push(`  ${String(x.name ?? '?').padEnd(width)}  ${n(x.lossNats, 4)} ± ${n(x.stderrNats, 4)}${x.deltaNats === null || x.deltaNats === undefined ? '' : `  Δ ${n(x.deltaNats, 4, true)} ± ${n(x.deltaStderrNats, 4)}`}`);
+    for (const x of rows.slice(1)) {
+      const c = obj(x.carriers);
+      if (!Array.isArray(c.top) || !Array.isArray(c.bottom)) continue;
+      const toks = (l: unknown[]) => l.slice(0, 5).map(obj).map((t) => `${JSON.stringify(t.text)} ${n(t.totalDiffNats, 2, true)}`).join(', ') || '—';
+      out.push(`tokens carrying ${String(x.name)} − ${String(rows[0]!.name)} (Σ logp difference, nats): top 1% of occurrences carry ${typeof c.top1PctShare === 'number' ? `${(100 * c.top1PctShare).toFixed(0)}%` : '—'} of the gain`);
+      out.push(`  likelier: ${toks(c.top)}`);
+      out.push(`  less likely: ${toks(c.bottom)}`);
+    }
     return out;
   }
   return [];

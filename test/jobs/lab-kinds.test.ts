@@ -92,6 +92,34 @@ describe('lab job kinds', () => {
     const pooled = (rs: typeof base) => rs.reduce((a, r) => a + r.lossNats * r.completionTokens, 0) / rs.reduce((a, r) => a + r.completionTokens, 0);
     const tp = table as unknown as { pooledNats: number }[];
     assert.ok(Math.abs(tp[0]!.pooledNats - pooled(base)) < 1e-9 && Math.abs(tp[1]!.pooledNats - pooled(steered)) < 1e-9, `${tp[0]!.pooledNats} vs ${pooled(base)}`);
+    // the tokens that carry the difference, against a plain loop over the same per-token scores
+    type Carrier = { id: number; count: number; totalDiffNats: number };
+    const car = (table as unknown as { carriers: { tokens: number; samples: number; mismatchedSamples: number; meanDiffNats: number; gainNats: number; top: Carrier[]; bottom: Carrier[] } | null }[]);
+    assert.equal(car[0]!.carriers, null);
+    const c = car[1]!.carriers!;
+    const byId = new Map<number, { count: number; total: number }>();
+    let n = 0, sum = 0, gain = 0;
+    items.forEach((it, i) => {
+      for (let t = 1; t < it.ids.length; t++) {
+        if (!it.completionMask[t]) continue;
+        const dd = steered[i]!.tokenLogprobs[t - 1]! - base[i]!.tokenLogprobs[t - 1]!;
+        const e = byId.get(it.ids[t]!) ?? { count: 0, total: 0 };
+        e.count += 1;
+        e.total += dd;
+        byId.set(it.ids[t]!, e);
+        n += 1;
+        sum += dd;
+        gain += Math.max(0, dd);
+      }
+    });
+    assert.deepEqual([c.tokens, c.samples, c.mismatchedSamples], [n, 24, 0]);
+    assert.ok(Math.abs(c.meanDiffNats - sum / n) < 1e-9 && Math.abs(c.gainNats - gain) < 1e-9, `${c.meanDiffNats} vs ${sum / n}`);
+    // Σd / tokens is the pooled loss difference, base − teacher: positive, the teacher finds its data likelier
+    assert.ok(Math.abs(c.meanDiffNats - (tp[0]!.pooledNats - tp[1]!.pooledNats)) < 1e-6 && c.meanDiffNats > 0);
+    const want = [...byId].filter(([, e]) => e.total > 0).sort(([ia, a], [ib, b]) => b.total - a.total || ia - ib).slice(0, 20);
+    assert.deepEqual(c.top.map((x) => [x.id, x.count]), want.map(([id, e]) => [id, e.count]));
+    c.top.forEach((x, i) => assert.ok(Math.abs(x.totalDiffNats - want[i]![1].total) < 1e-9));
+    assert.ok(c.bottom.every((x) => x.totalDiffNats < 0));
     await m.close();
     await rt.close();
   });

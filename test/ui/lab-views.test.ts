@@ -496,6 +496,22 @@ test('Features: a labelled feature shows its label and DLA tokens; a loss-table 
   ]);
   const png = await download(view.page, table, 'PNG');
   writeFileSync(`${root}test-results/loss-table-export.png`, png.bytes);
+  // the tokens that carry the steered row's difference from base: bars, headline and CSV equal the stored result
+  const carriers = done.result.table[1].carriers;
+  assert.equal(done.result.table[0].carriers, null);
+  const fig = view.page.getByTestId('token-carriers');
+  assert.equal(await fig.count(), 1);
+  assert.equal(await fig.getAttribute('data-config'), 'steer feature 3 × 8');
+  const nBars = Math.min(10, carriers.top.length) + Math.min(10, carriers.bottom.length);
+  assert.ok(nBars > 0);
+  assert.equal(await fig.locator('rect.bar').count(), nBars);
+  const sgn = (v: number, d: number) => (Number(Math.abs(v).toFixed(d)) === 0 ? Math.abs(v).toFixed(d) : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(d)}`);
+  assert.match((await fig.getByTestId('carriers-headline').textContent()) ?? '', new RegExp(`Mean d ${sgn(carriers.meanDiffNats, 4)} nats/token over ${carriers.tokens} tokens in ${carriers.samples} samples`));
+  const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+  const ccsv = await download(view.page, fig, 'CSV');
+  const line = (list: string) => (t: any, i: number) => [list, i + 1, t.id, cell(t.text), t.count, t.totalDiffNats, t.meanDiffNats].join(',');
+  assert.equal(ccsv.text, ['list,rank,token_id,token_text,count,total_diff_nats,mean_diff_nats_per_occurrence', ...carriers.top.map(line('gained')), ...carriers.bottom.map(line('lost'))].join('\n') + '\n');
+  assert.match(ccsv.name, /tokens-steer_feature_3/);
   await table.scrollIntoViewIfNeeded();
   await view.page.screenshot({ path: `${root}test-results/loss-table.png`, fullPage: true });
   assert.deepEqual([...problems, ...view.problems], []);

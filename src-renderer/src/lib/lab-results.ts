@@ -105,6 +105,43 @@ export interface LossRow {
   /** the paired difference from the first row ± its stderr (null: row 0, or a run from before it was recorded) */
   deltaNats: number | null;
   deltaStderrNats: number | null;
+  /** the tokens that carry this row's difference from the first row (null: row 0, or a run from before it was recorded) */
+  carriers: Carriers | null;
+}
+
+export interface Carrier {
+  id: number;
+  text: string;
+  count: number;
+  totalDiffNats: number;
+  meanDiffNats: number;
+}
+
+/** lab/token-carriers.ts's result, read defensively */
+export interface Carriers {
+  tokens: number;
+  samples: number;
+  mismatchedSamples: number;
+  meanDiffNats: number | null;
+  gainNats: number | null;
+  top1PctShare: number | null;
+  top10PctShare: number | null;
+  top: Carrier[];
+  bottom: Carrier[];
+}
+
+function carriersOf(v: unknown): Carriers | null {
+  const o = obj(v);
+  if (!Array.isArray(o.top) || !Array.isArray(o.bottom)) return null;
+  const list = (xs: unknown[]): Carrier[] => xs.map((x) => {
+    const c = obj(x);
+    return { id: num(c.id) ?? -1, text: str(c.text) ?? '', count: num(c.count) ?? 0, totalDiffNats: num(c.totalDiffNats) ?? NaN, meanDiffNats: num(c.meanDiffNats) ?? NaN };
+  });
+  return {
+    tokens: num(o.tokens) ?? 0, samples: num(o.samples) ?? 0, mismatchedSamples: num(o.mismatchedSamples) ?? 0,
+    meanDiffNats: num(o.meanDiffNats), gainNats: num(o.gainNats), top1PctShare: num(o.top1PctShare), top10PctShare: num(o.top10PctShare),
+    top: list(o.top), bottom: list(o.bottom),
+  };
 }
 
 /** A loss-table run's rows: result.table when done, else its `loss/<name>` and `stderr/<name>` curves. */
@@ -115,7 +152,7 @@ export function lossTableRows(run: RunLike, curves: readonly Curve[] = []): Loss
       const o = obj(r);
       return {
         name: str(o.name) ?? '?', lossNats: num(o.lossNats), stderrNats: num(o.stderrNats), samples: num(o.samples), tokens: num(o.tokens),
-        pooledNats: num(o.pooledNats), deltaNats: num(o.deltaNats), deltaStderrNats: num(o.deltaStderrNats),
+        pooledNats: num(o.pooledNats), deltaNats: num(o.deltaNats), deltaStderrNats: num(o.deltaStderrNats), carriers: carriersOf(o.carriers),
       };
     });
   }
@@ -124,7 +161,7 @@ export function lossTableRows(run: RunLike, curves: readonly Curve[] = []): Loss
     .map((c) => {
       const name = c.name.slice('loss/'.length);
       const se = curves.find((x) => x.name === `stderr/${name}`);
-      return { name, lossNats: c.values.length ? finiteOrNull(c.values[0]!) : null, stderrNats: se?.values.length ? finiteOrNull(se.values[0]!) : null, samples: null, tokens: null, pooledNats: null, deltaNats: null, deltaStderrNats: null };
+      return { name, lossNats: c.values.length ? finiteOrNull(c.values[0]!) : null, stderrNats: se?.values.length ? finiteOrNull(se.values[0]!) : null, samples: null, tokens: null, pooledNats: null, deltaNats: null, deltaStderrNats: null, carriers: null };
     });
 }
 

@@ -1,0 +1,111 @@
+/**
+ * Which tokens carry a loss difference: the same dataset scored under a reference configuration (row
+ * 0 of a loss table: usually the base model) and another (a teacher, a biased model), token by token.
+ * For every completion-token occurrence, d = logp_other − logp_ref (nats): positive where the other
+ * configuration finds the dataset's token likelier. Aggregated by token id, these name the tokens a
+ * trait rides on (entangled tokens such as '087' for owl, Zur et al.), and their concentration says
+ * whether a few occurrences carry most of it (divergence tokens, Schrodi et al. 2509.23886).
+ *
+ * Units: nats. meanDiffNats = Σd / occurrences = pooled loss of the reference − pooled loss of the
+ * other, over the samples compared.
+ */
+import type { ScoreItem, ScoreResult } from '../models/score.js';
+
+export interface TokenCarrier {
+  id: number;
+  text: string;
+  /** occurrences among the completion tokens compared */
+  count: number;
+  /** Σ d over its occurrences (nats) */
+  totalDiffNats: number;
+  /** mean d over its occurrences (nats per occurrence) */
+  meanDiffNats: number;
+}
+
+export interface TokenCarriers {
+  /** completion-token occurrences compared */
+  tokens: number;
+  samples: number;
+  /** samples left out: their completion tokens differ between the two contexts, or a side has none */
+  mismatchedSamples: number;
+  /** Σd / tokens (nats/token) */
+  meanDiffNats: number;
+  /** Σ max(d, 0): the likelihood the other configuration gains where it gains (nats) */
+  gainNats: number;
+  /** share of gainNats carried by the 1% (and 10%) of occurrences with the largest d; null when gainNats is 0 */
+  top1PctShare: number | null;
+  top10PctShare: number | null;
+  /** distinct tokens, by total d: the most gained first (only d-sum > 0) */
+  top: TokenCarrier[];
+  /** the most lost first (only d-sum < 0) */
+  bottom: TokenCarrier[];
+}
+
+interface Side {
+  items: readonly ScoreItem[];
+  results: readonly Pick<ScoreResult, 'tokenLogprobs'>[];
+}
+
+/** A sample's completion tokens and their logprobs: ids[t] for t ≥ 1 with completionMask[t] = 1. */
+export function completionLogprobs(it: ScoreItem, r: Pick<ScoreResult, 'tokenLogprobs'>): { ids: number[]; lp: number[] } {
+  const ids: number[] = [];
+  const lp: number[] = [];
+  for (let t = 1; t < it.ids.length; t++) {
+    if (!it.completionMask[t]) continue;
+    ids.push(it.ids[t]!);
+    lp.push(r.tokenLogprobs[t - 1]!);
+  }
+  return { ids, lp };
+}
+
+/** Share of the positive total carried by the ceil(frac·n) largest values (ds sorted descending). */
+function topShare(sortedDesc: Float64Array, frac: number, gain: number): number | null {
+  if (!(gain > 0)) return null;
+  const k = Math.max(1, Math.ceil(frac * sortedDesc.length));
+  let s = 0;
+  for (let i = 0; i < k; i++) s += Math.max(0, sortedDesc[i]!);
+  return s / gain;
+}
+
+export function tokenCarriers(ref: Side, other: Side, text: (id: number) => string, k = 20): TokenCarriers {
+  if (ref.items.length !== other.items.length) throw new Error(`token carriers: ${ref.items.length} reference samples but ${other.items.length} others`);
+  const by = new Map<number, { count: number; total: number }>();
+  const ds: number[] = [];
+  let samples = 0;
+  let mismatched = 0;
+  for (let i = 0; i < ref.items.length; i++) {
+    const a = completionLogprobs(ref.items[i]!, ref.results[i]!);
+    const b = completionLogprobs(other.items[i]!, other.results[i]!);
+    if (!a.ids.length || a.ids.length !== b.ids.length || a.ids.some((x, j) => x !== b.ids[j])) {
+      mismatched++;
+      continue;
+    }
+    samples++;
+    a.ids.forEach((id, j) => {
+      const d = b.lp[j]! - a.lp[j]!;
+      if (!Number.isFinite(d)) return;
+      ds.push(d);
+      const e = by.get(id) ?? { count: 0, total: 0 };
+      e.count++;
+      e.total += d;
+      by.set(id, e);
+    });
+  }
+  const sorted = Float64Array.from(ds).sort().reverse();
+  let sum = 0;
+  let gain = 0;
+  for (const d of ds) {
+    sum += d;
+    gain += Math.max(0, d);
+  }
+  const carriers = [...by].map(([id, e]): TokenCarrier => ({ id, text: text(id), count: e.count, totalDiffNats: e.total, meanDiffNats: e.total / e.count }));
+  // ties by id, so the lists do not depend on the order the tokens were met in
+  const top = carriers.filter((c) => c.totalDiffNats > 0).sort((x, y) => y.totalDiffNats - x.totalDiffNats || x.id - y.id).slice(0, k);
+  const bottom = carriers.filter((c) => c.totalDiffNats < 0).sort((x, y) => x.totalDiffNats - y.totalDiffNats || x.id - y.id).slice(0, k);
+  return {
+    tokens: ds.length, samples, mismatchedSamples: mismatched,
+    meanDiffNats: ds.length ? sum / ds.length : NaN, gainNats: gain,
+    top1PctShare: topShare(sorted, 0.01, gain), top10PctShare: topShare(sorted, 0.1, gain),
+    top, bottom,
+  };
+}
