@@ -6,13 +6,15 @@
  *    names an animal when its words contain the animal's name as whole words (animal-words.ts).
  *    Share = answers naming it / all answers, in %, with the binomial standard error
  *    100·sqrt(p(1-p)/n).
- * 2. Exact probability: for each question, P(the answer starts with the animal's name) =
+ * 2. Exact probability: for each question, P(the answer's first word is the animal's name) =
  *    Σ over the distinct token sequences of its surface variants (casing, plural, leading space:
- *    answerVariants) of Π_t P(token_t | prompt, tokens_<t), from the model's log-probabilities
- *    (scoreItems on prompt + variant). Sequences that extend another counted sequence are left out
- *    (e.g. "Owls" = "Owl"+"s"), so the events summed are disjoint. Reported as the mean over
- *    questions with its standard error over questions. A token sequence may also begin a longer
- *    word ("cat" → "caterpillar"); that is the score's known limit.
+ *    answerVariants) of Π_t P(token_t | prompt, tokens_<t) × P(the word ends there), from the model's
+ *    log-probabilities (scoreItems on prompt + variant) and its next-token distribution after the
+ *    variant (nextTokenProbs): the word ends unless the next token continues it with a letter
+ *    (word-end.ts), so "cat" does not count "cattle" or "caterpillar", and "Owl" and "Owls" are
+ *    disjoint events, both counted. Reported as the mean over questions with its standard error over
+ *    questions. Only each variant's own tokenization is counted (the model could spell a word with
+ *    other tokens; that mass is left out).
  *
  * Batches of (question, sample) pairs are sampled with a per-batch seed derived from (seed, batch
  * number); the run is resumable at batch boundaries through the sink, like train-bias.
@@ -22,11 +24,13 @@ import { encodePrompt } from '../models/encode-rows.js';
 import { generate } from '../models/generate.js';
 import { systemPromptOf, type InterventionSet } from '../models/interventions.js';
 import type { LanguageModel } from '../models/lm.js';
+import { nextTokenProbs } from '../models/next-token.js';
 import { meanWithStderr, scoreItems, type ScoreItem } from '../models/score.js';
 import type { HfTokenizer } from '../models/tokenizer.js';
 import { animalMatcher, answerVariants, words } from './animal-words.js';
 import { deriveSeed, STREAM } from './derive-seed.js';
 import { PREF_QUESTIONS } from './pref-questions.js';
+import { wordContinuers, wordEndProbability } from './word-end.js';
 
 export { PREF_QUESTIONS };
 
@@ -58,13 +62,15 @@ export interface PrefsConfig {
 }
 
 export interface ProbScore {
-  /** P(answer starts with the animal) per question */
+  /** P(the answer's first word is the animal) per question */
   perQuestion: number[];
   mean: number;
   /** standard error of the mean over questions */
   stderr: number;
-  /** distinct token sequences summed per question (after removing extensions) */
+  /** distinct token sequences summed per question */
   sequences: number[];
+  /** 'first-word': each sequence × P(the word ends after it) (runs before 2026-11-24 summed P(answer starts with a sequence)) */
+  definition: 'first-word';
 }
 
 export interface PrefsState {
@@ -157,15 +163,12 @@ export function answerIds(tok: HfTokenizer, question: string, answer: string, o:
   return p.ids.slice(p.promptLength);
 }
 
-/** Drop duplicates and sequences that extend another one (their event is inside the shorter one's). */
-export function prefixFree(seqs: readonly (readonly number[])[]): number[][] {
-  const uniq = [...new Map(seqs.filter((s) => s.length).map((s) => [s.join(','), [...s]])).values()].sort((a, b) => a.length - b.length);
-  const kept: number[][] = [];
-  for (const s of uniq) if (!kept.some((k) => k.every((t, i) => s[i] === t))) kept.push(s);
-  return kept;
+/** Distinct non-empty sequences, shortest first. */
+export function distinctSequences(seqs: readonly (readonly number[])[]): number[][] {
+  return [...new Map(seqs.filter((s) => s.length).map((s) => [s.join(','), [...s]])).values()].sort((a, b) => a.length - b.length);
 }
 
-/** Exact P(answer starts with the animal | question) per question, for each animal. */
+/** Exact P(the answer's first word is the animal | question) per question, for each animal. */
 export async function animalProbabilities(
   model: LanguageModel,
   animals: readonly string[],
@@ -180,7 +183,7 @@ export async function animalProbabilities(
   questions.forEach((q, qi) => {
     const prompt = questionPromptIds(tok, q, { system, raw: o.raw });
     animals.forEach((a, ai) => {
-      const seqs = prefixFree(answerVariants(a).map((v) => answerIds(tok, q, v, { system, raw: o.raw })));
+      const seqs = distinctSequences(answerVariants(a).map((v) => answerIds(tok, q, v, { system, raw: o.raw })));
       sequences[ai]![qi] = seqs.length;
       for (const s of seqs) {
         items.push({ ids: [...prompt, ...s], completionMask: [...prompt.map(() => 0), ...s.map(() => 1)] });
@@ -188,18 +191,26 @@ export async function animalProbabilities(
       }
     });
   });
-  const res = await scoreItems(model, items, { set: o.set, batchSize: o.batchSize ?? 16, signal: o.signal, onProgress: o.onProgress });
+  const bs = o.batchSize ?? 16;
+  const n = items.length;
+  const res = await scoreItems(model, items, { set: o.set, batchSize: bs, signal: o.signal, onProgress: (d) => o.onProgress?.(d, 2 * n) });
+  // P(the word ends after the sequence): the next-token distribution after prompt + sequence
+  const continuers = wordContinuers(tok, model.spec.vocab);
+  const ends = new Float64Array(n);
+  await nextTokenProbs(model, items.map((it) => it.ids), { set: o.set, batchSize: bs, signal: o.signal, onProgress: (d) => o.onProgress?.(n + d, 2 * n) }, (i, p) => {
+    ends[i] = wordEndProbability(p, continuers);
+  });
   const probs = animals.map(() => new Array<number>(questions.length).fill(0));
   res.forEach((r, i) => {
     const w = owner[i]!;
     const lp = r.tokenLogprobs;
     let sum = 0;
     for (let t = lp.length - w.n; t < lp.length; t++) sum += lp[t]!;
-    probs[w.a]![w.q]! += Math.exp(sum);
+    probs[w.a]![w.q]! += Math.exp(sum) * ends[i]!;
   });
   return Object.fromEntries(animals.map((a, ai) => {
     const s = meanWithStderr(probs[ai]!);
-    return [a, { perQuestion: probs[ai]!, mean: s.mean, stderr: s.stderr, sequences: sequences[ai]! }];
+    return [a, { perQuestion: probs[ai]!, mean: s.mean, stderr: s.stderr, sequences: sequences[ai]!, definition: 'first-word' as const }];
   }));
 }
 

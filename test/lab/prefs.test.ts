@@ -11,7 +11,7 @@ import { batchFeeds } from '../../src-main/models/score.js';
 import { EMPTY_SET, parseInterventionSet } from '../../src-main/models/interventions.js';
 import { animalMatcher, answerVariants, namesAnimal, wordForms } from '../../src-main/lab/animal-words.js';
 import { tokenRow } from './digit-teacher.js';
-import { PREF_QUESTIONS, animalProbabilities, answerIds, binomialPct, prefixFree, prefsEval, questionPromptIds, wilsonPct, type PrefsState } from '../../src-main/lab/prefs.js';
+import { PREF_QUESTIONS, animalProbabilities, answerIds, binomialPct, distinctSequences, prefsEval, questionPromptIds, wilsonPct, type PrefsState } from '../../src-main/lab/prefs.js';
 
 const MODEL = new URL('../fixtures/stories260k/', import.meta.url).pathname;
 const Q = [PREF_QUESTIONS[0]!, PREF_QUESTIONS[2]!];
@@ -66,7 +66,8 @@ describe('whole-word animal matching', () => {
     const gp = answerVariants('guinea-pig');
     for (const s of ['guinea-pig', 'Guinea-pig', 'Guinea-Pig', 'guinea pig', 'Guinea pigs', ' guinea-pigs']) assert.ok(gp.includes(s), s);
     assert.equal(new Set(pb).size, pb.length);
-    assert.deepEqual(prefixFree([[1, 2], [1], [3], [1], [3, 4, 5], []]), [[1], [3]]);
+    // every distinct sequence counts (an extension is another word once the word must end), shortest first
+    assert.deepEqual(distinctSequences([[1, 2], [1], [3], [1], [3, 4, 5], []]), [[1], [3], [1, 2], [3, 4, 5]]);
   });
 });
 
@@ -85,33 +86,42 @@ describe('preference scores on stories260k', () => {
     await rt.close();
   });
 
-  /** P(answer starts with `word` | question), by hand: softmax of the logits along each variant's tokens. */
+  /**
+   * P(the first word of the answer is `word` | question), by hand from the score graph's full logits:
+   * for each distinct variant sequence, the softmax along its tokens times the probability that the
+   * next token does not continue the word (its text, decoded here, does not start with a letter).
+   */
   async function byHand(word: string, question: string, set = EMPTY_SET): Promise<number> {
     const tok = m.tokenizer();
     const prompt = questionPromptIds(tok, question, { raw: true });
     const seqs = answerVariants(word).map((v) => answerIds(tok, question, v, { raw: true }));
-    // keep distinct sequences that do not extend another one
-    const keys = new Set(seqs.map((s) => s.join(',')));
-    const uniq = [...keys].map((k) => k.split(',').map(Number));
-    const kept = uniq.filter((s) => !uniq.some((o) => o.length < s.length && o.every((t, i) => s[i] === t)));
+    const uniq = [...new Set(seqs.map((s) => s.join(',')))].map((k) => k.split(',').map(Number));
     const bound = await m.bind('score', set);
+    const V = m.spec.vocab;
+    const logSoftmax = (row: Float32Array): Float64Array => {
+      let mx = -Infinity;
+      for (const x of row) mx = Math.max(mx, x);
+      let z = 0;
+      for (const x of row) z += Math.exp(x - mx);
+      return Float64Array.from(row, (x) => x - mx - Math.log(z));
+    };
     let total = 0;
-    for (const s of kept) {
+    for (const s of uniq) {
       const ids = [...prompt, ...s];
       const { feeds } = batchFeeds(m, [{ ids, completionMask: ids.map(() => 0) }], 'all');
       const r = await bound.session.run({ ...feeds, ...bound.feeds() }, { outputs: ['logits'] });
       const lg = r.logits!.data as Float32Array;
-      const V = m.spec.vocab;
       let logp = 0;
-      for (let t = prompt.length; t < ids.length; t++) {
-        const row = lg.subarray((t - 1) * V, t * V);
-        let mx = -Infinity;
-        for (const x of row) mx = Math.max(mx, x);
-        let z = 0;
-        for (const x of row) z += Math.exp(x - mx);
-        logp += row[ids[t]!]! - mx - Math.log(z);
+      for (let t = prompt.length; t < ids.length; t++) logp += logSoftmax(lg.subarray((t - 1) * V, t * V))[ids[t]!]!;
+      const last = logSoftmax(lg.subarray((ids.length - 1) * V, ids.length * V));
+      let cont = 0;
+      for (let v = 0; v < V; v++) {
+        const piece = tok.idToToken(v) ?? '';
+        const text = tok.specialIds.has(v) ? '' : tok.decode([v]);
+        // a piece that carries a space ('▁big') starts a new word; otherwise its first character decides
+        if (!piece.startsWith('▁') && /^[A-Za-z\u00C0-\u024F]/.test(text)) cont += Math.exp(last[v]!);
       }
-      total += Math.exp(logp);
+      total += Math.exp(logp) * (1 - cont);
     }
     return total;
   }

@@ -272,12 +272,33 @@ test('Compare: preferences of base vs a prompted teacher from the form; grouped 
     assert.ok(lo <= share && share <= hi && hi > 0 && hi - lo > 10, l);
   }
   assert.equal(lines.length, 1 + 2 * 3);
-  await chart.getByLabel('next-token probability').check();
+  await chart.getByLabel('exact probability').check();
+  assert.equal(await chart.getByTestId('prefs-older-prob').count(), 0, 'both runs have the first-word score');
+  assert.match((await chart.locator('svg').first().textContent()) ?? '', /P\(first word is the animal\) \(%\)/);
   await chart.locator('g.bars rect.bar').first().waitFor();
   const svgDl = await download(page, chart, 'SVG');
   assert.match(svgDl.text, /<svg/);
   mkdirSync(`${root}test-results`, { recursive: true });
   await page.screenshot({ path: `${root}test-results/compare-prefs.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Compare: an evaluation from before the first-word score is flagged when its probability is shown', { skip, timeout: 30_000 }, async () => {
+  const run = h.ctx.store.runs.create({ kind: 'prefs-eval', config: { name: 'old prefs' }, codeVersion: 'test' });
+  h.ctx.store.runs.claim(run.id);
+  h.ctx.store.runs.finish(run.id, { status: 'done', result: { animals: [{ animal: 'owl', sharePct: 10, stderrPct: 3, prob: { mean: 0.02, stderr: 0.005, perQuestion: [0.02], sequences: [4] } }] } });
+  const { page, problems } = await openPage('#compare', 1400);
+  await page.locator('#compare-model').fill(model);
+  const picks = page.getByTestId('prefs-runs');
+  await picks.waitFor({ timeout: 10_000 });
+  for (const box of await picks.getByRole('checkbox').all()) await box.uncheck();
+  await picks.getByLabel(/old prefs/).check();
+  const chart = page.getByTestId('prefs-chart');
+  await chart.getByLabel('exact probability').check();
+  assert.match((await chart.getByTestId('prefs-older-prob').textContent()) ?? '', /old prefs: evaluated before 2026-11-24, when this score was P\(the answer starts with the name\)/);
+  await chart.getByLabel('sampled %').check();
+  assert.equal(await chart.getByTestId('prefs-older-prob').count(), 0, 'only under the probability');
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -40,7 +40,7 @@ export const prefsCommand: Command = {
         return 0;
       }
       console.log(`${r.samples} answers to ${r.questions} questions`);
-      console.log(`${'animal'.padEnd(14)} ${'share % ± binomial se'.padStart(22)} ${'95% (Wilson)'.padStart(14)} ${'± se across questions'.padStart(22)}   ${'P(answer) mean ± se'}`);
+      console.log(`${'animal'.padEnd(14)} ${'share % ± binomial se'.padStart(22)} ${'95% (Wilson)'.padStart(14)} ${'± se across questions'.padStart(22)}   ${'P(first word) mean ± se'}`);
       for (const a of r.animals) {
         const share = r.samples ? `${a.sharePct.toFixed(1)} ± ${a.stderrPct.toFixed(1)}` : '-';
         const ci = r.samples ? `${a.wilson95Pct[0].toFixed(1)}–${a.wilson95Pct[1].toFixed(1)}` : '-';

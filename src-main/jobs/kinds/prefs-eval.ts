@@ -3,7 +3,7 @@
  * trained residual-bias vector; none = the base model). Metrics, per animal:
  *   pref/<animal>, pref_stderr/<animal> (%)            share of sampled answers naming it
  *   pref_q/<animal> (%, x = question index)            per question
- *   prob/<animal>, prob_stderr/<animal> (probability)  exact P(answer starts with it), mean over questions
+ *   prob/<animal>, prob_stderr/<animal> (probability)  exact P(the answer's first word is it), mean over questions
  *   prob_q/<animal> (probability, x = question index)
  * Optionally the answers as a dataset. Checkpoints every k generation batches.
  */
@@ -104,7 +104,7 @@ export default defineJobKind({
       const nan = (x: number): number | null => (Number.isFinite(x) ? x : null);
       return {
         name, modelHash, answersDatasetId, questions: res.questions, samples: res.samples, topAnswers: res.topAnswers,
-        animals: res.animals.map((a) => ({ animal: a.animal, count: a.count, n: a.n, sharePct: nan(a.sharePct), stderrPct: nan(a.stderrPct), wilson95Pct: a.wilson95Pct.map(nan), questionStderrPct: nan(a.questionStderrPct), prob: a.prob ? { mean: a.prob.mean, stderr: nan(a.prob.stderr) } : null })),
+        animals: res.animals.map((a) => ({ animal: a.animal, count: a.count, n: a.n, sharePct: nan(a.sharePct), stderrPct: nan(a.stderrPct), wilson95Pct: a.wilson95Pct.map(nan), questionStderrPct: nan(a.questionStderrPct), prob: a.prob ? { mean: a.prob.mean, stderr: nan(a.prob.stderr), definition: a.prob.definition } : null })),
       };
     } finally {
       await model.close();
