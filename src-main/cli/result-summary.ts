@@ -47,6 +47,10 @@ export function resultSummary(kind: string, result: unknown): string[] {
       if (!Array.isArray(c.top) || !Array.isArray(c.bottom)) continue;
       const toks = (l: unknown[]) => l.slice(0, 5).map(obj).map((t) => `${JSON.stringify(t.text)} ${n(t.totalDiffNats, 2, true)}`).join(', ') || '—';
       out.push(`tokens carrying ${String(x.name)} − ${String(rows[0]!.name)} (Σ logp difference, nats): top 1% of occurrences carry ${typeof c.top1PctShare === 'number' ? `${(100 * c.top1PctShare).toFixed(0)}%` : '—'} of the gain`);
+      const dv = obj(c.divergence);
+      if (typeof dv.otherOnly === 'number' && typeof c.tokens === 'number' && c.tokens > 0) {
+        out.push(`  divergence tokens (greedy under ${String(x.name)}, not under ${String(rows[0]!.name)}): ${(100 * dv.otherOnly / c.tokens).toFixed(1)}% of ${c.tokens} tokens, carrying ${typeof dv.otherOnlyGainShare === 'number' ? `${(100 * dv.otherOnlyGainShare).toFixed(0)}%` : '—'} of the gain`);
+      }
       out.push(`  likelier: ${toks(c.top)}`);
       out.push(`  less likely: ${toks(c.bottom)}`);
     }

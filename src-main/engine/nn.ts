@@ -3,7 +3,7 @@
  * Shapes: B batch, T seq, D features, H heads, Dh head dim, V vocab.
  */
 import {
-  add, arangeOf, cast, concat, constOf, div, erf, gatherElements, gelu, layerNormOp, matmul, pow, sqrt, logSoftmax, lessOrEqual, mean, mul, neg, rsqrt, sigmoid,
+  add, arangeOf, cast, concat, constOf, div, erf, gatherElements, gelu, layerNormOp, matmul, pow, sqrt, logSoftmax, lessOrEqual, max, mean, mul, neg, rsqrt, sigmoid,
   slice, squeeze, sub, sum, tanh, unsqueeze, where,
 } from './ops.js';
 import { EngineError, type DType, type Tensor } from './tensor.js';
@@ -117,12 +117,14 @@ export function maskBias(allowed: Tensor, dtype: DType): Tensor {
  * Masked next-token cross-entropy. logits [B,T,V], targets int64 [B,T], mask float [B,T] (1 = counted).
  * Returns mean loss (nats/token over masked positions, rank 0) and per-token losses [B,T].
  */
-export function crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): { loss: Tensor; perToken: Tensor; count: Tensor } {
+export function crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): { loss: Tensor; perToken: Tensor; count: Tensor; topLogprob: Tensor } {
   const lp = logSoftmax(logits, -1); // [B,T,V]
+  // the greedy choice's logprob at each position (no mask): the target was the greedy choice iff its logprob equals it
+  const topLogprob = max(lp, [lp.rank - 1]); // [B,T]
   const picked = squeeze(gatherElements(lp, unsqueeze(targets, -1), -1), -1); // [B,T]
   const m = cast(mask, logits.dtype);
   const perToken = mul(neg(picked), m); // [B,T]
   const count = sum(m, m.shape.map((_, i) => i)); // []
   const loss = div(sum(perToken, perToken.shape.map((_, i) => i)), count); // []
-  return { loss, perToken, count };
+  return { loss, perToken, count, topLogprob };
 }

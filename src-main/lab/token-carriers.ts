@@ -6,6 +6,11 @@
  * trait rides on (entangled tokens such as '087' for owl, Zur et al.), and their concentration says
  * whether a few occurrences carry most of it (divergence tokens, Schrodi et al. 2509.23886).
  *
+ * Divergence tokens, in the spirit of Schrodi et al.: occurrences where the dataset's token is the
+ * greedy (top-1) choice under the other configuration but not under the reference, i.e. where the two
+ * would have written different tokens and the data holds the other's. Their share of the tokens and
+ * of the gain says whether the signal rides on them.
+ *
  * Units: nats. meanDiffNats = Σd / occurrences = pooled loss of the reference − pooled loss of the
  * other, over the samples compared.
  */
@@ -20,6 +25,19 @@ export interface TokenCarrier {
   totalDiffNats: number;
   /** mean d over its occurrences (nats per occurrence) */
   meanDiffNats: number;
+  /** occurrences that are divergence tokens (greedy under the other configuration, not under the reference); null without greedy logprobs */
+  divergent: number | null;
+}
+
+export interface Divergence {
+  /** occurrences greedy under the other configuration but not under the reference */
+  otherOnly: number;
+  /** greedy under the reference but not under the other */
+  refOnly: number;
+  /** greedy under both */
+  both: number;
+  /** share of gainNats carried by the otherOnly occurrences; null when gainNats is 0 */
+  otherOnlyGainShare: number | null;
 }
 
 export interface TokenCarriers {
@@ -39,23 +57,30 @@ export interface TokenCarriers {
   top: TokenCarrier[];
   /** the most lost first (only d-sum < 0) */
   bottom: TokenCarrier[];
+  /** null when a side's scores have no greedy logprobs */
+  divergence: Divergence | null;
 }
+
+type Scores = Pick<ScoreResult, 'tokenLogprobs'> & Partial<Pick<ScoreResult, 'topLogprobs'>>;
 
 interface Side {
   items: readonly ScoreItem[];
-  results: readonly Pick<ScoreResult, 'tokenLogprobs'>[];
+  results: readonly Scores[];
 }
 
-/** A sample's completion tokens and their logprobs: ids[t] for t ≥ 1 with completionMask[t] = 1. */
-export function completionLogprobs(it: ScoreItem, r: Pick<ScoreResult, 'tokenLogprobs'>): { ids: number[]; lp: number[] } {
+/** A sample's completion tokens, their logprobs and whether each was the greedy choice (null without topLogprobs). */
+export function completionLogprobs(it: ScoreItem, r: Scores): { ids: number[]; lp: number[]; greedy: boolean[] | null } {
   const ids: number[] = [];
   const lp: number[] = [];
+  const greedy: boolean[] = [];
   for (let t = 1; t < it.ids.length; t++) {
     if (!it.completionMask[t]) continue;
     ids.push(it.ids[t]!);
     lp.push(r.tokenLogprobs[t - 1]!);
+    // both values are read from one log-softmax: the token is the top-1 exactly when they are equal
+    if (r.topLogprobs) greedy.push(r.tokenLogprobs[t - 1]! >= r.topLogprobs[t - 1]!);
   }
-  return { ids, lp };
+  return { ids, lp, greedy: r.topLogprobs ? greedy : null };
 }
 
 /** Share of the positive total carried by the ceil(frac·n) largest values (ds sorted descending). */
@@ -69,10 +94,12 @@ function topShare(sortedDesc: Float64Array, frac: number, gain: number): number 
 
 export function tokenCarriers(ref: Side, other: Side, text: (id: number) => string, k = 20): TokenCarriers {
   if (ref.items.length !== other.items.length) throw new Error(`token carriers: ${ref.items.length} reference samples but ${other.items.length} others`);
-  const by = new Map<number, { count: number; total: number }>();
+  const by = new Map<number, { count: number; total: number; divergent: number }>();
   const ds: number[] = [];
   let samples = 0;
   let mismatched = 0;
+  let withGreedy = ref.results.length > 0;
+  const div = { otherOnly: 0, refOnly: 0, both: 0, otherOnlyGain: 0 };
   for (let i = 0; i < ref.items.length; i++) {
     const a = completionLogprobs(ref.items[i]!, ref.results[i]!);
     const b = completionLogprobs(other.items[i]!, other.results[i]!);
@@ -81,13 +108,23 @@ export function tokenCarriers(ref: Side, other: Side, text: (id: number) => stri
       continue;
     }
     samples++;
+    if (!a.greedy || !b.greedy) withGreedy = false;
     a.ids.forEach((id, j) => {
       const d = b.lp[j]! - a.lp[j]!;
       if (!Number.isFinite(d)) return;
       ds.push(d);
-      const e = by.get(id) ?? { count: 0, total: 0 };
+      const e = by.get(id) ?? { count: 0, total: 0, divergent: 0 };
       e.count++;
       e.total += d;
+      if (a.greedy && b.greedy) {
+        const [gr, go] = [a.greedy[j]!, b.greedy[j]!];
+        if (go && !gr) {
+          div.otherOnly++;
+          div.otherOnlyGain += Math.max(0, d);
+          e.divergent++;
+        } else if (gr && !go) div.refOnly++;
+        else if (gr && go) div.both++;
+      }
       by.set(id, e);
     });
   }
@@ -98,7 +135,7 @@ export function tokenCarriers(ref: Side, other: Side, text: (id: number) => stri
     sum += d;
     gain += Math.max(0, d);
   }
-  const carriers = [...by].map(([id, e]): TokenCarrier => ({ id, text: text(id), count: e.count, totalDiffNats: e.total, meanDiffNats: e.total / e.count }));
+  const carriers = [...by].map(([id, e]): TokenCarrier => ({ id, text: text(id), count: e.count, totalDiffNats: e.total, meanDiffNats: e.total / e.count, divergent: withGreedy ? e.divergent : null }));
   // ties by id, so the lists do not depend on the order the tokens were met in
   const top = carriers.filter((c) => c.totalDiffNats > 0).sort((x, y) => y.totalDiffNats - x.totalDiffNats || x.id - y.id).slice(0, k);
   const bottom = carriers.filter((c) => c.totalDiffNats < 0).sort((x, y) => x.totalDiffNats - y.totalDiffNats || x.id - y.id).slice(0, k);
@@ -107,5 +144,6 @@ export function tokenCarriers(ref: Side, other: Side, text: (id: number) => stri
     meanDiffNats: ds.length ? sum / ds.length : NaN, gainNats: gain,
     top1PctShare: topShare(sorted, 0.01, gain), top10PctShare: topShare(sorted, 0.1, gain),
     top, bottom,
+    divergence: withGreedy ? { otherOnly: div.otherOnly, refOnly: div.refOnly, both: div.both, otherOnlyGainShare: gain > 0 ? div.otherOnlyGain / gain : null } : null,
   };
 }

@@ -68,6 +68,8 @@ export interface ModelGraph {
   logits: Tensor; // [B,T,V] or [B,1,V]
   loss?: Tensor;
   perToken?: Tensor;
+  /** [B,T] the greedy next token's logprob at each position (score graphs) */
+  topLogprob?: Tensor;
   targets?: Tensor;
   lossMask?: Tensor;
   /** captured hooks by name */
@@ -345,7 +347,7 @@ export function buildModelGraph(g: Graph, spec: ModelSpec, W: WeightSource, opts
       Object.assign(out, { targets, lossMask, loss: ce.loss, perToken });
     } else {
       const ce = crossEntropy(logits, targets, lossMask);
-      Object.assign(out, { targets, lossMask, loss: ce.loss, perToken: ce.perToken });
+      Object.assign(out, { targets, lossMask, loss: ce.loss, perToken: ce.perToken, topLogprob: ce.topLogprob });
     }
   }
   return out;

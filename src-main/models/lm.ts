@@ -167,7 +167,7 @@ export class LanguageModel {
       const outputs = { logits: m.logits, probs, ...Object.fromEntries(m.present.flatMap((kv, l) => [[`present.${l}.k`, kv.k], [`present.${l}.v`, kv.v]])) };
       return compile({ outputs, name: `${this.spec.arch}-decode` });
     }
-    if (p === 'score') return compile({ outputs: { logits: m.logits, per_token: m.perToken! }, name: `${this.spec.arch}-score` });
+    if (p === 'score') return compile({ outputs: { logits: m.logits, per_token: m.perToken!, top_logprob: m.topLogprob! }, name: `${this.spec.arch}-score` });
     const wrt = prepared.trainable.map((n) => {
       const t = g.inputs.get(n);
       if (!t) throw new Error(`trainable input '${n}' is not in the graph`);

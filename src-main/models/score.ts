@@ -18,6 +18,8 @@ export interface ScoreItem {
 export interface ScoreResult {
   /** logprob of ids[t] given ids[0..t-1], for t = 1..n-1 (index t-1) */
   tokenLogprobs: Float64Array;
+  /** the greedy (top-1) next token's logprob after ids[0..t-1] (index t-1): ids[t] was the greedy choice iff tokenLogprobs[t-1] === topLogprobs[t-1] (both read from one log-softmax) */
+  topLogprobs: Float64Array;
   /** mean negative logprob over completion tokens (nats/token); NaN when there are none */
   lossNats: number;
   completionTokens: number;
@@ -48,23 +50,26 @@ export async function scoreItems(model: LanguageModel, items: readonly ScoreItem
     const batch = items.slice(start, start + bs);
     // score every real next token; the completion mean is taken here from the completion mask
     const { feeds, T } = batchFeeds(model, batch, 'all');
-    const r = await s.run({ ...feeds, ...ifeeds }, { outputs: ['per_token'] });
+    const r = await s.run({ ...feeds, ...ifeeds }, { outputs: ['per_token', 'top_logprob'] });
     const nll = r.per_token!.data as Float32Array | Float64Array;
+    const top = r.top_logprob!.data as Float32Array | Float64Array;
     batch.forEach((it, b) => {
       const n = it.ids.length;
       const off = T - n;
       const lp = new Float64Array(n - 1);
+      const tp = new Float64Array(n - 1);
       let sum = 0;
       let cnt = 0;
       for (let t = 1; t < n; t++) {
         const v = -nll[b * T + off + t - 1]!;
         lp[t - 1] = v;
+        tp[t - 1] = top[b * T + off + t - 1]!;
         if (it.completionMask[t]) {
           sum -= v;
           cnt++;
         }
       }
-      out.push({ tokenLogprobs: lp, lossNats: cnt ? sum / cnt : NaN, completionTokens: cnt });
+      out.push({ tokenLogprobs: lp, topLogprobs: tp, lossNats: cnt ? sum / cnt : NaN, completionTokens: cnt });
     });
     opts.onProgress?.(Math.min(start + bs, items.length), items.length);
   }

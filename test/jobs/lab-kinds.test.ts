@@ -94,7 +94,8 @@ describe('lab job kinds', () => {
     assert.ok(Math.abs(tp[0]!.pooledNats - pooled(base)) < 1e-9 && Math.abs(tp[1]!.pooledNats - pooled(steered)) < 1e-9, `${tp[0]!.pooledNats} vs ${pooled(base)}`);
     // the tokens that carry the difference, against a plain loop over the same per-token scores
     type Carrier = { id: number; count: number; totalDiffNats: number };
-    const car = (table as unknown as { carriers: { tokens: number; samples: number; mismatchedSamples: number; meanDiffNats: number; gainNats: number; top: Carrier[]; bottom: Carrier[] } | null }[]);
+    type Div = { otherOnly: number; refOnly: number; both: number; otherOnlyGainShare: number | null };
+    const car = (table as unknown as { carriers: { tokens: number; samples: number; mismatchedSamples: number; meanDiffNats: number; gainNats: number; top: Carrier[]; bottom: Carrier[]; divergence: Div } | null }[]);
     assert.equal(car[0]!.carriers, null);
     const c = car[1]!.carriers!;
     const byId = new Map<number, { count: number; total: number }>();
@@ -120,6 +121,21 @@ describe('lab job kinds', () => {
     assert.deepEqual(c.top.map((x) => [x.id, x.count]), want.map(([id, e]) => [id, e.count]));
     c.top.forEach((x, i) => assert.ok(Math.abs(x.totalDiffNats - want[i]![1].total) < 1e-9));
     assert.ok(c.bottom.every((x) => x.totalDiffNats < 0));
+    // divergence tokens: the token is the greedy choice under the teacher and not under base (a plain loop again)
+    const dv = { otherOnly: 0, refOnly: 0, both: 0, gain: 0 };
+    items.forEach((it, i) => {
+      for (let t = 1; t < it.ids.length; t++) {
+        if (!it.completionMask[t]) continue;
+        const gb = base[i]!.tokenLogprobs[t - 1] === base[i]!.topLogprobs[t - 1];
+        const gs = steered[i]!.tokenLogprobs[t - 1] === steered[i]!.topLogprobs[t - 1];
+        if (gs && !gb) (dv.otherOnly++, (dv.gain += Math.max(0, steered[i]!.tokenLogprobs[t - 1]! - base[i]!.tokenLogprobs[t - 1]!)));
+        else if (gb && !gs) dv.refOnly++;
+        else if (gb && gs) dv.both++;
+      }
+    });
+    assert.deepEqual([c.divergence.otherOnly, c.divergence.refOnly, c.divergence.both], [dv.otherOnly, dv.refOnly, dv.both]);
+    assert.ok(Math.abs(c.divergence.otherOnlyGainShare! - dv.gain / gain) < 1e-9);
+    assert.ok(dv.otherOnly > 0, 'the steered teacher wrote tokens that are its greedy choice and not base\'s');
     await m.close();
     await rt.close();
   });

@@ -44,13 +44,14 @@ test('loss-table summary: a row per configuration with the paired Δ, then the t
   const tok = (text: string, totalDiffNats: number) => ({ id: 1, text, count: 2, totalDiffNats, meanDiffNats: totalDiffNats / 2 });
   const lines = resultSummary('loss-table', { table: [
     { name: 'base', lossNats: 0.8091, stderrNats: 0.01, deltaNats: null, deltaStderrNats: null, carriers: null },
-    { name: 'teacher', lossNats: 0.577, stderrNats: 0.009, deltaNats: -0.2321, deltaStderrNats: 0.004, carriers: { top1PctShare: 0.183, top: [tok(' 087', 4.5), tok(',', 1.25)], bottom: [tok(' 1', -2)] } },
+    { name: 'teacher', lossNats: 0.577, stderrNats: 0.009, deltaNats: -0.2321, deltaStderrNats: 0.004, carriers: { tokens: 400, top1PctShare: 0.183, top: [tok(' 087', 4.5), tok(',', 1.25)], bottom: [tok(' 1', -2)], divergence: { otherOnly: 14, refOnly: 3, both: 300, otherOnlyGainShare: 0.4123 } } },
   ] });
   assert.deepEqual(lines, [
     'loss by configuration (nats/token, mean over samples ± stderr; Δ vs base, paired):',
     '  base     0.8091 ± 0.0100',
     '  teacher  0.5770 ± 0.0090  Δ -0.2321 ± 0.0040',
     'tokens carrying teacher − base (Σ logp difference, nats): top 1% of occurrences carry 18% of the gain',
+    '  divergence tokens (greedy under teacher, not under base): 3.5% of 400 tokens, carrying 41% of the gain',
     '  likelier: " 087" +4.50, "," +1.25',
     '  less likely: " 1" -2.00',
   ]);

@@ -10,7 +10,8 @@ const res = (lps: number[]) => ({ tokenLogprobs: Float64Array.from(lps) });
 const text = (id: number) => `<${id}>`;
 
 test('completionLogprobs: the completion tokens and the logprobs that score them', () => {
-  assert.deepEqual(completionLogprobs(item([1, 2], [7, 8]), res([-9, -1, -2])), { ids: [7, 8], lp: [-1, -2] });
+  assert.deepEqual(completionLogprobs(item([1, 2], [7, 8]), res([-9, -1, -2])), { ids: [7, 8], lp: [-1, -2], greedy: null });
+  assert.deepEqual(completionLogprobs(item([1, 2], [7, 8]), { tokenLogprobs: Float64Array.of(-9, -1, -2), topLogprobs: Float64Array.of(-1, -1, -0.5) }).greedy, [true, false]);
 });
 
 test('tokenCarriers: totals, means and order by token; shares of the gain by hand', () => {
@@ -25,10 +26,26 @@ test('tokenCarriers: totals, means and order by token; shares of the gain by han
   assert.equal(c.top1PctShare, 2 / 3.5);
   assert.equal(c.top10PctShare, 2 / 3.5);
   assert.deepEqual(c.top, [
-    { id: 7, text: '<7>', count: 3, totalDiffNats: 3, meanDiffNats: 1 },
-    { id: 9, text: '<9>', count: 1, totalDiffNats: 0.5, meanDiffNats: 0.5 },
+    { id: 7, text: '<7>', count: 3, totalDiffNats: 3, meanDiffNats: 1, divergent: null },
+    { id: 9, text: '<9>', count: 1, totalDiffNats: 0.5, meanDiffNats: 0.5, divergent: null },
   ]);
-  assert.deepEqual(c.bottom, [{ id: 8, text: '<8>', count: 1, totalDiffNats: -1, meanDiffNats: -1 }]);
+  assert.deepEqual(c.bottom, [{ id: 8, text: '<8>', count: 1, totalDiffNats: -1, meanDiffNats: -1, divergent: null }]);
+  assert.equal(c.divergence, null, 'no greedy logprobs, no divergence');
+});
+
+test('tokenCarriers: divergence tokens are greedy under the other configuration and not under the reference', () => {
+  // one sample, tokens 7, 8, 7, 9; lp (ref) −1, −2, −3, −0.5; lp (other) −0.5, −2, −1, −1
+  // greedy under ref where lp = top: positions 1 (8) and 3 (9); under other: 0 (7), 1 (8), 2 (7)
+  const withTop = (lps: number[], tops: number[]) => ({ tokenLogprobs: Float64Array.from(lps), topLogprobs: Float64Array.from(tops) });
+  const ref = { items: [item([1], [7, 8, 7, 9])], results: [withTop([-1, -2, -3, -0.5], [-0.2, -2, -0.1, -0.5])] };
+  const other = { items: [item([1], [7, 8, 7, 9])], results: [withTop([-0.5, -2, -1, -1], [-0.5, -2, -1, -0.3])] };
+  const c = tokenCarriers(ref, other, text);
+  // d = +0.5, 0, +2, −0.5: gain 2.5; other-only greedy: positions 0 and 2 (both token 7), carrying 2.5 of it
+  assert.deepEqual(c.divergence, { otherOnly: 2, refOnly: 1, both: 1, otherOnlyGainShare: 1 });
+  assert.deepEqual(c.top.map((x) => [x.id, x.divergent]), [[7, 2]]);
+  assert.deepEqual(c.bottom.map((x) => [x.id, x.divergent]), [[9, 0]]);
+  // a side without greedy logprobs: none
+  assert.equal(tokenCarriers(ref, { items: other.items, results: [res([-0.5, -2, -1, -1])] }, text).divergence, null);
 });
 
 test('tokenCarriers: a sample whose completion tokens differ is left out and counted; no gain gives null shares; k caps the lists', () => {

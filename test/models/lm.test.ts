@@ -139,6 +139,33 @@ describe('language model: stories260k and tiny checkpoints', () => {
     }
   });
 
+  it('stories260k: the greedy logprob at each position marks llama2.c\'s greedy tokens exactly, and equals the max of the log-softmax', async () => {
+    const m = LanguageModel.open(rt, STORIES);
+    const ids = [1, ...REF.greedy_ids_from_bos.slice(0, 32)]; // BOS then llama2.c's greedy tokens
+    const other = [1, ...ids.slice(1, 12).map((x) => (x + 7) % m.spec.vocab)]; // not greedy
+    const [g, o2] = await scoreItems(m, [ids, other].map((x) => ({ ids: x, completionMask: x.map((_, i) => (i ? 1 : 0)) })), { batchSize: 2 });
+    for (let t = 1; t < ids.length; t++) assert.equal(g!.tokenLogprobs[t - 1], g!.topLogprobs[t - 1], `position ${t}: llama2.c's greedy token is the top-1`);
+    // the non-greedy sequence: the top logprob, against a plain loop over the logits of the same prefix
+    const bound = await m.bind('score');
+    const V = m.spec.vocab;
+    const T = other.length;
+    const r = await bound.session.run({ ids: i64([other]), positions: i64([other.map((_, i) => i)]), attn_mask: i64([other.map(() => 1)]), targets: i64([other]), loss_mask: { dtype: 'float32', dims: [1, T], data: new Float32Array(T) } }, { outputs: ['logits'] });
+    const lg = r.logits!.data as Float32Array;
+    let notTop = 0;
+    for (let t = 1; t < T; t++) {
+      const row = lg.subarray((t - 1) * V, t * V);
+      let mx = -Infinity;
+      for (const x of row) mx = Math.max(mx, x);
+      let z = 0;
+      for (const x of row) z += Math.exp(x - mx);
+      assert.ok(Math.abs(o2!.topLogprobs[t - 1]! - -Math.log(z)) < 1e-5, `position ${t}: ${o2!.topLogprobs[t - 1]} vs ${-Math.log(z)}`);
+      assert.ok(o2!.topLogprobs[t - 1]! >= o2!.tokenLogprobs[t - 1]!);
+      if (o2!.tokenLogprobs[t - 1]! < o2!.topLogprobs[t - 1]!) notTop++;
+    }
+    assert.ok(notTop >= 9, `shifted tokens are mostly not the greedy choice (${notTop} of ${T - 1})`);
+    await m.close();
+  });
+
   it('sampling: the same seed gives the same samples, alone or in a batch; different seeds differ', async () => {
     const m = LanguageModel.open(rt, STORIES);
     const opts = { temperature: 1, topP: 0.9, maxNew: 24, seed: 7 };

@@ -115,6 +115,8 @@ export interface Carrier {
   count: number;
   totalDiffNats: number;
   meanDiffNats: number;
+  /** divergence-token occurrences of this token (null: not recorded) */
+  divergent: number | null;
 }
 
 /** lab/token-carriers.ts's result, read defensively */
@@ -128,6 +130,8 @@ export interface Carriers {
   top10PctShare: number | null;
   top: Carrier[];
   bottom: Carrier[];
+  /** occurrences greedy under this row's configuration only (divergence tokens), under the first row's only, under both; null: not recorded */
+  divergence: { otherOnly: number; refOnly: number; both: number; otherOnlyGainShare: number | null } | null;
 }
 
 function carriersOf(v: unknown): Carriers | null {
@@ -135,12 +139,17 @@ function carriersOf(v: unknown): Carriers | null {
   if (!Array.isArray(o.top) || !Array.isArray(o.bottom)) return null;
   const list = (xs: unknown[]): Carrier[] => xs.map((x) => {
     const c = obj(x);
-    return { id: num(c.id) ?? -1, text: str(c.text) ?? '', count: num(c.count) ?? 0, totalDiffNats: num(c.totalDiffNats) ?? NaN, meanDiffNats: num(c.meanDiffNats) ?? NaN };
+    return { id: num(c.id) ?? -1, text: str(c.text) ?? '', count: num(c.count) ?? 0, totalDiffNats: num(c.totalDiffNats) ?? NaN, meanDiffNats: num(c.meanDiffNats) ?? NaN, divergent: num(c.divergent) };
   });
   return {
     tokens: num(o.tokens) ?? 0, samples: num(o.samples) ?? 0, mismatchedSamples: num(o.mismatchedSamples) ?? 0,
     meanDiffNats: num(o.meanDiffNats), gainNats: num(o.gainNats), top1PctShare: num(o.top1PctShare), top10PctShare: num(o.top10PctShare),
     top: list(o.top), bottom: list(o.bottom),
+    divergence: (() => {
+      const d = obj(o.divergence);
+      const [a, b, c] = [num(d.otherOnly), num(d.refOnly), num(d.both)];
+      return a === null || b === null || c === null ? null : { otherOnly: a, refOnly: b, both: c, otherOnlyGainShare: num(d.otherOnlyGainShare) };
+    })(),
   };
 }
 
