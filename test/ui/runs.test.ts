@@ -384,13 +384,17 @@ test('Runs at scale: idle polls fetch only the fingerprint, the shown run is not
     const row = page.locator(`tr[data-run-id="${job.id}"]`);
     await row.waitFor({ timeout: 8_000 });
     const lists: string[] = [];
+    const progressCalls: string[] = [];
     page.on('request', (r) => r.url().endsWith('/api/runs.list') && lists.push(r.postData() ?? ''));
+    page.on('request', (r) => r.url().includes('/api/') && progressCalls.push(r.url().replace(/^.*\/api\//, '')));
     ctx.store.runs.setProgress(job.id, 0.25, 'step 1');
     await row.filter({ hasText: '25%' }).waitFor({ timeout: 8_000 });
     ctx.store.runs.setProgress(job.id, 0.5, 'step 2');
     await row.filter({ hasText: '50%' }).waitFor({ timeout: 8_000 });
     assert.ok(lists.length >= 2, `progress rereads: ${lists.length}`);
     assert.ok(lists.every((b) => JSON.parse(b).status === 'running'), `only the running runs are reread: ${lists.join(' | ')}`);
+    // the same runs with new progress: the filter's dataset names (datasets.list, every dataset) are not reread
+    assert.deepEqual(progressCalls.filter((c) => c !== 'runs.stamp' && c !== 'runs.list'), [], progressCalls.join(' '));
   } finally {
     child.kill();
   }
