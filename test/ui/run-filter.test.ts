@@ -46,4 +46,8 @@ test('dataset names match through the ids the config holds', () => {
 test('counts per kind and status, sorted by value', () => {
   assert.deepEqual(countsBy(runs, 'kind'), [{ value: 'bias-sweep', count: 1 }, { value: 'signal-scan', count: 2 }]);
   assert.deepEqual(countsBy(runs, 'status'), [{ value: 'done', count: 1 }, { value: 'failed', count: 1 }, { value: 'running', count: 1 }]);
+  // the menu's current value stays an option when no run has it any more (count 0); '' adds nothing
+  assert.deepEqual(countsBy(runs, 'kind', 'finetune'), [{ value: 'bias-sweep', count: 1 }, { value: 'finetune', count: 0 }, { value: 'signal-scan', count: 2 }]);
+  assert.deepEqual(countsBy(runs, 'kind', 'signal-scan'), [{ value: 'bias-sweep', count: 1 }, { value: 'signal-scan', count: 2 }]);
+  assert.deepEqual(countsBy(runs, 'status', ''), countsBy(runs, 'status'));
 });

@@ -452,3 +452,36 @@ test('Runs filter: by kind, by status, and by text that finds a run by its datas
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('Runs filter: a filter that hides every run stays on screen with its Clear button when runs are deleted down to one', { skip, timeout: 30_000 }, async () => {
+  // start from an empty list: finish whatever earlier tests left queued or running, delete everything
+  for (const r of ctx.store.runs.list({ limit: 10_000 })) {
+    if (r.status === 'queued') ctx.store.runs.claim(r.id);
+    if (r.status === 'queued' || r.status === 'running') ctx.store.runs.finish(r.id, { status: 'failed', error: 'test cleanup' });
+    ctx.store.runs.delete(r.id);
+  }
+  const mk = (status: 'done' | 'failed') => {
+    const r = ctx.store.runs.create({ kind: 'demo-train', config: {}, codeVersion: 'test' });
+    ctx.store.runs.claim(r.id);
+    ctx.store.runs.finish(r.id, status === 'done' ? { status, result: {} } : { status, error: 'boom' });
+    return r.id;
+  };
+  const kept = mk('done');
+  const failed = mk('failed');
+  const { page, problems } = await openPage('#runs');
+  await page.locator(`tr[data-run-id="${failed}"]`).waitFor({ timeout: 10_000 });
+  const status = page.getByRole('combobox', { name: 'status' });
+  await status.selectOption('failed');
+  await page.getByTestId('runs-count').filter({ hasText: '1 of 2 runs' }).waitFor({ timeout: 5_000 });
+  // another process deletes the failed run: the next poll leaves one run, which the filter hides
+  ctx.store.runs.delete(failed);
+  await page.getByTestId('runs-count').filter({ hasText: '0 of 1 run' }).waitFor({ timeout: 8_000 });
+  await page.getByTestId('runs-none-match').waitFor({ timeout: 5_000 });
+  assert.ok(await status.isVisible(), 'the filter that hides the run is still shown');
+  assert.equal(await status.inputValue(), 'failed');
+  assert.equal((await status.locator('option:checked').textContent())?.trim(), 'failed (0)', 'the menu shows the value it filters by, with no runs left');
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.locator(`tr[data-run-id="${kept}"]`).waitFor({ timeout: 5_000 });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

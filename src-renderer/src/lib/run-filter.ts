@@ -55,9 +55,14 @@ export function isFiltered(f: RunFilter): boolean {
   return !!(f.kind || f.status || f.text.trim());
 }
 
-/** How many runs of each value of a field, sorted by value: the filter menus' options. */
-export function countsBy<R extends RunLike>(runs: readonly R[], key: 'kind' | 'status'): { value: string; count: number }[] {
+/**
+ * How many runs of each value of a field, sorted by value: the filter menus' options. `selected` (the
+ * menu's current value, '' for all) is always listed, with count 0 when no run has it (its runs were
+ * deleted): a menu without its value's option would show another one while the list stays filtered.
+ */
+export function countsBy<R extends RunLike>(runs: readonly R[], key: 'kind' | 'status', selected = ''): { value: string; count: number }[] {
   const m = new Map<string, number>();
+  if (selected) m.set(selected, 0);
   for (const r of runs) m.set(r[key], (m.get(r[key]) ?? 0) + 1);
   return [...m].sort(([a], [b]) => a.localeCompare(b)).map(([value, count]) => ({ value, count }));
 }
