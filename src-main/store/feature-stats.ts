@@ -155,7 +155,12 @@ export function featureStatsRepo(db: Db) {
       if (q.dead === false) conds.push('n_active > 0');
       if (q.minDensity !== undefined) (conds.push('density >= ?'), params.push(q.minDensity));
       if (q.maxDensity !== undefined) (conds.push('density <= ?'), params.push(q.maxDensity));
-      const sql = `SELECT ${COLS}${q.withTop ? ', top' : ''} FROM feature_stats WHERE ${conds.join(' AND ')} ORDER BY ${ORDER_SQL[q.order ?? 'index']} LIMIT ? OFFSET ?`;
+      const order = ORDER_SQL[q.order ?? 'index'];
+      const page = `SELECT ${q.withTop ? 'rowid' : COLS} FROM feature_stats WHERE ${conds.join(' AND ')} ORDER BY ${order} LIMIT ? OFFSET ?`;
+      // with top contexts: the page is picked first and only its rows' contexts are read. Sorting with
+      // the top column would carry every matching row's contexts through the sorter (all 16,384
+      // features' JSON for each page of a 16k SAE: 3x the time of a page without them)
+      const sql = q.withTop ? `SELECT ${COLS}, top FROM feature_stats WHERE rowid IN (${page}) ORDER BY ${order}` : page;
       return (db.prepare(sql).all(...params, ...pageOf({ limit: q.limit ?? 100_000, offset: q.offset })) as Row[]).map(toStat);
     },
     /** The feature-stats runs of an SAE (or every SAE), newest first. */

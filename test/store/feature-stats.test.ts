@@ -75,6 +75,31 @@ test('round trip: get one, a feature across runs, a run sorted and filtered, run
   }
 });
 
+test('pages with top contexts: the same rows in the same order as without, each with its own contexts, for every order, filter and page', () => {
+  const s = fresh();
+  try {
+    const { saeId, runId } = seed(s);
+    // more rows, with ties on density and max activation, and a second run of the same SAE whose rows must not leak in
+    s.featureStats.addMany(Array.from({ length: 20 }, (_, i) => ({
+      saeId, featureIndex: 10 + i, runId, nTokens: 100, nActive: i % 5, density: (i % 5) / 100,
+      meanAct: i % 5 ? 1 : null, maxAct: i % 5 ? 1 + (i % 3) : null, top: i % 5 ? top(1 + (i % 3), i) : [],
+    })));
+    const run2 = s.runs.create({ kind: 'feature-stats', config: {}, codeVersion: 'x' }).id;
+    s.featureStats.addMany([{ saeId, featureIndex: 1, runId: run2, nTokens: 10, nActive: 1, density: 0.1, meanAct: 9, maxAct: 9, top: top(9, 99) }]);
+    for (const order of ['index', 'densest', 'sparsest', 'strongest'] as const) {
+      for (const f of [{}, { dead: false }, { dead: true }, { minDensity: 0.02, maxDensity: 0.5 }]) {
+        for (const [limit, offset] of [[100, 0], [3, 0], [3, 4], [7, 20], [5, 100]] as const) {
+          const q = { runId, order, ...f, limit, offset };
+          const want = s.featureStats.list(q).map((r) => ({ ...r, top: s.featureStats.get(saeId, r.featureIndex, runId).top }));
+          assert.deepEqual(s.featureStats.list({ ...q, withTop: true }), want, JSON.stringify(q));
+        }
+      }
+    }
+  } finally {
+    s.close();
+  }
+});
+
 test('inserts are validated; a duplicate is a conflict and the whole batch rolls back', () => {
   const s = fresh();
   try {
