@@ -1,0 +1,55 @@
+// The loss table's token-carriers figure (src-renderer/src/views/lab/TokenCarriers.svelte) in a real
+// browser (Debian Chromium) on loss-table results written straight into the store: a negative bar's
+// value is printed left of the bar, not over it; a configuration whose loss is NaN draws no bar.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { labHarness, skip } from './lab-harness.js';
+
+const h = labHarness('carriers');
+
+const tok = (id: number, text: string, count: number, totalDiffNats: number) => ({ id, text, count, totalDiffNats, meanDiffNats: totalDiffNats / count });
+const row = (name: string, lossNats: number, carriers: unknown, extra: Record<string, unknown> = {}) => ({
+  name, lossNats, stderrNats: 0.1, samples: 12, tokens: 60, pooledNats: lossNats, deltaNats: null, deltaStderrNats: null, ...(carriers === undefined ? {} : { carriers }), ...extra,
+});
+
+function lossTableRun(table: unknown[]): string {
+  const r = h.ctx.store.runs.create({ kind: 'loss-table', config: { configs: [] }, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { table } });
+  return r.id;
+}
+
+test('token carriers: labels of negative bars lie left of the bar; a configuration with no loss (NaN) draws no bar', { skip, timeout: 60_000 }, async () => {
+  const steered = {
+    tokens: 40, samples: 9, mismatchedSamples: 3, nonFiniteTokens: 5, meanDiffNats: 0.25, gainNats: 12, top1PctShare: 0.5, top10PctShare: 0.75,
+    top: [tok(10, '\r', 2, 3), tok(11, 'a,"b"', 1, 1)], bottom: [tok(12, ' 1', 4, -2), tok(13, ' 2', 2, -0.5)],
+  };
+  // every score NaN (a diverged configuration): JSON writes NaN as null
+  const broken = { tokens: 0, samples: 9, mismatchedSamples: 0, nonFiniteTokens: 50, meanDiffNats: null, gainNats: 0, top1PctShare: null, top10PctShare: null, top: [], bottom: [] };
+  const id = lossTableRun([row('base', 1, null), row('steered', 0.75, steered), row('broken', NaN, broken)]);
+  const { page, problems } = await h.openPage(`#runs/${id}`, 1600);
+  const figs = page.getByTestId('token-carriers');
+  await figs.first().waitFor({ timeout: 10_000 });
+  assert.equal(await figs.count(), 2);
+  const fig = page.locator('[data-testid=token-carriers][data-config=steered]');
+
+  // each bar's printed value lies past the bar's end: right of a gain, left of a loss
+  const geo = await fig.locator('g.bar-row').evaluateAll((gs) => gs.map((g) => {
+    const e = g as unknown as { querySelector(s: string): { getBBox(): { x: number; width: number }; textContent: string } };
+    const r = e.querySelector('rect').getBBox();
+    const t = e.querySelector('text').getBBox();
+    return { label: e.querySelector('text').textContent, barLeft: r.x, barRight: r.x + r.width, textLeft: t.x, textRight: t.x + t.width };
+  }));
+  assert.deepEqual(geo.map((g) => g.label), ['+3.00', '+1.00', '−0.50', '−2.00']);
+  for (const g of geo) {
+    if (g.label.startsWith('+')) assert.ok(g.textLeft >= g.barRight, JSON.stringify(g));
+    else assert.ok(g.textRight <= g.barLeft, `a negative bar's value is printed over the bar: ${JSON.stringify(g)}`);
+  }
+  // the loss chart: the NaN configuration's row has its label ('—') and no bar (no NaN geometry: no console errors)
+  const lossRows = page.getByTestId('loss-table').locator('g.bar-row');
+  assert.equal(await lossRows.count(), 3);
+  assert.equal(await lossRows.locator('rect.bar').count(), 2);
+  assert.equal(await lossRows.nth(2).locator('text').textContent(), '—');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
