@@ -507,7 +507,7 @@ test('Features: a labelled feature shows its label and DLA tokens; a loss-table 
   assert.equal(await fig.locator('rect.bar').count(), nBars);
   const sgn = (v: number, d: number) => (Number(Math.abs(v).toFixed(d)) === 0 ? Math.abs(v).toFixed(d) : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(d)}`);
   assert.match((await fig.getByTestId('carriers-headline').textContent()) ?? '', new RegExp(`Mean d ${sgn(carriers.meanDiffNats, 4)} nats/token over ${carriers.tokens} tokens in ${carriers.samples} samples`));
-  const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+  const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
   const ccsv = await download(view.page, fig, 'CSV');
   const line = (list: string) => (t: any, i: number) => [list, i + 1, t.id, cell(t.text), t.count, t.totalDiffNats, t.meanDiffNats, t.divergent].join(',');
   assert.equal(ccsv.text, ['list,rank,token_id,token_text,count,total_diff_nats,mean_diff_nats_per_occurrence,divergence_tokens', ...carriers.top.map(line('gained')), ...carriers.bottom.map(line('lost'))].join('\n') + '\n');

@@ -1,6 +1,7 @@
 // The loss table's token-carriers figure (src-renderer/src/views/lab/TokenCarriers.svelte) in a real
 // browser (Debian Chromium) on loss-table results written straight into the store: a negative bar's
-// value is printed left of the bar, not over it; a configuration whose loss is NaN draws no bar.
+// value is printed left of the bar, not over it; a configuration whose loss is NaN draws no bar; the
+// CSV quotes a token such as a lone CR.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { labHarness, skip } from './lab-harness.js';
@@ -19,7 +20,7 @@ function lossTableRun(table: unknown[]): string {
   return r.id;
 }
 
-test('token carriers: labels of negative bars lie left of the bar; a configuration with no loss (NaN) draws no bar', { skip, timeout: 60_000 }, async () => {
+test('token carriers: labels of negative bars lie left of the bar; a configuration with no loss (NaN) draws no bar; the CSV quotes a CR', { skip, timeout: 60_000 }, async () => {
   const steered = {
     tokens: 40, samples: 9, mismatchedSamples: 3, nonFiniteTokens: 5, meanDiffNats: 0.25, gainNats: 12, top1PctShare: 0.5, top10PctShare: 0.75,
     top: [tok(10, '\r', 2, 3), tok(11, 'a,"b"', 1, 1)], bottom: [tok(12, ' 1', 4, -2), tok(13, ' 2', 2, -0.5)],
@@ -32,6 +33,16 @@ test('token carriers: labels of negative bars lie left of the bar; a configurati
   await figs.first().waitFor({ timeout: 10_000 });
   assert.equal(await figs.count(), 2);
   const fig = page.locator('[data-testid=token-carriers][data-config=steered]');
+
+  // the CSV: a lone CR and a comma/quote are quoted cells (RFC 4180), numbers as stored
+  const csv = await h.download(page, fig, 'CSV');
+  assert.equal(csv.text, [
+    'list,rank,token_id,token_text,count,total_diff_nats,mean_diff_nats_per_occurrence',
+    'gained,1,10,"\r",2,3,1.5',
+    'gained,2,11,"a,""b""",1,1,1',
+    'lost,1,12, 1,4,-2,-0.5',
+    'lost,2,13, 2,2,-0.5,-0.25',
+  ].join('\n') + '\n');
 
   // each bar's printed value lies past the bar's end: right of a gain, left of a loss
   const geo = await fig.locator('g.bar-row').evaluateAll((gs) => gs.map((g) => {

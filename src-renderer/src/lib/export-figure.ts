@@ -52,7 +52,8 @@ export async function pngBlob(markup: string, width: number, height: number, sca
   return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
 }
 
-const csvCell = (v: string): string => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+// a CR alone ends a record too (RFC 4180; Python's csv, Excel): a token such as '\r' must be quoted
+const csvCell = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 
 /** One row per x (sorted, across all series), one column per series; an empty cell where a series has no point. */
 export function seriesCsv(series: readonly Series[], xLabel: string, raw?: readonly (readonly (number | string)[])[]): string {
