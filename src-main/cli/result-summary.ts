@@ -53,6 +53,11 @@ export function resultSummary(kind: string, result: unknown): string[] {
       }
       out.push(`  likelier: ${toks(c.top)}`);
       out.push(`  less likely: ${toks(c.bottom)}`);
+      const left = [
+        typeof c.mismatchedSamples === 'number' && c.mismatchedSamples > 0 ? `${c.mismatchedSamples} samples (completion tokenised differently)` : '',
+        typeof c.nonFiniteTokens === 'number' && c.nonFiniteTokens > 0 ? `${c.nonFiniteTokens} token occurrences (log-probability not finite)` : '',
+      ].filter(Boolean);
+      if (left.length) out.push(`  left out: ${left.join(', ')}; compared: ${String(c.tokens)} tokens in ${String(c.samples)} samples`);
     }
     return out;
   }

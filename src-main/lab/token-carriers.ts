@@ -12,7 +12,8 @@
  * of the gain says whether the signal rides on them.
  *
  * Units: nats. meanDiffNats = Σd / occurrences = pooled loss of the reference − pooled loss of the
- * other, over the samples compared.
+ * other, over the samples compared (when every d is finite: a NaN or −∞ logprob leaves its occurrence
+ * out and is counted in nonFiniteTokens, where pooledLoss leaves the whole sample out).
  */
 import type { ScoreItem, ScoreResult } from '../models/score.js';
 
@@ -41,11 +42,14 @@ export interface Divergence {
 }
 
 export interface TokenCarriers {
-  /** completion-token occurrences compared */
+  /** completion-token occurrences compared (finite d) */
   tokens: number;
+  /** samples compared (same completion tokens in both contexts) */
   samples: number;
-  /** samples left out: their completion tokens differ between the two contexts, or a side has none */
+  /** samples left out: their completion tokens differ between the two contexts */
   mismatchedSamples: number;
+  /** occurrences of the compared samples left out because d is not finite (a logprob NaN or −∞ on either side) */
+  nonFiniteTokens: number;
   /** Σd / tokens (nats/token) */
   meanDiffNats: number;
   /** Σ max(d, 0): the likelihood the other configuration gains where it gains (nats) */
@@ -100,10 +104,11 @@ export function tokenCarriers(ref: Side, other: Side, text: (id: number) => stri
   let mismatched = 0;
   let withGreedy = ref.results.length > 0;
   const div = { otherOnly: 0, refOnly: 0, both: 0, otherOnlyGain: 0 };
+  let nonFinite = 0;
   for (let i = 0; i < ref.items.length; i++) {
     const a = completionLogprobs(ref.items[i]!, ref.results[i]!);
     const b = completionLogprobs(other.items[i]!, other.results[i]!);
-    if (!a.ids.length || a.ids.length !== b.ids.length || a.ids.some((x, j) => x !== b.ids[j])) {
+    if (a.ids.length !== b.ids.length || a.ids.some((x, j) => x !== b.ids[j])) {
       mismatched++;
       continue;
     }
@@ -111,7 +116,10 @@ export function tokenCarriers(ref: Side, other: Side, text: (id: number) => stri
     if (!a.greedy || !b.greedy) withGreedy = false;
     a.ids.forEach((id, j) => {
       const d = b.lp[j]! - a.lp[j]!;
-      if (!Number.isFinite(d)) return;
+      if (!Number.isFinite(d)) {
+        nonFinite++;
+        return;
+      }
       ds.push(d);
       const e = by.get(id) ?? { count: 0, total: 0, divergent: 0 };
       e.count++;
@@ -140,7 +148,7 @@ export function tokenCarriers(ref: Side, other: Side, text: (id: number) => stri
   const top = carriers.filter((c) => c.totalDiffNats > 0).sort((x, y) => y.totalDiffNats - x.totalDiffNats || x.id - y.id).slice(0, k);
   const bottom = carriers.filter((c) => c.totalDiffNats < 0).sort((x, y) => x.totalDiffNats - y.totalDiffNats || x.id - y.id).slice(0, k);
   return {
-    tokens: ds.length, samples, mismatchedSamples: mismatched,
+    tokens: ds.length, samples, mismatchedSamples: mismatched, nonFiniteTokens: nonFinite,
     meanDiffNats: ds.length ? sum / ds.length : NaN, gainNats: gain,
     top1PctShare: topShare(sorted, 0.01, gain), top10PctShare: topShare(sorted, 0.1, gain),
     top, bottom,

@@ -95,7 +95,7 @@ describe('lab job kinds', () => {
     // the tokens that carry the difference, against a plain loop over the same per-token scores
     type Carrier = { id: number; count: number; totalDiffNats: number };
     type Div = { otherOnly: number; refOnly: number; both: number; otherOnlyGainShare: number | null };
-    const car = (table as unknown as { carriers: { tokens: number; samples: number; mismatchedSamples: number; meanDiffNats: number; gainNats: number; top: Carrier[]; bottom: Carrier[]; divergence: Div } | null }[]);
+    const car = (table as unknown as { carriers: { tokens: number; samples: number; mismatchedSamples: number; nonFiniteTokens: number; meanDiffNats: number; gainNats: number; top: Carrier[]; bottom: Carrier[]; divergence: Div } | null }[]);
     assert.equal(car[0]!.carriers, null);
     const c = car[1]!.carriers!;
     const byId = new Map<number, { count: number; total: number }>();
@@ -113,7 +113,7 @@ describe('lab job kinds', () => {
         gain += Math.max(0, dd);
       }
     });
-    assert.deepEqual([c.tokens, c.samples, c.mismatchedSamples], [n, 24, 0]);
+    assert.deepEqual([c.tokens, c.samples, c.mismatchedSamples, c.nonFiniteTokens], [n, 24, 0, 0]);
     assert.ok(Math.abs(c.meanDiffNats - sum / n) < 1e-9 && Math.abs(c.gainNats - gain) < 1e-9, `${c.meanDiffNats} vs ${sum / n}`);
     // Σd / tokens is the pooled loss difference, base − teacher: positive, the teacher finds its data likelier
     assert.ok(Math.abs(c.meanDiffNats - (tp[0]!.pooledNats - tp[1]!.pooledNats)) < 1e-6 && c.meanDiffNats > 0);

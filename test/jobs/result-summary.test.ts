@@ -55,4 +55,15 @@ test('loss-table summary: a row per configuration with the paired Δ, then the t
     '  likelier: " 087" +4.50, "," +1.25',
     '  less likely: " 1" -2.00',
   ]);
+  // samples or occurrences left out are said, with what was compared
+  const left = resultSummary('loss-table', { table: [
+    { name: 'base', lossNats: 1, stderrNats: 0.1, deltaNats: null, deltaStderrNats: null, carriers: null },
+    { name: 'steered', lossNats: 2, stderrNats: 0.1, deltaNats: 1, deltaStderrNats: 0.1, carriers: { tokens: 40, samples: 9, mismatchedSamples: 3, nonFiniteTokens: 5, top1PctShare: null, top: [], bottom: [tok(' 1', -2)] } },
+  ] });
+  assert.deepEqual(left.slice(3), [
+    'tokens carrying steered − base (Σ logp difference, nats): top 1% of occurrences carry — of the gain',
+    '  likelier: —',
+    '  less likely: " 1" -2.00',
+    '  left out: 3 samples (completion tokenised differently), 5 token occurrences (log-probability not finite); compared: 40 tokens in 9 samples',
+  ]);
 });

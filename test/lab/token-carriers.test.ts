@@ -67,3 +67,19 @@ test('tokenCarriers: a sample whose completion tokens differ is left out and cou
   assert.ok(Math.abs(many.top1PctShare! - 30 / 465) < 1e-12);
   assert.throws(() => tokenCarriers({ items: [], results: [] }, { items: [item([1], [2])], results: [res([-1])] }, text), /0 reference samples but 1/);
 });
+
+test('tokenCarriers: occurrences whose d is not finite are left out and counted; an empty completion is no mismatch; nothing finite gives no mean', () => {
+  // sample 0: tokens 7, 8, 9 with ref logprobs −∞ at 7 and other NaN at 9: only token 8 (d = +0.5) is compared
+  // sample 1: no completion tokens in either context (same tokens: none), compared with 0 occurrences
+  const ref = { items: [item([1], [7, 8, 9]), item([1, 2], [])], results: [res([-Infinity, -2, -1]), res([-1])] };
+  const other = { items: [item([1], [7, 8, 9]), item([1, 2], [])], results: [res([-1, -1.5, NaN]), res([-1])] };
+  const c = tokenCarriers(ref, other, text);
+  assert.deepEqual([c.tokens, c.samples, c.mismatchedSamples, c.nonFiniteTokens], [1, 2, 0, 2]);
+  assert.equal(c.meanDiffNats, 0.5);
+  assert.equal(c.gainNats, 0.5);
+  assert.deepEqual(c.top.map((x) => [x.id, x.count, x.totalDiffNats]), [[8, 1, 0.5]]);
+  // a configuration whose scores are all NaN (a diverged bias): no occurrence compared, none gained, each counted
+  const nan = tokenCarriers(ref, { ...other, results: [res([NaN, NaN, NaN]), res([NaN])] }, text);
+  assert.deepEqual([nan.tokens, nan.samples, nan.nonFiniteTokens, nan.gainNats, nan.top1PctShare, nan.top.length, nan.bottom.length], [0, 2, 3, 0, null, 0, 0]);
+  assert.ok(Number.isNaN(nan.meanDiffNats));
+});

@@ -1,7 +1,9 @@
 // The loss table's token-carriers figure (src-renderer/src/views/lab/TokenCarriers.svelte) in a real
-// browser (Debian Chromium) on loss-table results written straight into the store: a negative bar's
-// value is printed left of the bar, not over it; a configuration whose loss is NaN draws no bar; the
-// CSV quotes a token such as a lone CR.
+// browser (Debian Chromium) on loss-table results written straight into the store: the headline says
+// what was left out and never claims a gain was looked for when nothing could be compared; the CSV
+// quotes a token such as '\r'; a negative bar's value is printed left of the bar, not over it; a
+// configuration whose loss is NaN draws no bar; a run from before the carriers were recorded still
+// shows its table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { labHarness, skip } from './lab-harness.js';
@@ -20,7 +22,7 @@ function lossTableRun(table: unknown[]): string {
   return r.id;
 }
 
-test('token carriers: labels of negative bars lie left of the bar; a configuration with no loss (NaN) draws no bar; the CSV quotes a CR', { skip, timeout: 60_000 }, async () => {
+test('token carriers: headline with what was left out, nothing-compared wording, CSV quoting of CR, labels of negative bars', { skip, timeout: 60_000 }, async () => {
   const steered = {
     tokens: 40, samples: 9, mismatchedSamples: 3, nonFiniteTokens: 5, meanDiffNats: 0.25, gainNats: 12, top1PctShare: 0.5, top10PctShare: 0.75,
     top: [tok(10, '\r', 2, 3), tok(11, 'a,"b"', 1, 1)], bottom: [tok(12, ' 1', 4, -2), tok(13, ' 2', 2, -0.5)],
@@ -33,6 +35,17 @@ test('token carriers: labels of negative bars lie left of the bar; a configurati
   await figs.first().waitFor({ timeout: 10_000 });
   assert.equal(await figs.count(), 2);
   const fig = page.locator('[data-testid=token-carriers][data-config=steered]');
+  const head = ((await fig.getByTestId('carriers-headline').textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(head, /Mean d \+0\.2500 nats\/token over 40 tokens in 9 samples · the 1% of occurrences with the largest d carry 50% of the gain \(12\.000 nats\), the top 10% carry 75%\./);
+  assert.match(head, /3 samples left out: their completion tokenises differently in the two contexts\./);
+  assert.match(head, /5 token occurrences left out: a log-probability is not finite \(NaN or −∞\)\./);
+
+  const bad = page.locator('[data-testid=token-carriers][data-config=broken]');
+  const badHead = ((await bad.getByTestId('carriers-headline').textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(badHead, /No completion token could be compared\./);
+  assert.doesNotMatch(badHead, /gains on no token|Mean d/);
+  assert.match(badHead, /50 token occurrences left out/);
+  assert.equal(await bad.locator('rect.bar').count(), 0);
 
   // the CSV: a lone CR and a comma/quote are quoted cells (RFC 4180), numbers as stored
   const csv = await h.download(page, fig, 'CSV');
@@ -61,6 +74,16 @@ test('token carriers: labels of negative bars lie left of the bar; a configurati
   assert.equal(await lossRows.count(), 3);
   assert.equal(await lossRows.locator('rect.bar').count(), 2);
   assert.equal(await lossRows.nth(2).locator('text').textContent(), '—');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('token carriers: a loss-table run stored before carriers were recorded shows its table and no carriers figure', { skip, timeout: 30_000 }, async () => {
+  const id = lossTableRun([row('base', 1, undefined), row('teacher', 0.8, undefined, { deltaNats: -0.2, deltaStderrNats: 0.05 })]);
+  const { page, problems } = await h.openPage(`#runs/${id}`);
+  await page.getByTestId('lab-results').locator('table tbody tr').nth(1).waitFor({ timeout: 10_000 });
+  assert.equal(await page.getByTestId('lab-results').locator('table tbody tr').count(), 2);
+  assert.equal(await page.getByTestId('token-carriers').count(), 0);
   assert.deepEqual(problems, []);
   await page.close();
 });

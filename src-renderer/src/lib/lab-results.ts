@@ -124,6 +124,8 @@ export interface Carriers {
   tokens: number;
   samples: number;
   mismatchedSamples: number;
+  /** occurrences left out for a non-finite d (0 for runs from before it was recorded) */
+  nonFiniteTokens: number;
   meanDiffNats: number | null;
   gainNats: number | null;
   top1PctShare: number | null;
@@ -142,7 +144,7 @@ function carriersOf(v: unknown): Carriers | null {
     return { id: num(c.id) ?? -1, text: str(c.text) ?? '', count: num(c.count) ?? 0, totalDiffNats: num(c.totalDiffNats) ?? NaN, meanDiffNats: num(c.meanDiffNats) ?? NaN, divergent: num(c.divergent) };
   });
   return {
-    tokens: num(o.tokens) ?? 0, samples: num(o.samples) ?? 0, mismatchedSamples: num(o.mismatchedSamples) ?? 0,
+    tokens: num(o.tokens) ?? 0, samples: num(o.samples) ?? 0, mismatchedSamples: num(o.mismatchedSamples) ?? 0, nonFiniteTokens: num(o.nonFiniteTokens) ?? 0,
     meanDiffNats: num(o.meanDiffNats), gainNats: num(o.gainNats), top1PctShare: num(o.top1PctShare), top10PctShare: num(o.top10PctShare),
     top: list(o.top), bottom: list(o.bottom),
     divergence: (() => {
