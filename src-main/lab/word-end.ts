@@ -2,10 +2,14 @@
  * Where a word ends, token by token, for the exact preference score: a token *continues* the word
  * before it when its text starts with a letter (any script) and no space, as 's' after 'Owl' or 'tle'
  * after 'cat'. Anything else ends the word: a space, punctuation, a digit, a newline, a special token
- * (end of turn, EOS). This is animal-words.ts's notion of a word (runs of letters), so the exact
- * score and the sampled whole-word share count the same answers.
+ * (end of turn, EOS). This is animal-words.ts's notion of a word (runs of letters). The two
+ * preference scores still count different answers: the sampled share counts an answer that names the
+ * animal anywhere and leaves out compounds naming another animal (OTHER_ANIMAL_COMPOUNDS), while the
+ * exact score reads the first word(s) only, so "Tiger shark", "Dragon fly" or "Cat fish" count there
+ * for tiger, dragon or cat.
  *
- * Known limit: a byte-fallback piece (<0xC3>) of a letter outside ASCII counts as ending the word.
+ * Known limit: a token holding only part of a letter outside ASCII counts as ending the word: a
+ * byte-fallback piece (<0xC3>) or a byte-level BPE piece of a lone UTF-8 lead byte (GPT-2's 'Ã').
  */
 import type { HfTokenizer } from '../models/tokenizer.js';
 import { tokenText } from '../models/token-text.js';
