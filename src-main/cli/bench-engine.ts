@@ -10,8 +10,8 @@
  * safetensors file). rss_baseline_mb: the process (Node, worker, ORT library) before loading;
  * rss_after_grad_mb: after the timed runs; activations_mb = after − baseline − weights. matmul_gflops: a 1024×4096 @ 4096×4096
  * MatMul (2·M·N·K flops / median time). gemm_floor_ms: the grad run's weight matmuls alone, same weights
- * and shapes, nothing else in the graph (bench-gemm-floor.ts): the least any ORT graph of the grad run
- * can take here; gemm_floor_gflops = grad_gflop / gemm_floor_ms, grad_gflop being those matmuls' flops.
+ * and shapes, nothing else in the graph (bench-gemm-floor.ts): what the grad run's GEMMs cost here;
+ * gemm_floor_gflops = grad_gflop / gemm_floor_ms, grad_gflop being those matmuls' flops.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

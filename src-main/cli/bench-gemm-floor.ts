@@ -1,19 +1,21 @@
 /**
  * The engine bench's GEMM floor: the time of the grad run's weight matmuls alone, on the same weights
  * (external data from the bench's safetensors file) and the same shapes, with nothing else in the
- * graph: no attention, no norms, no elementwise ops, no backward bookkeeping. It bounds from below
- * what any ORT graph of the grad run can take on this CPU, so it says how much of grad_ms is left to win.
+ * graph: no attention, no norms, no elementwise ops, no backward bookkeeping. It is what those GEMMs
+ * cost with ORT's MLAS on this CPU, so grad_ms − it estimates how much of grad_ms the rest takes
+ * (an estimate: both are medians of 5 runs on a shared machine).
  *
  * Shapes (B·T = N tokens, D d_model, F d_mlp, V vocab), weights [out, in] as in toy-gpt.ts:
  *   forward, every block:  x[N,D] @ qkv.wᵀ [3D,D], x @ proj.wᵀ [D,D], x @ fc1.wᵀ [F,D], h[N,F] @ fc2.wᵀ [D,F]
  *   forward head:          x[N,D] @ headᵀ [V,D]
  *   backward (dX only), every block after the bias: dqkv[N,3D] @ qkv.w, dy[N,D] @ proj.w,
  *                          dh[N,F] @ fc1.w, dy[N,D] @ fc2.w;  head: dlogits[N,V] @ head
- * Operands are fed (random), and each product is sliced to one element so that no output is copied out.
+ * The random operands are made once and held in the engine worker (fed as {held}), so a run moves
+ * no input data; each product is sliced to one element, so no output is copied out either.
  */
 import * as o from '../engine/ops.js';
 import { compile } from '../engine/onnx-export.js';
-import type { Runtime, SessionOptions, TensorData } from '../engine/runtime.js';
+import type { Feed, Runtime, SessionOptions, TensorData } from '../engine/runtime.js';
 import { readSafetensorsHeader, stTensor } from '../engine/safetensors.js';
 import { Graph, type Tensor } from '../engine/tensor.js';
 import type { ToyGptConfig } from '../engine/toy-gpt.js';
@@ -31,6 +33,7 @@ export async function gemmFloor(rt: Runtime, file: string, c: ToyGptConfig, toke
     const t = stTensor(st, n);
     return g.initializer(n, 'float32', shape, { kind: 'external', file: st.path, offset: t.offset, byteLength: t.byteLength });
   };
+  if (biasAfter >= c.nLayers) throw new Error(`gemm floor: the bias goes after block ${biasAfter} of ${c.nLayers}, so there is no backward pass to time`);
   const [B, T] = tokens;
   const { dModel: D, dMlp: F, vocab: V } = c;
   const x = g.input('x', 'float32', [B, T, D]); //          activations into D-wide products
@@ -63,13 +66,22 @@ export async function gemmFloor(rt: Runtime, file: string, c: ToyGptConfig, toke
   mm(dlogits, head, N, D, V, false);
   const outputs = Object.fromEntries(products.map((t, i) => [`p${i}`, o.slice(o.slice(o.slice(t, 0, 0, 1), 1, 0, 1), 2, 0, 1)]));
   const s = await rt.load(compile({ outputs }), { threads: 2, ...opts });
+  // the operands, made once and kept in the worker: a graph that passes its inputs through
+  const mg = new Graph();
+  const dims: Record<string, number[]> = { x: [B, T, D], h: [B, T, F], dqkv: [B, T, 3 * D], dlogits: [B, T, V] };
+  const through = Object.fromEntries(Object.entries(dims).map(([n, d]) => [`${n}_out`, o.mul(mg.input(n, 'float32', d), 1)]));
+  const maker = await rt.load(compile({ outputs: through }), { threads: 2, ...opts });
+  const keep = Object.fromEntries(Object.keys(dims).map((n) => [`${n}_out`, `gemm-floor.${n}`]));
   try {
     let seed = 7;
     const rnd = (n: number): Float32Array => Float32Array.from({ length: n }, () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5);
-    const feed = (dims: number[]): TensorData => ({ dtype: 'float32', dims, data: rnd(dims.reduce((a, b) => a * b, 1)) });
-    const feeds = { x: feed([B, T, D]), h: feed([B, T, F]), dqkv: feed([B, T, 3 * D]), dlogits: feed([B, T, V]) };
+    const data: Record<string, TensorData> = Object.fromEntries(Object.entries(dims).map(([n, d]) => [n, { dtype: 'float32', dims: d, data: rnd(d.reduce((a, b) => a * b, 1)) }]));
+    await maker.run(data, { keep });
+    const feeds: Record<string, Feed> = Object.fromEntries(Object.keys(dims).map((n) => [n, { held: `gemm-floor.${n}` }]));
     return { ms: await time(() => s.run(feeds)), gflop: flop / 1e9 };
   } finally {
+    await rt.drop(Object.values(keep));
+    await maker.release();
     await s.release();
   }
 }
