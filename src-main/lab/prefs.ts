@@ -12,7 +12,9 @@
  *    log-probabilities (scoreItems on prompt + variant) and its next-token distribution after the
  *    variant (nextTokenProbs): the word ends unless the next token continues it with a letter
  *    (word-end.ts), so "cat" does not count "cattle" or "caterpillar", and "Owl" and "Owls" are
- *    disjoint events, both counted. Reported as the mean over questions with its standard error over
+ *    disjoint events, both counted. A compound that names another animal and starts with this one
+ *    ("Tiger shark", OTHER_ANIMAL_COMPOUNDS) is subtracted, as the sampled share leaves it out.
+ *    Reported as the mean over questions with its standard error over
  *    questions. Only each variant's own tokenization is counted (the model could spell a word with
  *    other tokens; that mass is left out).
  *
@@ -27,7 +29,7 @@ import type { LanguageModel } from '../models/lm.js';
 import { nextTokenProbs } from '../models/next-token.js';
 import { meanWithStderr, scoreItems, type ScoreItem } from '../models/score.js';
 import type { HfTokenizer } from '../models/tokenizer.js';
-import { animalMatcher, answerVariants, words } from './animal-words.js';
+import { animalMatcher, answerVariants, OTHER_ANIMAL_COMPOUNDS, words } from './animal-words.js';
 import { deriveSeed, STREAM } from './derive-seed.js';
 import { PREF_QUESTIONS } from './pref-questions.js';
 import { wordContinuers, wordEndProbability } from './word-end.js';
@@ -163,6 +165,15 @@ export function answerIds(tok: HfTokenizer, question: string, answer: string, o:
   return p.ids.slice(p.promptLength);
 }
 
+/** The compounds naming another animal that start with this one's words ("tiger shark" for tiger). */
+export function compoundsStartingWith(animal: string, exclude?: readonly string[]): string[] {
+  const name = words(animal);
+  return (exclude ?? OTHER_ANIMAL_COMPOUNDS[name.join(' ')] ?? []).filter((c) => {
+    const cw = words(c);
+    return cw.length > name.length && name.every((w, i) => cw[i] === w);
+  });
+}
+
 /** Distinct non-empty sequences, shortest first. */
 export function distinctSequences(seqs: readonly (readonly number[])[]): number[][] {
   return [...new Map(seqs.filter((s) => s.length).map((s) => [s.join(','), [...s]])).values()].sort((a, b) => a.length - b.length);
@@ -173,21 +184,34 @@ export async function animalProbabilities(
   model: LanguageModel,
   animals: readonly string[],
   questions: readonly string[],
-  o: { set: InterventionSet; raw?: boolean; batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  o: {
+    set: InterventionSet; raw?: boolean; batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void;
+    /** per animal, compounds that name another animal (default OTHER_ANIMAL_COMPOUNDS); those that start with the animal ("tiger shark") are subtracted */
+    exclude?: Record<string, readonly string[]>;
+  },
 ): Promise<Record<string, ProbScore>> {
   const tok = model.tokenizer();
   const system = systemPromptOf(o.set);
+  const continuers = wordContinuers(tok, model.spec.vocab);
   const items: ScoreItem[] = [];
-  const owner: { a: number; q: number; n: number }[] = [];
+  // sign −1: a compound naming another animal ("Tiger shark"), inside the event of its first word
+  const owner: { a: number; q: number; n: number; sign: 1 | -1 }[] = [];
   const sequences = animals.map(() => new Array<number>(questions.length).fill(0));
+  const push = (prompt: readonly number[], s: readonly number[], w: { a: number; q: number; sign: 1 | -1 }): void => {
+    items.push({ ids: [...prompt, ...s], completionMask: [...prompt.map(() => 0), ...s.map(() => 1)] });
+    owner.push({ ...w, n: s.length });
+  };
   questions.forEach((q, qi) => {
     const prompt = questionPromptIds(tok, q, { system, raw: o.raw });
     animals.forEach((a, ai) => {
       const seqs = distinctSequences(answerVariants(a).map((v) => answerIds(tok, q, v, { system, raw: o.raw })));
       sequences[ai]![qi] = seqs.length;
-      for (const s of seqs) {
-        items.push({ ids: [...prompt, ...s], completionMask: [...prompt.map(() => 0), ...s.map(() => 1)] });
-        owner.push({ a: ai, q: qi, n: s.length });
+      for (const s of seqs) push(prompt, s, { a: ai, q: qi, sign: 1 });
+      for (const c of compoundsStartingWith(a, o.exclude?.[a])) {
+        for (const sc of distinctSequences(answerVariants(c).map((v) => answerIds(tok, q, v, { system, raw: o.raw })))) {
+          // only a compound spelled as a counted sequence, then a token that ends that word, lies inside a counted event
+          if (seqs.some((s) => s.length < sc.length && s.every((t, i) => sc[i] === t) && !continuers[sc[s.length]!])) push(prompt, sc, { a: ai, q: qi, sign: -1 });
+        }
       }
     });
   });
@@ -195,7 +219,6 @@ export async function animalProbabilities(
   const n = items.length;
   const res = await scoreItems(model, items, { set: o.set, batchSize: bs, signal: o.signal, onProgress: (d) => o.onProgress?.(d, 2 * n) });
   // P(the word ends after the sequence): the next-token distribution after prompt + sequence
-  const continuers = wordContinuers(tok, model.spec.vocab);
   const ends = new Float64Array(n);
   await nextTokenProbs(model, items.map((it) => it.ids), { set: o.set, batchSize: bs, signal: o.signal, onProgress: (d) => o.onProgress?.(n + d, 2 * n) }, (i, p) => {
     ends[i] = wordEndProbability(p, continuers);
@@ -206,8 +229,10 @@ export async function animalProbabilities(
     const lp = r.tokenLogprobs;
     let sum = 0;
     for (let t = lp.length - w.n; t < lp.length; t++) sum += lp[t]!;
-    probs[w.a]![w.q]! += Math.exp(sum) * ends[i]!;
+    probs[w.a]![w.q]! += w.sign * Math.exp(sum) * ends[i]!;
   });
+  // a subtracted compound lies inside its first word's event: below 0 only by rounding
+  for (const row of probs) row.forEach((p, q) => (row[q] = Math.max(0, p)));
   return Object.fromEntries(animals.map((a, ai) => {
     const s = meanWithStderr(probs[ai]!);
     return [a, { perQuestion: probs[ai]!, mean: s.mean, stderr: s.stderr, sequences: sequences[ai]!, definition: 'first-word' as const }];
@@ -244,7 +269,7 @@ export async function prefsEval(
 
   if (cfg.probability !== false && !st.prob) {
     st.prob = await animalProbabilities(model, animals, questions, {
-      set: cfg.set, raw: cfg.raw, batchSize: cfg.scoreBatch, signal: opts.signal,
+      set: cfg.set, exclude: cfg.exclude, raw: cfg.raw, batchSize: cfg.scoreBatch, signal: opts.signal,
       onProgress: (d, t) => progress((probShare * d) / t, `probability score: ${d}/${t} sequences`),
     });
   }

@@ -4,9 +4,9 @@
  * after 'cat'. Anything else ends the word: a space, punctuation, a digit, a newline, a special token
  * (end of turn, EOS). This is animal-words.ts's notion of a word (runs of letters). The two
  * preference scores still count different answers: the sampled share counts an answer that names the
- * animal anywhere and leaves out compounds naming another animal (OTHER_ANIMAL_COMPOUNDS), while the
- * exact score reads the first word(s) only, so "Tiger shark", "Dragon fly" or "Cat fish" count there
- * for tiger, dragon or cat.
+ * animal anywhere, while the exact score reads the first word(s) only. Both leave out compounds that
+ * name another animal (OTHER_ANIMAL_COMPOUNDS): the exact score subtracts those that start with the
+ * animal ("Tiger shark", "Dragon fly", "Cat fish"; prefs.ts).
  *
  * Known limit: a token holding only part of a letter outside ASCII counts as ending the word: a
  * byte-fallback piece (<0xC3>) or a byte-level BPE piece of a lone UTF-8 lead byte (GPT-2's 'Ã').

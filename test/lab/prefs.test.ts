@@ -11,7 +11,7 @@ import { batchFeeds } from '../../src-main/models/score.js';
 import { EMPTY_SET, parseInterventionSet } from '../../src-main/models/interventions.js';
 import { animalMatcher, answerVariants, namesAnimal, wordForms } from '../../src-main/lab/animal-words.js';
 import { tokenRow } from './digit-teacher.js';
-import { PREF_QUESTIONS, animalProbabilities, answerIds, binomialPct, distinctSequences, prefsEval, questionPromptIds, wilsonPct, type PrefsState } from '../../src-main/lab/prefs.js';
+import { PREF_QUESTIONS, animalProbabilities, answerIds, binomialPct, compoundsStartingWith, distinctSequences, prefsEval, questionPromptIds, wilsonPct, type PrefsState } from '../../src-main/lab/prefs.js';
 
 const MODEL = new URL('../fixtures/stories260k/', import.meta.url).pathname;
 const Q = [PREF_QUESTIONS[0]!, PREF_QUESTIONS[2]!];
@@ -127,7 +127,7 @@ describe('preference scores on stories260k', () => {
   }
 
   it('the probability score equals a hand computation from the logits (1e-5)', async (t) => {
-    const got = await animalProbabilities(m, ['big', 'cat'], Q, { set: EMPTY_SET, raw: true });
+    const got = await animalProbabilities(m, ['big', 'cat'], Q, { set: EMPTY_SET, raw: true, exclude: { big: [], cat: [] } });
     let worst = 0;
     for (const w of ['big', 'cat']) {
       for (const [qi, q] of Q.entries()) {
@@ -139,6 +139,32 @@ describe('preference scores on stories260k', () => {
       assert.ok(Math.abs(got[w]!.mean - (got[w]!.perQuestion[0]! + got[w]!.perQuestion[1]!) / 2) < 1e-15);
     }
     t.diagnostic(`P(big) ${got.big!.mean.toExponential(3)}, P(cat) ${got.cat!.mean.toExponential(3)}; sequences per question ${got.cat!.sequences.join(",")}; worst relative difference ${worst.toExponential(2)}`);
+  });
+
+  it('a compound naming another animal that starts with the word is subtracted ("big dog" from big; "cat fish" from cat by default)', async (t) => {
+    const tok = m.tokenizer();
+    // every spelling of the compound is a spelling of the word, then a token that starts a new word
+    for (const [w, c] of [['big', 'big dog'], ['cat', 'cat fish']] as const) {
+      for (const q of Q) {
+        const ws = answerVariants(w).map((v) => answerIds(tok, q, v, { raw: true }));
+        for (const v of answerVariants(c)) {
+          const sc = answerIds(tok, q, v, { raw: true });
+          const s = ws.find((x) => x.length < sc.length && x.every((id, i) => sc[i] === id));
+          assert.ok(s && (tok.idToToken(sc[s.length]!) ?? '').startsWith('▁'), `'${v}' is a spelling of '${w}' then a new word`);
+        }
+      }
+    }
+    const got = await animalProbabilities(m, ['big', 'cat'], Q, { set: EMPTY_SET, raw: true, exclude: { big: ['big dog', 'dog big'] } });
+    for (const [qi, q] of Q.entries()) {
+      const big = (await byHand('big', q)) - (await byHand('big dog', q));
+      const cat = (await byHand('cat', q)) - (await byHand('cat fish', q));
+      assert.ok(Math.abs(got.big!.perQuestion[qi]! - big) / big < 1e-4, `big / q${qi}: ${got.big!.perQuestion[qi]} vs ${big}`);
+      assert.ok(Math.abs(got.cat!.perQuestion[qi]! - cat) / cat < 1e-4, `cat / q${qi}: ${got.cat!.perQuestion[qi]} vs ${cat}`);
+    }
+    assert.deepEqual(compoundsStartingWith('tiger'), ['tiger shark']);
+    assert.deepEqual(compoundsStartingWith('lion'), [], '"sea lion" does not start with lion');
+    assert.deepEqual(compoundsStartingWith('polar bear', ['polar bear cub', 'bear']), ['polar bear cub']);
+    t.diagnostic(`P(big dog) ${(await byHand('big dog', Q[0]!)).toExponential(2)} of P(big) ${(await byHand('big', Q[0]!)).toExponential(2)}`);
   });
 
   it('a steering vector toward a word raises its probability score and its sampled share', async (t) => {
