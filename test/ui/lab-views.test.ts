@@ -511,6 +511,7 @@ test('Features: a labelled feature shows its label and DLA tokens; a loss-table 
   const ccsv = await download(view.page, fig, 'CSV');
   const line = (list: string) => (t: any, i: number) => [list, i + 1, t.id, cell(t.text), t.count, t.totalDiffNats, t.meanDiffNats, t.divergent].join(',');
   assert.equal(ccsv.text, ['list,rank,token_id,token_text,count,total_diff_nats,mean_diff_nats_per_occurrence,divergence_tokens', ...carriers.top.map(line('gained')), ...carriers.bottom.map(line('lost'))].join('\n') + '\n');
+  assert.match((await fig.getByTestId('carriers-headline').textContent()) ?? '', new RegExp(`largest d \\(${Math.max(1, Math.ceil(carriers.tokens / 100))} of ${carriers.tokens}\\) carry`));
   const dv = carriers.divergence;
   assert.match((await fig.getByTestId('carriers-divergence').textContent()) ?? '', new RegExp(`greedy under steer feature 3 × 8, not under base\\): ${(100 * dv.otherOnly / carriers.tokens).toFixed(1)}% of tokens \\(${dv.otherOnly}\\)`));
   assert.match(ccsv.name, /tokens-steer_feature_3/);

@@ -36,7 +36,7 @@ test('token carriers: headline with what was left out, nothing-compared wording,
   assert.equal(await figs.count(), 2);
   const fig = page.locator('[data-testid=token-carriers][data-config=steered]');
   const head = ((await fig.getByTestId('carriers-headline').textContent()) ?? '').replace(/\s+/g, ' ');
-  assert.match(head, /Mean d \+0\.2500 nats\/token over 40 tokens in 9 samples · the 1% of occurrences with the largest d carry 50% of the gain \(12\.000 nats\), the top 10% carry 75%\./);
+  assert.match(head, /Mean d \+0\.2500 nats\/token over 40 tokens in 9 samples · the 1% of occurrences with the largest d \(1 of 40\) carry 50% of the gain \(12\.000 nats\), the top 10% \(4\) carry 75%\./);
   assert.match(head, /3 samples left out: their completion tokenises differently in the two contexts\./);
   assert.match(head, /5 token occurrences left out: a log-probability is not finite \(NaN or −∞\)\./);
 
