@@ -66,6 +66,8 @@ test('token carriers: headline with what was left out, nothing-compared wording,
     return { label: e.querySelector('text').textContent, barLeft: r.x, barRight: r.x + r.width, textLeft: t.x, textRight: t.x + t.width };
   }));
   assert.deepEqual(geo.map((g) => g.label), ['+3.00', '+1.00', '−0.50', '−2.00']);
+  // the tokens are named in JSON quotes, so a quote, a space or a carriage return stays readable
+  assert.deepEqual(await fig.locator('g.bar-row').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-name'))), ['"\\r"', '"a,\\"b\\""', '" 2"', '" 1"']);
   for (const g of geo) {
     if (g.label.startsWith('+')) assert.ok(g.textLeft >= g.barRight, JSON.stringify(g));
     else assert.ok(g.textRight <= g.barLeft, `a negative bar's value is printed over the bar: ${JSON.stringify(g)}`);
