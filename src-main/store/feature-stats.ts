@@ -107,6 +107,17 @@ const ORDER_SQL: Record<(typeof FEATURE_STAT_ORDERS)[number], string> = {
   strongest: 'max_act DESC NULLS LAST, feature_index',
 };
 
+/** The WHERE conditions of a list query (run, dead or live, density range) and their parameters. */
+function whereOf(q: FeatureStatListQuery): { conds: string[]; params: (string | number)[] } {
+  const conds = ['run_id = ?'];
+  const params: (string | number)[] = [q.runId];
+  if (q.dead === true) conds.push('n_active = 0');
+  if (q.dead === false) conds.push('n_active > 0');
+  if (q.minDensity !== undefined) (conds.push('density >= ?'), params.push(q.minDensity));
+  if (q.maxDensity !== undefined) (conds.push('density <= ?'), params.push(q.maxDensity));
+  return { conds, params };
+}
+
 export function featureStatsRepo(db: Db) {
   const insert = db.prepare(`INSERT INTO feature_stats (${COLS}, top) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   return {
@@ -149,12 +160,7 @@ export function featureStatsRepo(db: Db) {
     /** A run's features, filtered and sorted (see the query schema). */
     list(query: FeatureStatListQuery): FeatureStat[] {
       const q = parseInput(featureStatListQuerySchema, query, 'feature stats query');
-      const conds = ['run_id = ?'];
-      const params: (string | number)[] = [q.runId];
-      if (q.dead === true) conds.push('n_active = 0');
-      if (q.dead === false) conds.push('n_active > 0');
-      if (q.minDensity !== undefined) (conds.push('density >= ?'), params.push(q.minDensity));
-      if (q.maxDensity !== undefined) (conds.push('density <= ?'), params.push(q.maxDensity));
+      const { conds, params } = whereOf(q);
       const order = ORDER_SQL[q.order ?? 'index'];
       const page = `SELECT ${q.withTop ? 'rowid' : COLS} FROM feature_stats WHERE ${conds.join(' AND ')} ORDER BY ${order} LIMIT ? OFFSET ?`;
       // with top contexts: the page is picked first and only its rows' contexts are read. Sorting with
@@ -162,6 +168,12 @@ export function featureStatsRepo(db: Db) {
       // features' JSON for each page of a 16k SAE: 3x the time of a page without them)
       const sql = q.withTop ? `SELECT ${COLS}, top FROM feature_stats WHERE rowid IN (${page}) ORDER BY ${order}` : page;
       return (db.prepare(sql).all(...params, ...pageOf({ limit: q.limit ?? 100_000, offset: q.offset })) as Row[]).map(toStat);
+    },
+    /** How many of a run's features match the query's filters (its order and page are ignored). */
+    count(query: FeatureStatListQuery): number {
+      const q = parseInput(featureStatListQuerySchema, query, 'feature stats query');
+      const { conds, params } = whereOf(q);
+      return (db.prepare(`SELECT COUNT(*) AS n FROM feature_stats WHERE ${conds.join(' AND ')}`).get(...params) as { n: number }).n;
     },
     /** The feature-stats runs of an SAE (or every SAE), newest first. */
     runs(saeId?: string): FeatureStatRunSummary[] {

@@ -93,8 +93,14 @@ test('pages with top contexts: the same rows in the same order as without, each 
           const want = s.featureStats.list(q).map((r) => ({ ...r, top: s.featureStats.get(saeId, r.featureIndex, runId).top }));
           assert.deepEqual(s.featureStats.list({ ...q, withTop: true }), want, JSON.stringify(q));
         }
+        // the count: the filter's matches in this run, by hand from every row of the run (order and page ignored)
+        const all = s.featureStats.list({ runId, limit: 1000 });
+        const byHand = all.filter((r) => ('dead' in f ? (r.nActive === 0) === f.dead : true)
+          && ('minDensity' in f ? r.density >= f.minDensity! && r.density <= f.maxDensity! : true)).length;
+        assert.equal(s.featureStats.count({ runId, order, ...f, limit: 3, offset: 4 }), byHand, JSON.stringify(f));
       }
     }
+    assert.equal(s.featureStats.count({ runId: run2 }), 1, 'the other run: its own rows only');
   } finally {
     s.close();
   }

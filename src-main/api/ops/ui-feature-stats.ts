@@ -66,7 +66,7 @@ export const uiFeatureStatsOps = {
     handler: async (q, ctx) => {
       const { limit, offset, withTop, order, ...filter } = q;
       // the total matching (cheap: no top contexts)
-      const total = ctx.store.featureStats.list({ ...filter, limit: 100_000 }).length;
+      const total = ctx.store.featureStats.count(filter);
       // top contexts are read for firesOn; they are returned only when asked for
       const rows = ctx.store.featureStats.list({ ...filter, order, withTop: true, limit: limit ?? 100, offset });
       const labels = rows.length ? labelsOf(ctx, rows[0]!.saeId, rows.map((r) => r.featureIndex)) : new Map<number, string>();
