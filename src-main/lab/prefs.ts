@@ -203,12 +203,14 @@ export async function animalProbabilities(
   };
   questions.forEach((q, qi) => {
     const prompt = questionPromptIds(tok, q, { system, raw: o.raw });
+    /** the distinct token sequences of a name's spellings after this question */
+    const spellings = (name: string): number[][] => distinctSequences(answerVariants(name).map((v) => answerIds(tok, q, v, { system, raw: o.raw })));
     animals.forEach((a, ai) => {
-      const seqs = distinctSequences(answerVariants(a).map((v) => answerIds(tok, q, v, { system, raw: o.raw })));
+      const seqs = spellings(a);
       sequences[ai]![qi] = seqs.length;
       for (const s of seqs) push(prompt, s, { a: ai, q: qi, sign: 1 });
       for (const c of compoundsStartingWith(a, o.exclude?.[a])) {
-        for (const sc of distinctSequences(answerVariants(c).map((v) => answerIds(tok, q, v, { system, raw: o.raw })))) {
+        for (const sc of spellings(c)) {
           // only a compound spelled as a counted sequence, then a token that ends that word, lies inside a counted event
           if (seqs.some((s) => s.length < sc.length && s.every((t, i) => sc[i] === t) && !continuers[sc[s.length]!])) push(prompt, sc, { a: ai, q: qi, sign: -1 });
         }

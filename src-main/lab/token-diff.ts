@@ -10,6 +10,7 @@ import { systemPromptOf, type InterventionSet } from '../models/interventions.js
 import type { LanguageModel } from '../models/lm.js';
 import { scoreItems } from '../models/score.js';
 import { tokenText } from '../models/token-text.js';
+import { completionLogprobs } from './token-carriers.js';
 
 export interface TokenDiff {
   /** completion tokens: id and decoded text */
@@ -35,13 +36,7 @@ export async function tokenDiff(
   const side = async (set: InterventionSet) => {
     const it = encodeRow(tok, messages, completion, { system: systemPromptOf(set), raw: opts.raw });
     const [r] = await scoreItems(model, [it], { set });
-    const ids: number[] = [];
-    const lp: number[] = [];
-    for (let t = 1; t < it.ids.length; t++) {
-      if (!it.completionMask[t]) continue;
-      ids.push(it.ids[t]!);
-      lp.push(r!.tokenLogprobs[t - 1]!);
-    }
+    const { ids, lp } = completionLogprobs(it, r!);
     return { ids, lp, loss: r!.lossNats };
   };
   const A = await side(a);

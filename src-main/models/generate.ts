@@ -36,6 +36,23 @@ export interface Generation {
   finish: 'stop' | 'length' | 'stop_string';
 }
 
+/**
+ * The decode graph's first-step feeds for a batch of prompts: left-padded ids [B,T], HF positions and
+ * attention mask, and an empty KV cache per layer ([B,K,0,Dh]). Intervention feeds are the caller's.
+ */
+export function prefillFeeds(model: LanguageModel, prompts: readonly (readonly number[])[]): Record<string, TensorData> {
+  const spec = model.spec;
+  const B = prompts.length;
+  const { ids, mask, positions } = leftPad(prompts, spec.padId ?? spec.eosIds[0] ?? 0);
+  const i64 = (rows: number[][]): TensorData => ({ dtype: 'int64', dims: [rows.length, rows[0]!.length], data: BigInt64Array.from(rows.flat().map(BigInt)) });
+  const emptyKv: TensorData = model.dtype === 'float64'
+    ? { dtype: 'float64', dims: [B, spec.nKvHeads, 0, spec.headDim], data: new Float64Array(0) }
+    : { dtype: 'float32', dims: [B, spec.nKvHeads, 0, spec.headDim], data: new Float32Array(0) };
+  const feeds: Record<string, TensorData> = { ids: i64(ids), positions: i64(positions), attn_mask: i64(mask) };
+  for (let l = 0; l < spec.nLayers; l++) for (const kv of ['k', 'v']) feeds[`past.${l}.${kv}`] = emptyKv;
+  return feeds;
+}
+
 export async function generate(model: LanguageModel, prompts: readonly (readonly number[])[], opts: GenerateOptions = {}): Promise<Generation[]> {
   const spec = model.spec;
   const maxNew = opts.maxNew ?? 64;
@@ -56,23 +73,9 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   }
   const bound = await model.bind('decode', opts.set, 0, { batch: B });
   const s = bound.session;
-  const ifeeds = bound.feeds();
-  const pad = spec.padId ?? spec.eosIds[0] ?? 0;
-  const { ids, mask, positions } = leftPad(prompts, pad);
-  const K = spec.nKvHeads;
-  const Dh = spec.headDim;
-  const emptyKv: TensorData = model.dtype === 'float64'
-    ? { dtype: 'float64', dims: [B, K, 0, Dh], data: new Float64Array(0) }
-    : { dtype: 'float32', dims: [B, K, 0, Dh], data: new Float32Array(0) };
-  const i64 = (rows: number[][]): TensorData => ({ dtype: 'int64', dims: [rows.length, rows[0]!.length], data: BigInt64Array.from(rows.flat().map(BigInt)) });
-  const feeds: Record<string, Feed> = { ids: i64(ids), positions: i64(positions), attn_mask: i64(mask), ...ifeeds };
+  const feeds: Record<string, Feed> = { ...prefillFeeds(model, prompts), ...bound.feeds() };
   const carry: Record<string, string> = {};
-  for (let l = 0; l < spec.nLayers; l++) {
-    for (const kv of ['k', 'v']) {
-      feeds[`past.${l}.${kv}`] = emptyKv;
-      carry[`present.${l}.${kv}`] = `past.${l}.${kv}`;
-    }
-  }
+  for (let l = 0; l < spec.nLayers; l++) for (const kv of ['k', 'v']) carry[`present.${l}.${kv}`] = `past.${l}.${kv}`;
   const control = new SharedArrayBuffer(4 * (B + 1));
   const ctl = new Int32Array(control);
   const onAbort = (): void => void Atomics.store(ctl, 0, 1);

@@ -3,11 +3,12 @@
  * last-position softmax at temperature 1), batched with left padding. Only B×V probabilities cross
  * to the caller per batch, where the score graph's logits would be B×T×V.
  *
- * Shape legend: B batch, T longest sequence, K kv heads, Dh head_dim, V vocab.
+ * Shape legend: B batch, V vocab (feeds: generate.ts's prefillFeeds).
  */
-import type { Feed, TensorData } from '../engine/runtime.js';
+import type { Feed } from '../engine/runtime.js';
+import { prefillFeeds } from './generate.js';
 import type { InterventionSet } from './interventions.js';
-import { INV_TEMPERATURE, leftPad, type LanguageModel } from './lm.js';
+import { INV_TEMPERATURE, type LanguageModel } from './lm.js';
 
 export interface NextTokenOptions {
   set?: InterventionSet;
@@ -25,23 +26,16 @@ export async function nextTokenProbs(model: LanguageModel, seqs: readonly (reado
     if (bad !== undefined) throw new Error(`next-token: sequence ${i} has token id ${bad} outside the vocabulary (0..${spec.vocab - 1})`);
   });
   const bs = opts.batchSize ?? 16;
-  const pad = spec.padId ?? spec.eosIds[0] ?? 0;
   const V = spec.vocab;
   for (let start = 0; start < seqs.length; start += bs) {
     if (opts.signal?.aborted) throw new Error('cancelled');
     const batch = seqs.slice(start, start + bs);
     const B = batch.length;
     const bound = await model.bind('decode', opts.set, 0, { batch: B });
-    const { ids, mask, positions } = leftPad(batch, pad);
-    const i64 = (rows: number[][]): TensorData => ({ dtype: 'int64', dims: [rows.length, rows[0]!.length], data: BigInt64Array.from(rows.flat().map(BigInt)) });
-    const emptyKv: TensorData = model.dtype === 'float64'
-      ? { dtype: 'float64', dims: [B, spec.nKvHeads, 0, spec.headDim], data: new Float64Array(0) }
-      : { dtype: 'float32', dims: [B, spec.nKvHeads, 0, spec.headDim], data: new Float32Array(0) };
     const feeds: Record<string, Feed> = {
-      ids: i64(ids), positions: i64(positions), attn_mask: i64(mask), ...bound.feeds(),
+      ...prefillFeeds(model, batch), ...bound.feeds(),
       [INV_TEMPERATURE]: { dtype: 'float32', dims: [], data: Float32Array.of(1) },
     };
-    for (let l = 0; l < spec.nLayers; l++) for (const kv of ['k', 'v']) feeds[`past.${l}.${kv}`] = emptyKv;
     const r = await bound.session.run(feeds, { outputs: ['probs'] });
     const probs = r.probs!.data as Float32Array; // [B,1,V]
     for (let b = 0; b < B; b++) each(start + b, probs.subarray(b * V, (b + 1) * V));
