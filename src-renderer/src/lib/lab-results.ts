@@ -136,6 +136,12 @@ export interface Carriers {
   divergence: { otherOnly: number; refOnly: number; both: number; otherOnlyGainShare: number | null } | null;
 }
 
+function divergenceOf(v: unknown): Carriers['divergence'] {
+  const d = obj(v);
+  const [otherOnly, refOnly, both] = [num(d.otherOnly), num(d.refOnly), num(d.both)];
+  return otherOnly === null || refOnly === null || both === null ? null : { otherOnly, refOnly, both, otherOnlyGainShare: num(d.otherOnlyGainShare) };
+}
+
 function carriersOf(v: unknown): Carriers | null {
   const o = obj(v);
   if (!Array.isArray(o.top) || !Array.isArray(o.bottom)) return null;
@@ -147,11 +153,7 @@ function carriersOf(v: unknown): Carriers | null {
     tokens: num(o.tokens) ?? 0, samples: num(o.samples) ?? 0, mismatchedSamples: num(o.mismatchedSamples) ?? 0, nonFiniteTokens: num(o.nonFiniteTokens) ?? 0,
     meanDiffNats: num(o.meanDiffNats), gainNats: num(o.gainNats), top1PctShare: num(o.top1PctShare), top10PctShare: num(o.top10PctShare),
     top: list(o.top), bottom: list(o.bottom),
-    divergence: (() => {
-      const d = obj(o.divergence);
-      const [a, b, c] = [num(d.otherOnly), num(d.refOnly), num(d.both)];
-      return a === null || b === null || c === null ? null : { otherOnly: a, refOnly: b, both: c, otherOnlyGainShare: num(d.otherOnlyGainShare) };
-    })(),
+    divergence: divergenceOf(o.divergence),
   };
 }
 
