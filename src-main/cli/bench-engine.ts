@@ -9,7 +9,7 @@
  * memory (MiB) with the forward+backward session loaded (weights are external data, mapped from the
  * safetensors file). rss_baseline_mb: the process (Node, worker, ORT library) before loading;
  * rss_after_grad_mb: after the timed runs; activations_mb = after − baseline − weights. matmul_gflops: a 1024×4096 @ 4096×4096
- * MatMul (2·M·N·K flops / median time). gemm_floor_ms: the grad run's weight matmuls alone, same weights
+ * MatMul (2·M·N·K flops / median time), operands held in the worker and only one output element read back. gemm_floor_ms: the grad run's weight matmuls alone, same weights
  * and shapes, nothing else in the graph (bench-gemm-floor.ts): what the grad run's GEMMs cost here;
  * gemm_floor_gflops = grad_gflop / gemm_floor_ms, grad_gflop being those matmuls' flops.
  */
@@ -26,6 +26,7 @@ import { readSafetensorsHeader, stTensor } from '../engine/safetensors.js';
 import { Graph } from '../engine/tensor.js';
 import { BENCH_GPT, buildToyGpt } from '../engine/toy-gpt.js';
 import { gemmFloor } from './bench-gemm-floor.js';
+import { holdRandomOperands } from './bench-held.js';
 
 const BATCH = 8;
 const SEQ = 64;
@@ -92,16 +93,12 @@ export async function benchEngine(opts: SessionOptions = {}): Promise<Record<str
 
     const floor = await gemmFloor(rt, file, BENCH_GPT, [BATCH, SEQ], BIAS_AFTER, (f) => timeIt(f), opts);
 
-    // MatMul throughput (inputs fed, so nothing is prepacked)
+    // MatMul throughput: operands held in the worker (nothing crosses per run) and fed, so nothing is prepacked
     const mg = new Graph();
-    const a = mg.input('a', 'float32', [1024, 4096]);
-    const b = mg.input('b', 'float32', [4096, 4096]);
-    const ms = await rt.load(compile({ outputs: { c: o.matmul(a, b) } }), { threads: 2, ...opts });
-    const mf: Record<string, TensorData> = {
-      a: { dtype: 'float32', dims: [1024, 4096], data: Float32Array.from({ length: 1024 * 4096 }, () => r() - 0.5) },
-      b: { dtype: 'float32', dims: [4096, 4096], data: Float32Array.from({ length: 4096 * 4096 }, () => r() - 0.5) },
-    };
-    const mmMs = await timeIt(() => ms.run(mf), 1, 5);
+    const ms = await rt.load(compile({ outputs: { c: o.slice(o.matmul(mg.input('a', 'float32', [1024, 4096]), mg.input('b', 'float32', [4096, 4096])), 0, 0, 1) } }), { threads: 2, ...opts });
+    const mm = await holdRandomOperands(rt, 'matmul', { a: [1024, 4096], b: [4096, 4096] }, 3, opts);
+    const mmMs = await timeIt(() => ms.run(mm.feeds), 1, 5);
+    await mm.release();
     await ms.release();
     const weightsMb = weightBytes / 2 ** 20;
     return {

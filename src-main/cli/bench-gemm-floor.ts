@@ -15,10 +15,11 @@
  */
 import * as o from '../engine/ops.js';
 import { compile } from '../engine/onnx-export.js';
-import type { Feed, Runtime, SessionOptions, TensorData } from '../engine/runtime.js';
+import type { Runtime, SessionOptions } from '../engine/runtime.js';
 import { readSafetensorsHeader, stTensor } from '../engine/safetensors.js';
 import { Graph, type Tensor } from '../engine/tensor.js';
 import type { ToyGptConfig } from '../engine/toy-gpt.js';
+import { holdRandomOperands } from './bench-held.js';
 
 export interface GemmFloor {
   ms: number;
@@ -66,22 +67,12 @@ export async function gemmFloor(rt: Runtime, file: string, c: ToyGptConfig, toke
   mm(dlogits, head, N, D, V, false);
   const outputs = Object.fromEntries(products.map((t, i) => [`p${i}`, o.slice(o.slice(o.slice(t, 0, 0, 1), 1, 0, 1), 2, 0, 1)]));
   const s = await rt.load(compile({ outputs }), { threads: 2, ...opts });
-  // the operands, made once and kept in the worker: a graph that passes its inputs through
-  const mg = new Graph();
   const dims: Record<string, number[]> = { x: [B, T, D], h: [B, T, F], dqkv: [B, T, 3 * D], dlogits: [B, T, V] };
-  const through = Object.fromEntries(Object.entries(dims).map(([n, d]) => [`${n}_out`, o.mul(mg.input(n, 'float32', d), 1)]));
-  const maker = await rt.load(compile({ outputs: through }), { threads: 2, ...opts });
-  const keep = Object.fromEntries(Object.keys(dims).map((n) => [`${n}_out`, `gemm-floor.${n}`]));
+  const held = await holdRandomOperands(rt, 'gemm-floor', dims, 7, opts);
   try {
-    let seed = 7;
-    const rnd = (n: number): Float32Array => Float32Array.from({ length: n }, () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5);
-    const data: Record<string, TensorData> = Object.fromEntries(Object.entries(dims).map(([n, d]) => [n, { dtype: 'float32', dims: d, data: rnd(d.reduce((a, b) => a * b, 1)) }]));
-    await maker.run(data, { keep });
-    const feeds: Record<string, Feed> = Object.fromEntries(Object.keys(dims).map((n) => [n, { held: `gemm-floor.${n}` }]));
-    return { ms: await time(() => s.run(feeds)), gflop: flop / 1e9 };
+    return { ms: await time(() => s.run(held.feeds)), gflop: flop / 1e9 };
   } finally {
-    await rt.drop(Object.values(keep));
-    await maker.release();
+    await held.release();
     await s.release();
   }
 }
