@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { bgOf, labHarness, root, skip } from './lab-harness.js';
+import { barLabelOverlaps } from './bar-label-overlaps.js';
 
 const h = labHarness('lab');
 const { model, sae, api, openPage, download, inspectModel } = h;
@@ -103,6 +104,8 @@ test('Detect: a signal scan against a control from the form; the figure, the tab
     // numbers as shown: a typographic minus (−), as on the axes
     const shown = (v: number, d: number) => v.toFixed(d).replace(/^-/, '−');
     assert.ok(head.includes(`z = ${shown(r.z, 2)}`), head);
+    // the bars' printed values cover neither their bars nor the dataset names
+    assert.deepEqual(await barLabelOverlaps(fig), []);
     const cells = await fig.getByTestId('scan-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
     assert.deepEqual(cells[0], ['suspect', `${r.suspect.trainSamples} / ${r.suspect.heldOutSamples}`, shown(r.suspect.baseLossNats, 4), shown(r.suspect.biasedLossNats, 4), `${shown(r.suspect.dropNats, 4)} ± ${shown(r.suspect.dropStderrNats, 4)}`]);
     assert.equal(cells[1]![0], 'control');

@@ -1,0 +1,47 @@
+/**
+ * Where a horizontal bar's value label goes (BarsH.svg.svelte). Its first choice is past the end of the
+ * bar and its whisker, on the side away from zero (right of a positive bar, left of a negative one), so
+ * it is never printed over the bar's fill. When that side lacks room for the text inside the plot area,
+ * it goes on the other side of zero, past the bar's and whisker's other end, if that side has more room.
+ * Without this, a negative bar whose whisker reaches the plot's left edge printed its value over the
+ * row's name in the axis margin.
+ */
+
+export interface BarLabelGeometry {
+  /** pixel x of value 0 (or of the domain's edge when 0 is outside it) */
+  x0: number;
+  /** pixel x of the bar's end */
+  xv: number;
+  /** pixel x of the whisker's ends (NaN when the row has none) */
+  xlo: number;
+  xhi: number;
+  /** the plot area's pixel range */
+  left: number;
+  right: number;
+  /** the label's width in pixels */
+  textPx: number;
+  /** gap between the label and what it stands next to */
+  gap?: number;
+}
+
+export interface BarLabelPlace {
+  x: number;
+  anchor: 'start' | 'end';
+}
+
+/** An upper estimate of a chart note's width: 0.64 em per character (DejaVu Sans digits are 0.636 em). */
+export function noteWidthPx(text: string, fontPx = 11): number {
+  return [...text].length * 0.64 * fontPx;
+}
+
+export function barLabelPlace(g: BarLabelGeometry): BarLabelPlace {
+  const gap = g.gap ?? 6;
+  const ends = [g.x0, g.xv, ...[g.xlo, g.xhi].filter(Number.isFinite)];
+  const rightOf: BarLabelPlace = { x: Math.max(...ends) + gap, anchor: 'start' };
+  const leftOf: BarLabelPlace = { x: Math.min(...ends) - gap, anchor: 'end' };
+  const roomRight = g.right - rightOf.x;
+  const roomLeft = leftOf.x - g.left;
+  const negative = g.xv < g.x0;
+  const [first, firstRoom, other, otherRoom] = negative ? [leftOf, roomLeft, rightOf, roomRight] : [rightOf, roomRight, leftOf, roomLeft];
+  return firstRoom >= g.textPx || firstRoom >= otherRoom ? first : other;
+}
