@@ -1,7 +1,8 @@
 // Where a horizontal bar's value label goes (src-renderer/src/charts/bar-label.ts), on hand-placed geometry.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { barLabelPlace, noteWidthPx } from '../../src-renderer/src/charts/bar-label.js';
+import { barLabelPlace } from '../../src-renderer/src/charts/bar-label.js';
+import { noteWidthPx } from '../../src-renderer/src/charts/text-width.js';
 
 // a plot from x = 64 to x = 600 with zero at x = 500
 const plot = { left: 64, right: 600, x0: 500, gap: 6 };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { bgOf, labHarness, root, skip } from './lab-harness.js';
-import { barLabelOverlaps } from './bar-label-overlaps.js';
+import { barLabelOverlaps } from './text-overlaps.js';
 
 const h = labHarness('lab');
 const { model, sae, api, openPage, download, inspectModel } = h;

@@ -6,7 +6,7 @@
 // shows its table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { barLabelOverlaps } from './bar-label-overlaps.js';
+import { barLabelOverlaps } from './text-overlaps.js';
 import { labHarness, skip } from './lab-harness.js';
 
 const h = labHarness('carriers');

@@ -29,11 +29,6 @@ export interface BarLabelPlace {
   anchor: 'start' | 'end';
 }
 
-/** An upper estimate of a chart note's width: 0.64 em per character (DejaVu Sans digits are 0.636 em). */
-export function noteWidthPx(text: string, fontPx = 11): number {
-  return [...text].length * 0.64 * fontPx;
-}
-
 export function barLabelPlace(g: BarLabelGeometry): BarLabelPlace {
   const gap = g.gap ?? 6;
   const ends = [g.x0, g.xv, ...[g.xlo, g.xhi].filter(Number.isFinite)];

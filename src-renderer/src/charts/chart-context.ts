@@ -18,6 +18,8 @@ export interface ChartContext {
   readonly width: number;
   readonly height: number;
   readonly padding: Padding;
+  /** the y axis asks for this much room left of the plot (the left padding grows to it) */
+  reserveLeft(px: number): void;
 }
 
 const KEY = Symbol('chart');

@@ -1,5 +1,6 @@
-// A figure's horizontal-bar value labels checked against what they must not cover (screen boxes in
-// Chromium): their own bar's fill, and any axis text (the row names, tick labels, axis titles).
+// Text in figures checked against what it must not cover (screen boxes in Chromium): a horizontal
+// bar's value label against its own bar's fill and any axis text (row names, tick labels, axis titles);
+// and any two texts of a figure's SVG against each other.
 import type { Locator } from 'playwright-core';
 
 interface Box {
@@ -34,6 +35,27 @@ export async function barLabelOverlaps(fig: Locator): Promise<LabelOverlap[]> {
   for (const r of boxes.rows) {
     if (r.bar && meet(r.box, r.bar)) found.push({ label: r.label, covers: 'its bar' });
     for (const a of boxes.axis) if (meet(r.box, a.box)) found.push({ label: r.label, covers: `axis text '${a.text}'` });
+  }
+  return found;
+}
+
+/** Pairs of texts in the figure's SVG whose boxes overlap (by more than 1 px each way). */
+export async function svgTextOverlaps(fig: Locator): Promise<string[]> {
+  const boxes = await fig.evaluate((root) => {
+    const el = root as unknown as { querySelectorAll(s: string): ArrayLike<{ getBoundingClientRect(): Box; textContent: string | null }> };
+    return Array.from(el.querySelectorAll('svg text')).map((t) => {
+      const r = t.getBoundingClientRect();
+      return { text: t.textContent ?? '', box: { left: r.left, right: r.right, top: r.top, bottom: r.bottom } };
+    });
+  });
+  const found: string[] = [];
+  const drawn = boxes.filter((b) => b.box.right > b.box.left);
+  for (let i = 0; i < drawn.length; i++) {
+    for (let j = i + 1; j < drawn.length; j++) {
+      const a = drawn[i]!.box;
+      const b = drawn[j]!.box;
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) found.push(`'${drawn[i]!.text}' × '${drawn[j]!.text}'`);
+    }
   }
   return found;
 }

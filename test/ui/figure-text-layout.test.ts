@@ -1,13 +1,15 @@
-// Bar value labels in real figures (Debian Chromium), on signal-scan results written straight into the
-// store: the example experiment's scan on the demo model had negative drops whose whiskers reach the
-// plot's left edge, and their values were printed over the dataset names ('−0.0080 ± 0.0063' over
-// 'suspect'). Each label must cover neither its bar nor any axis text, and still read the stored value.
+// Text layout in real figures (Debian Chromium), on results written straight into the store.
+// - Bar value labels: the example experiment's scan on the demo model had negative drops whose whiskers
+//   reach the plot's left edge, and their values were printed over the dataset names ('−0.0080 ± 0.0063'
+//   over 'suspect'). Each label must cover neither its bar nor any axis text, and still read the stored value.
+// - The y axis: the same example's loss-by-layer figure has ticks like '−0.020', and the rotated axis title
+//   was drawn over them. No two texts of a figure may overlap.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { barLabelOverlaps } from './bar-label-overlaps.js';
+import { barLabelOverlaps, svgTextOverlaps } from './text-overlaps.js';
 import { labHarness, root, skip } from './lab-harness.js';
 
-const h = labHarness('barlabels');
+const h = labHarness('textlayout');
 
 const side = (dropNats: number, dropStderrNats: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - dropNats, dropNats, dropStderrNats });
 
@@ -30,6 +32,7 @@ test('signal scan: negative drops with whiskers to the plot\'s edge print their 
   await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
   assert.deepEqual(await fig.locator('g.bar-row text').allTextContents(), ['−0.0080 ± 0.0063', '−0.0063 ± 0.0039']);
   assert.deepEqual(await barLabelOverlaps(fig), []);
+  assert.deepEqual(await svgTextOverlaps(fig), []);
   await fig.screenshot({ path: `${root}test-results/bar-labels-signal-scan.png` });
   assert.deepEqual(problems, []);
   await page.close();
@@ -47,8 +50,32 @@ test('signal scan by layer: negative signals print their values clear of the bar
     const fig = page.getByTestId(testId);
     await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
     assert.deepEqual(await barLabelOverlaps(fig), [], testId);
+    assert.deepEqual(await svgTextOverlaps(fig), [], testId);
     await fig.screenshot({ path: `${root}test-results/bar-labels-${testId}-by-layer.png` });
   }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('loss by layer: ticks such as −0.020 leave room for the rotated axis title (it was drawn over them); no two texts overlap', { skip, timeout: 60_000 }, async () => {
+  // a finished 5-layer sweep whose biases lower the loss by 0.012–0.017 nats/token (the demo example's scale)
+  const r = h.ctx.store.runs.create({ kind: 'bias-sweep', config: { point: 'hook_resid_post' }, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  const hooks = [0, 1, 2, 3, 4].map((l) => `blocks.${l}.hook_resid_post`);
+  const delta = [-0.0173, -0.0149, -0.0132, -0.0118, -0.0121];
+  const add = (name: string, values: number[]): unknown => h.ctx.store.metrics.addPoints({ runId: r.id, name, unit: 'nats', points: values.map((value, x) => ({ x, value })) });
+  add('loss_by_layer', delta.map((d) => 1.606 + d));
+  add('loss_by_layer_stderr', delta.map(() => 0.036));
+  add('delta_by_layer', delta);
+  add('delta_by_layer_stderr', delta.map(() => 0.003));
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hooks, base: { lossNats: 1.606, stderrNats: 0.035, pooledNats: 1.6 } } });
+  const { page, problems } = await h.openPage(`#runs/${r.id}`, 1200);
+  const fig = page.getByTestId('loss-by-layer');
+  await fig.locator('.axis text.label').first().waitFor({ timeout: 10_000 });
+  const ticks = await fig.locator('.axis text:not(.label)').allTextContents();
+  assert.ok(ticks.includes('−0.020'), ticks.join(' '));
+  assert.deepEqual(await svgTextOverlaps(fig), []);
+  await fig.screenshot({ path: `${root}test-results/figure-text-layout-loss-by-layer.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });
