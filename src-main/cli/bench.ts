@@ -1,6 +1,8 @@
 /**
  * `npm run bench -- <suite> [--prepack] [--threads N]`: speed goals as JSON lines (one per suite).
  * Suites: engine, generate, score, train, sae. Each prints one JSON object on its own line.
+ * `engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python path]` runs the engine suite and the
+ * PyTorch reference in same-sitting pairs (bench-pairs.ts); it runs only when named.
  */
 import { parseFlags } from './command.js';
 // each suite is imported when it runs, so that one suite's memory figures do not carry the others' code
@@ -10,11 +12,14 @@ const SUITES: Record<string, (f: Record<string, string | boolean>) => Promise<Re
   score: async () => (await import('./bench-models.js')).benchScore(),
   train: async () => (await import('./bench-models.js')).benchTrain(),
   sae: async () => (await import('./bench-sae.js')).benchSae(),
+  'engine-vs-torch': async (f) => (await import('./bench-pairs.js')).benchEngineVsTorch(f) as unknown as Record<string, unknown>,
 };
+/** suites that run only when named (they need an external reference) */
+const ON_REQUEST = new Set(['engine-vs-torch']);
 
 async function main(): Promise<number> {
-  const { flags, positional } = parseFlags(process.argv.slice(2), { prepack: 'boolean', threads: 'string', 'no-arena': 'boolean' });
-  const names = positional.length ? positional : Object.keys(SUITES);
+  const { flags, positional } = parseFlags(process.argv.slice(2), { prepack: 'boolean', threads: 'string', 'no-arena': 'boolean', pairs: 'string', peer: 'string', python: 'string' });
+  const names = positional.length ? positional : Object.keys(SUITES).filter((n) => !ON_REQUEST.has(n));
   for (const n of names) {
     const s = SUITES[n];
     if (!s) {

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench -- engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python /usr/bin/python3]`:
+ * the engine bench and the PyTorch reference (../shared/peers/torch_gpt.py) run in pairs in one
+ * sitting, each a fresh process, alternating which goes first (this machine class is shared and
+ * noisy, so only same-sitting pairs compare). Prints one JSON line: every pair's grad_ms and
+ * forward_ms on both sides with its ratio (PyTorch ÷ ours, so > 1 means we are faster), and the
+ * median, min and max ratio against the 1.3× goal of the engine issue.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const GRAD_RATIO_GOAL = 1.3;
+
+export interface Timing {
+  forward_ms: number;
+  grad_ms: number;
+  gemm_floor_ms?: number;
+}
+
+export interface PairsResult {
+  bench: 'engine-vs-torch';
+  goal_ratio: number;
+  pairs: { first: 'ours' | 'torch'; ours: Timing; torch: Timing; grad_ratio: number; forward_ratio: number }[];
+  median_grad_ratio: number;
+  min_grad_ratio: number;
+  max_grad_ratio: number;
+  median_forward_ratio: number;
+  /** pairs whose grad ratio reaches the goal */
+  pairs_meeting_goal: number;
+}
+
+/** One side's command: a program and its arguments, plus extra environment. */
+export interface Side {
+  cmd: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Run a side and read the last line of its stdout that is a JSON object with forward_ms and grad_ms. */
+export function runSide(name: string, side: Side): Promise<Timing> {
+  return new Promise((res, rej) => {
+    execFile(side.cmd, side.args, { env: { ...process.env, ...side.env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) return rej(new Error(`${name}: '${[side.cmd, ...side.args].join(' ')}' failed: ${(stderr || err.message).trim().split('\n').slice(-3).join(' / ')}`));
+      const lines = stdout.trim().split('\n').reverse();
+      for (const l of lines) {
+        if (!l.trim().startsWith('{')) continue;
+        try {
+          const j = JSON.parse(l) as Record<string, unknown>;
+          if (typeof j.forward_ms === 'number' && typeof j.grad_ms === 'number') {
+            return res({ forward_ms: j.forward_ms, grad_ms: j.grad_ms, ...(typeof j.gemm_floor_ms === 'number' ? { gemm_floor_ms: j.gemm_floor_ms } : {}) });
+          }
+        } catch {
+          // not JSON: keep looking
+        }
+      }
+      rej(new Error(`${name}: no JSON line with forward_ms and grad_ms in its output (last line: ${JSON.stringify(lines[0] ?? '')})`));
+    });
+  });
+}
+
+/** `pairs` same-sitting pairs; pair i runs ours first when i is even, PyTorch first when odd. */
+export async function benchPairs(ours: Side, torch: Side, pairs: number, onPair?: (i: number, p: PairsResult['pairs'][number]) => void): Promise<PairsResult> {
+  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`--pairs must be a positive integer, got ${pairs}`);
+  const out: PairsResult['pairs'] = [];
+  for (let i = 0; i < pairs; i++) {
+    const first = i % 2 === 0 ? 'ours' : 'torch';
+    let o: Timing;
+    let t: Timing;
+    if (first === 'ours') {
+      o = await runSide('ours', ours);
+      t = await runSide('torch', torch);
+    } else {
+      t = await runSide('torch', torch);
+      o = await runSide('ours', ours);
+    }
+    const p = { first, ours: o, torch: t, grad_ratio: +(t.grad_ms / o.grad_ms).toFixed(3), forward_ratio: +(t.forward_ms / o.forward_ms).toFixed(3) } as const;
+    out.push(p);
+    onPair?.(i, p);
+  }
+  const g = out.map((p) => p.grad_ratio);
+  return {
+    bench: 'engine-vs-torch', goal_ratio: GRAD_RATIO_GOAL, pairs: out,
+    median_grad_ratio: +median(g).toFixed(3), min_grad_ratio: Math.min(...g), max_grad_ratio: Math.max(...g),
+    median_forward_ratio: +median(out.map((p) => p.forward_ratio)).toFixed(3),
+    pairs_meeting_goal: g.filter((r) => r >= GRAD_RATIO_GOAL).length,
+  };
+}
+
+/** The CLI suite: `npm run bench -- engine` against torch_gpt.py as its README says to run it. */
+export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const peer = resolve(typeof f.peer === 'string' ? f.peer : resolve(root, '../shared/peers/torch_gpt.py'));
+  const python = typeof f.python === 'string' ? f.python : '/usr/bin/python3';
+  if (!existsSync(peer)) throw new Error(`engine-vs-torch: the PyTorch reference is not at ${peer} (pass --peer path/to/torch_gpt.py)`);
+  if (!existsSync(python)) throw new Error(`engine-vs-torch: no Python at ${python} (pass --python; the reference needs Debian's PyTorch: see peers/README.md)`);
+  const ours: Side = { cmd: process.execPath, args: [...process.execArgv, fileURLToPath(new URL('./bench.ts', import.meta.url)), 'engine'] };
+  const torch: Side = { cmd: python, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } };
+  const n = f.pairs === undefined ? 5 : Number(f.pairs);
+  return benchPairs(ours, torch, n, (i, p) => process.stderr.write(`pair ${i + 1}/${n}: ours ${p.ours.grad_ms} ms, torch ${p.torch.grad_ms} ms, ratio ${p.grad_ratio}\n`));
+}

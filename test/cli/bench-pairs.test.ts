@@ -1,0 +1,61 @@
+// The same-sitting pairs of `bench engine-vs-torch` (src-main/cli/bench-pairs.ts), with two stand-in
+// sides: small Node programs that print a fixed sequence of timings and log when they ran. The ratios,
+// medians and the alternating order are checked against a hand computation.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { benchPairs, runSide, type Side } from '../../src-main/cli/bench-pairs.js';
+
+/** A side printing its i-th timing on its i-th run (noise lines first), logging its name to `log`. */
+function fakeSide(dir: string, name: string, timings: [number, number][]): Side {
+  const script = join(dir, `${name}.cjs`);
+  writeFileSync(script, `
+const fs = require('fs');
+const n = fs.readFileSync(${JSON.stringify(join(dir, 'log'))}, 'utf8').split('\\n').filter((l) => l === ${JSON.stringify(name)}).length;
+fs.appendFileSync(${JSON.stringify(join(dir, 'log'))}, ${JSON.stringify(name)} + '\\n');
+const t = ${JSON.stringify(timings)}[n];
+console.log('warming up');
+console.log(JSON.stringify({ note: 'not this one' }));
+console.log(JSON.stringify({ forward_ms: t[0], grad_ms: t[1] }));
+`);
+  return { cmd: process.execPath, args: [script] };
+}
+
+test('bench pairs: ratio = PyTorch ÷ ours per pair, sides alternate which runs first, median / min / max / pairs at the goal', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
+  try {
+    writeFileSync(join(dir, 'log'), '');
+    const ours = fakeSide(dir, 'ours', [[160, 250], [170, 280], [165, 300]]);
+    const torch = fakeSide(dir, 'torch', [[210, 340], [220, 330], [215, 330]]);
+    const r = await benchPairs(ours, torch, 3);
+    assert.deepEqual(readFileSync(join(dir, 'log'), 'utf8').trim().split('\n'), ['ours', 'torch', 'torch', 'ours', 'ours', 'torch']);
+    assert.deepEqual(r.pairs.map((p) => p.first), ['ours', 'torch', 'ours']);
+    assert.deepEqual(r.pairs.map((p) => p.grad_ratio), [+(340 / 250).toFixed(3), +(330 / 280).toFixed(3), +(330 / 300).toFixed(3)]);
+    assert.deepEqual(r.pairs.map((p) => p.forward_ratio), [+(210 / 160).toFixed(3), +(220 / 170).toFixed(3), +(215 / 165).toFixed(3)]);
+    assert.equal(r.median_grad_ratio, +(330 / 280).toFixed(3));
+    assert.equal(r.min_grad_ratio, +(330 / 300).toFixed(3));
+    assert.equal(r.max_grad_ratio, 1.36);
+    assert.equal(r.pairs_meeting_goal, 1, 'only 340/250 = 1.36 reaches 1.3');
+    assert.equal(r.goal_ratio, 1.3);
+    assert.deepEqual(r.pairs[0]!.ours, { forward_ms: 160, grad_ms: 250 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench pairs: a side that fails or prints no timing is an error naming the side and its command', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
+  try {
+    const quiet = join(dir, 'quiet.cjs');
+    writeFileSync(quiet, 'console.log("done")\n');
+    await assert.rejects(runSide('torch', { cmd: process.execPath, args: [quiet] }), /torch: no JSON line with forward_ms and grad_ms in its output \(last line: "done"\)/);
+    const bad = join(dir, 'bad.cjs');
+    writeFileSync(bad, 'console.error("ModuleNotFoundError: No module named torch"); process.exit(1)\n');
+    await assert.rejects(runSide('torch', { cmd: process.execPath, args: [bad] }), /torch: '.*bad\.cjs' failed: ModuleNotFoundError: No module named torch/);
+    await assert.rejects(benchPairs({ cmd: 'x', args: [] }, { cmd: 'y', args: [] }, 0), /--pairs must be a positive integer, got 0/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
