@@ -4,7 +4,9 @@
  * sitting, each a fresh process, alternating which goes first (this machine class is shared and
  * noisy, so only same-sitting pairs compare). Prints one JSON line: every pair's grad_ms and
  * forward_ms on both sides with its ratio (PyTorch ÷ ours, so > 1 means we are faster), and the
- * median, min and max ratio against the 1.3× goal of the engine issue.
+ * median, min and max ratio against the 1.3× goal of the engine issue. Where our side reports
+ * gemm_floor_ms, gemm_floor_ratio = PyTorch's grad_ms ÷ it: the ratio if the grad run took only the
+ * time of its weight GEMMs.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,11 +24,13 @@ export interface Timing {
 export interface PairsResult {
   bench: 'engine-vs-torch';
   goal_ratio: number;
-  pairs: { first: 'ours' | 'torch'; ours: Timing; torch: Timing; grad_ratio: number; forward_ratio: number }[];
+  /** gemm_floor_ratio: PyTorch's grad_ms ÷ our gemm_floor_ms, the ratio a grad run of its weight GEMMs alone would reach */
+  pairs: { first: 'ours' | 'torch'; ours: Timing; torch: Timing; grad_ratio: number; forward_ratio: number; gemm_floor_ratio: number | null }[];
   median_grad_ratio: number;
   min_grad_ratio: number;
   max_grad_ratio: number;
   median_forward_ratio: number;
+  median_gemm_floor_ratio: number | null;
   /** pairs whose grad ratio reaches the goal */
   pairs_meeting_goal: number;
 }
@@ -81,7 +85,10 @@ export async function benchPairs(ours: Side, torch: Side, pairs: number, onPair?
       t = await runSide('torch', torch);
       o = await runSide('ours', ours);
     }
-    const p = { first, ours: o, torch: t, grad_ratio: +(t.grad_ms / o.grad_ms).toFixed(3), forward_ratio: +(t.forward_ms / o.forward_ms).toFixed(3) } as const;
+    const p = {
+      first, ours: o, torch: t, grad_ratio: +(t.grad_ms / o.grad_ms).toFixed(3), forward_ratio: +(t.forward_ms / o.forward_ms).toFixed(3),
+      gemm_floor_ratio: o.gemm_floor_ms === undefined ? null : +(t.grad_ms / o.gemm_floor_ms).toFixed(3),
+    } as const;
     out.push(p);
     onPair?.(i, p);
   }
@@ -90,6 +97,7 @@ export async function benchPairs(ours: Side, torch: Side, pairs: number, onPair?
     bench: 'engine-vs-torch', goal_ratio: GRAD_RATIO_GOAL, pairs: out,
     median_grad_ratio: +median(g).toFixed(3), min_grad_ratio: Math.min(...g), max_grad_ratio: Math.max(...g),
     median_forward_ratio: +median(out.map((p) => p.forward_ratio)).toFixed(3),
+    median_gemm_floor_ratio: out.every((p) => p.gemm_floor_ratio !== null) ? +median(out.map((p) => p.gemm_floor_ratio!)).toFixed(3) : null,
     pairs_meeting_goal: g.filter((r) => r >= GRAD_RATIO_GOAL).length,
   };
 }

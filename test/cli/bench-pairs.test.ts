@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { benchPairs, runSide, type Side } from '../../src-main/cli/bench-pairs.js';
 
 /** A side printing its i-th timing on its i-th run (noise lines first), logging its name to `log`. */
-function fakeSide(dir: string, name: string, timings: [number, number][]): Side {
+function fakeSide(dir: string, name: string, timings: number[][]): Side {
   const script = join(dir, `${name}.cjs`);
   writeFileSync(script, `
 const fs = require('fs');
@@ -18,7 +18,7 @@ fs.appendFileSync(${JSON.stringify(join(dir, 'log'))}, ${JSON.stringify(name)} +
 const t = ${JSON.stringify(timings)}[n];
 console.log('warming up');
 console.log(JSON.stringify({ note: 'not this one' }));
-console.log(JSON.stringify({ forward_ms: t[0], grad_ms: t[1] }));
+console.log(JSON.stringify({ forward_ms: t[0], grad_ms: t[1], ...(t[2] ? { gemm_floor_ms: t[2] } : {}) }));
 `);
   return { cmd: process.execPath, args: [script] };
 }
@@ -40,6 +40,8 @@ test('bench pairs: ratio = PyTorch ÷ ours per pair, sides alternate which runs 
     assert.equal(r.pairs_meeting_goal, 1, 'only 340/250 = 1.36 reaches 1.3');
     assert.equal(r.goal_ratio, 1.3);
     assert.deepEqual(r.pairs[0]!.ours, { forward_ms: 160, grad_ms: 250 });
+    // the stand-in reports no GEMM floor
+    assert.deepEqual([r.pairs[0]!.gemm_floor_ratio, r.median_gemm_floor_ratio], [null, null]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -55,6 +57,19 @@ test('bench pairs: a side that fails or prints no timing is an error naming the 
     writeFileSync(bad, 'console.error("ModuleNotFoundError: No module named torch"); process.exit(1)\n');
     await assert.rejects(runSide('torch', { cmd: process.execPath, args: [bad] }), /torch: '.*bad\.cjs' failed: ModuleNotFoundError: No module named torch/);
     await assert.rejects(benchPairs({ cmd: 'x', args: [] }, { cmd: 'y', args: [] }, 0), /--pairs must be a positive integer, got 0/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench pairs: with our GEMM floor reported, gemm_floor_ratio = PyTorch grad ÷ that floor, and its median', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
+  try {
+    writeFileSync(join(dir, 'log'), '');
+    const r = await benchPairs(fakeSide(dir, 'ours', [[160, 270, 250], [170, 280, 240]]), fakeSide(dir, 'torch', [[210, 330], [220, 336]]), 2);
+    assert.deepEqual(r.pairs.map((p) => p.gemm_floor_ratio), [+(330 / 250).toFixed(3), +(336 / 240).toFixed(3)]);
+    assert.equal(r.median_gemm_floor_ratio, +((+(330 / 250).toFixed(3) + +(336 / 240).toFixed(3)) / 2).toFixed(3));
+    assert.equal(r.pairs[0]!.ours.gemm_floor_ms, 250);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
