@@ -102,8 +102,8 @@ export async function benchPairs(ours: Side, torch: Side, pairs: number, onPair?
   };
 }
 
-/** The CLI suite: `npm run bench -- engine` against torch_gpt.py as its README says to run it. */
-export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult> {
+/** The two sides of the CLI suite and its pair count, from its flags. */
+export function engineVsTorchSides(f: Record<string, string | boolean>): { ours: Side; torch: Side; pairs: number } {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const peer = resolve(typeof f.peer === 'string' ? f.peer : resolve(root, '../shared/peers/torch_gpt.py'));
   const python = typeof f.python === 'string' ? f.python : '/usr/bin/python3';
@@ -111,6 +111,11 @@ export async function benchEngineVsTorch(f: Record<string, string | boolean>): P
   if (!existsSync(python)) throw new Error(`engine-vs-torch: no Python at ${python} (pass --python; the reference needs Debian's PyTorch: see peers/README.md)`);
   const ours: Side = { cmd: process.execPath, args: [...process.execArgv, fileURLToPath(new URL('./bench.ts', import.meta.url)), 'engine'] };
   const torch: Side = { cmd: python, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } };
-  const n = f.pairs === undefined ? 5 : Number(f.pairs);
+  return { ours, torch, pairs: f.pairs === undefined ? 5 : Number(f.pairs) };
+}
+
+/** The CLI suite: `npm run bench -- engine` against torch_gpt.py as its README says to run it. */
+export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult> {
+  const { ours, torch, pairs: n } = engineVsTorchSides(f);
   return benchPairs(ours, torch, n, (i, p) => process.stderr.write(`pair ${i + 1}/${n}: ours ${p.ours.grad_ms} ms, torch ${p.torch.grad_ms} ms, ratio ${p.grad_ratio}\n`));
 }
