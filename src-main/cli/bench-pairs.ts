@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python /usr/bin/python3]`:
+ * `npm run bench -- engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python /usr/bin/python3] [--prepack] [--no-arena]`:
  * the engine bench and the PyTorch reference (../shared/peers/torch_gpt.py) run in pairs in one
  * sitting, each a fresh process, alternating which goes first (this machine class is shared and
  * noisy, so only same-sitting pairs compare). Prints one JSON line: every pair's grad_ms and
@@ -109,7 +109,10 @@ export function engineVsTorchSides(f: Record<string, string | boolean>): { ours:
   const python = typeof f.python === 'string' ? f.python : '/usr/bin/python3';
   if (!existsSync(peer)) throw new Error(`engine-vs-torch: the PyTorch reference is not at ${peer} (pass --peer path/to/torch_gpt.py)`);
   if (!existsSync(python)) throw new Error(`engine-vs-torch: no Python at ${python} (pass --python; the reference needs Debian's PyTorch: see peers/README.md)`);
-  const ours: Side = { cmd: process.execPath, args: [...process.execArgv, fileURLToPath(new URL('./bench.ts', import.meta.url)), 'engine'] };
+  // the engine options go to our side; the reference's thread count is fixed (torch_gpt.py sets 2), so ours is too
+  if (f.threads !== undefined && Number(f.threads) !== 2) throw new Error(`engine-vs-torch: --threads ${String(f.threads)}: the PyTorch reference runs on 2 threads, so our side does too (leave --threads out)`);
+  const engineFlags = [...(f.prepack ? ['--prepack'] : []), ...(f['no-arena'] ? ['--no-arena'] : [])];
+  const ours: Side = { cmd: process.execPath, args: [...process.execArgv, fileURLToPath(new URL('./bench.ts', import.meta.url)), 'engine', ...engineFlags] };
   const torch: Side = { cmd: python, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } };
   return { ours, torch, pairs: f.pairs === undefined ? 5 : Number(f.pairs) };
 }

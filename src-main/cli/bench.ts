@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- <suite> [--prepack] [--threads N]`: speed goals as JSON lines (one per suite).
  * Suites: engine, generate, score, train, sae. Each prints one JSON object on its own line.
- * `engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python path]` runs the engine suite and the
+ * `engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python path] [--prepack] [--no-arena]` runs the engine suite and the
  * PyTorch reference in same-sitting pairs (bench-pairs.ts); it runs only when named.
  */
 import { parseFlags } from './command.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { benchPairs, runSide, type Side } from '../../src-main/cli/bench-pairs.js';
+import { benchPairs, engineVsTorchSides, runSide, type Side } from '../../src-main/cli/bench-pairs.js';
 
 /** A side printing its i-th timing on its i-th run (noise lines first), logging its name to `log`. */
 function fakeSide(dir: string, name: string, timings: number[][]): Side {
@@ -70,6 +70,30 @@ test('bench pairs: with our GEMM floor reported, gemm_floor_ratio = PyTorch grad
     assert.deepEqual(r.pairs.map((p) => p.gemm_floor_ratio), [+(330 / 250).toFixed(3), +(336 / 240).toFixed(3)]);
     assert.equal(r.median_gemm_floor_ratio, +((+(330 / 250).toFixed(3) + +(336 / 240).toFixed(3)) / 2).toFixed(3));
     assert.equal(r.pairs[0]!.ours.gemm_floor_ms, 250);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('engine-vs-torch: --prepack and --no-arena reach our side; --threads other than 2 is refused (the reference runs on 2)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
+  try {
+    const peer = join(dir, 'torch_gpt.py');
+    writeFileSync(peer, '');
+    const base = { peer, python: process.execPath };
+    // our side is `bench.ts engine` plus the engine options given to engine-vs-torch
+    const plain = engineVsTorchSides(base);
+    assert.equal(plain.ours.cmd, process.execPath);
+    assert.equal(plain.ours.args.at(-1), 'engine');
+    assert.ok(plain.ours.args.at(-2)!.endsWith('/src-main/cli/bench.ts'), plain.ours.args.join(' '));
+    assert.equal(plain.pairs, 5);
+    const both = engineVsTorchSides({ ...base, prepack: true, 'no-arena': true, pairs: '3' });
+    assert.deepEqual(both.ours.args.slice(plain.ours.args.length), ['--prepack', '--no-arena']);
+    assert.equal(both.pairs, 3);
+    assert.deepEqual(engineVsTorchSides({ ...base, threads: '2' }).ours.args.slice(plain.ours.args.length), []);
+    assert.throws(() => engineVsTorchSides({ ...base, threads: '4' }), /engine-vs-torch: --threads 4: the PyTorch reference runs on 2 threads/);
+    // the reference side is the given Python on the given script, with 2 OpenBLAS threads
+    assert.deepEqual(both.torch, { cmd: process.execPath, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
