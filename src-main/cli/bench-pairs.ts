@@ -52,7 +52,12 @@ function median(xs: number[]): number {
 export function runSide(name: string, side: Side): Promise<Timing> {
   return new Promise((res, rej) => {
     execFile(side.cmd, side.args, { env: { ...process.env, ...side.env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) return rej(new Error(`${name}: '${[side.cmd, ...side.args].join(' ')}' failed: ${(stderr || err.message).trim().split('\n').slice(-3).join(' / ')}`));
+      if (err) {
+        // how it ended: an exit code, a signal (e.g. SIGKILL from the OOM killer), or a spawn error (ENOENT)
+        const ended = typeof err.code === 'number' ? `exit code ${err.code}` : err.signal ? `killed by ${err.signal}` : err.message;
+        const tail = stderr.trim().split('\n').slice(-3).join(' / ');
+        return rej(new Error(`${name}: '${[side.cmd, ...side.args].join(' ')}' failed: ${ended}${tail ? `: ${tail}` : typeof err.code === 'string' ? '' : ', nothing on stderr'}`));
+      }
       const lines = stdout.trim().split('\n').reverse();
       for (const l of lines) {
         if (!l.trim().startsWith('{')) continue;

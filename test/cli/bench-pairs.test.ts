@@ -55,7 +55,7 @@ test('bench pairs: a side that fails or prints no timing is an error naming the 
     await assert.rejects(runSide('torch', { cmd: process.execPath, args: [quiet] }), /torch: no JSON line with forward_ms and grad_ms in its output \(last line: "done"\)/);
     const bad = join(dir, 'bad.cjs');
     writeFileSync(bad, 'console.error("ModuleNotFoundError: No module named torch"); process.exit(1)\n');
-    await assert.rejects(runSide('torch', { cmd: process.execPath, args: [bad] }), /torch: '.*bad\.cjs' failed: ModuleNotFoundError: No module named torch/);
+    await assert.rejects(runSide('torch', { cmd: process.execPath, args: [bad] }), /torch: '.*bad\.cjs' failed: exit code 1: ModuleNotFoundError: No module named torch/);
     await assert.rejects(benchPairs({ cmd: 'x', args: [] }, { cmd: 'y', args: [] }, 0), /--pairs must be a positive integer, got 0/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -94,6 +94,30 @@ test('engine-vs-torch: --prepack and --no-arena reach our side; --threads other 
     assert.throws(() => engineVsTorchSides({ ...base, threads: '4' }), /engine-vs-torch: --threads 4: the PyTorch reference runs on 2 threads/);
     // the reference side is the given Python on the given script, with 2 OpenBLAS threads
     assert.deepEqual(both.torch, { cmd: process.execPath, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench pairs: a side that fails silently says how it ended (exit code or signal), not its command twice', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
+  try {
+    const silent = join(dir, 'silent.cjs');
+    writeFileSync(silent, 'process.exit(3)\n');
+    const e1 = await runSide('torch', { cmd: process.execPath, args: [silent] }).then(() => null, (e: Error) => e.message);
+    assert.equal(e1, `torch: '${process.execPath} ${silent}' failed: exit code 3, nothing on stderr`);
+    const killed = join(dir, 'killed.cjs');
+    writeFileSync(killed, 'process.kill(process.pid, "SIGKILL")\n');
+    const e2 = await runSide('ours', { cmd: process.execPath, args: [killed] }).then(() => null, (e: Error) => e.message);
+    assert.equal(e2, `ours: '${process.execPath} ${killed}' failed: killed by SIGKILL, nothing on stderr`);
+    // a side with stderr still shows its last lines, after how it ended
+    const bad = join(dir, 'bad.cjs');
+    writeFileSync(bad, 'console.error("a\\nb\\nc\\nModuleNotFoundError: No module named torch"); process.exit(1)\n');
+    const e3 = await runSide('torch', { cmd: process.execPath, args: [bad] }).then(() => null, (e: Error) => e.message);
+    assert.equal(e3, `torch: '${process.execPath} ${bad}' failed: exit code 1: b / c / ModuleNotFoundError: No module named torch`);
+    // a program that is not there
+    const e4 = await runSide('torch', { cmd: join(dir, 'no-python'), args: [] }).then(() => null, (e: Error) => e.message);
+    assert.match(e4 ?? '', /^torch: '.*no-python' failed: spawn .*no-python ENOENT$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
