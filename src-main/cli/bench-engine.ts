@@ -9,7 +9,7 @@
  * memory (MiB) with the forward+backward session loaded (weights are external data, mapped from the
  * safetensors file). rss_baseline_mb: the process (Node, worker, ORT library) before loading;
  * rss_after_grad_mb: after the timed runs; activations_mb = after − baseline − weights. matmul_gflops: a 1024×4096 @ 4096×4096
- * MatMul (2·M·N·K flops / median time), operands held in the worker and only one output element read back. gemm_floor_ms: the grad run's weight matmuls alone, same weights
+ * MatMul (2·M·N·K flops / median time), operands held in the worker and only the product's first row (1×4096) read back. gemm_floor_ms: the grad run's weight matmuls alone, same weights
  * and shapes, nothing else in the graph (bench-gemm-floor.ts): what the grad run's GEMMs cost here;
  * gemm_floor_gflops = grad_gflop / gemm_floor_ms, grad_gflop being those matmuls' flops.
  */
