@@ -122,8 +122,20 @@ export function engineVsTorchSides(f: Record<string, string | boolean>): { ours:
   return { ours, torch, pairs: f.pairs === undefined ? 5 : Number(f.pairs) };
 }
 
+/** Whether `python` can import torch, checked before the first pair (not after our side's first ~11 s run). */
+export function checkTorch(python: string): Promise<void> {
+  return new Promise((res, rej) => {
+    execFile(python, ['-c', 'import torch'], (err, _stdout, stderr) => {
+      if (!err) return res();
+      const last = (stderr || err.message).trim().split('\n').at(-1) ?? '';
+      rej(new Error(`engine-vs-torch: ${python} cannot import torch (${last}); the reference needs Debian's PyTorch: see ../shared/peers/README.md (setup-peers.sh)`));
+    });
+  });
+}
+
 /** The CLI suite: `npm run bench -- engine` against torch_gpt.py as its README says to run it. */
 export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult> {
   const { ours, torch, pairs: n } = engineVsTorchSides(f);
+  await checkTorch(torch.cmd);
   return benchPairs(ours, torch, n, (i, p) => process.stderr.write(`pair ${i + 1}/${n}: ours ${p.ours.grad_ms} ms, torch ${p.torch.grad_ms} ms, ratio ${p.grad_ratio}\n`));
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { benchPairs, engineVsTorchSides, runSide, type Side } from '../../src-main/cli/bench-pairs.js';
+import { benchPairs, checkTorch, engineVsTorchSides, runSide, type Side } from '../../src-main/cli/bench-pairs.js';
 
 /** A side printing its i-th timing on its i-th run (noise lines first), logging its name to `log`. */
 function fakeSide(dir: string, name: string, timings: number[][]): Side {
@@ -121,4 +121,12 @@ test('bench pairs: a side that fails silently says how it ended (exit code or si
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('bench pairs: an interpreter that cannot import torch is refused before the first pair, naming it and the peers README', async () => {
+  // node is no Python: `node -c 'import torch'` fails, as a Python without torch would
+  await assert.rejects(checkTorch(process.execPath), (e: Error) => {
+    assert.match(e.message, new RegExp(`^engine-vs-torch: ${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} cannot import torch \\(.+\\); the reference needs Debian's PyTorch: see \\.\\./shared/peers/README\\.md`));
+    return true;
+  });
 });

@@ -32,7 +32,7 @@ test('bar label: when neither side has room for the text it stays on the side wi
   assert.deepEqual(barLabelPlace({ ...plot, xv: 64, xlo: NaN, xhi: NaN, textPx: 300 }).anchor, 'start');
 });
 
-test('note width: an upper estimate per character (11 px DejaVu Sans digits are 7.0 px)', () => {
+test('note width: 0.64 em per character (11 px DejaVu Sans digits are 7.0 px)', () => {
   assert.equal(noteWidthPx('−0.0080 ± 0.0063'), 16 * 0.64 * 11);
   assert.equal(noteWidthPx(''), 0);
 });
