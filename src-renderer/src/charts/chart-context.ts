@@ -20,6 +20,8 @@ export interface ChartContext {
   readonly padding: Padding;
   /** the y axis asks for this much room left of the plot (the left padding grows to it) */
   reserveLeft(px: number): void;
+  /** a legend asks for this much room above the plot (its rows; the top padding grows to it) */
+  reserveTop(px: number): void;
 }
 
 const KEY = Symbol('chart');

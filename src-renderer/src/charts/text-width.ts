@@ -7,3 +7,17 @@
 export function noteWidthPx(text: string, fontPx = 11): number {
   return [...text].length * 0.64 * fontPx;
 }
+
+/**
+ * The text cut in the middle with '…' so that its width estimate (noteWidthPx) is at most maxPx (both
+ * ends stay: names that differ only at the end stay told apart, a quoted token keeps its quotes); the
+ * text itself when it fits. At least one character each side of the '…'.
+ */
+export function clipText(text: string, maxPx: number, fontPx = 11): string {
+  const chars = [...text];
+  const fit = Math.floor(maxPx / (0.64 * fontPx));
+  if (chars.length <= fit) return text;
+  const keep = Math.max(2, fit - 1);
+  const head = Math.ceil(keep / 2);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (keep - head)).join('')}`;
+}

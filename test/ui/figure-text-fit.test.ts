@@ -1,0 +1,68 @@
+// Text that fits its figure (Debian Chromium, results written straight into the store, windows of
+// 640–1024 px: half of a laptop screen up to a small window). No two texts of a figure may overlap
+// (svgTextOverlaps: a slanted label by its slanted box), and none may reach past its SVG's width ×
+// height (svgTextOutside): the page shows such text (overflow: visible) but the exported SVG and PNG cut it off.
+// - Legend: the loss-by-layer legend (three entries, ~700 px in one row) ran past the right edge of
+//   a 538 px figure at an 800 px window; it wraps now, the figure growing by a row.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { svgTextOutside, svgTextOverlaps } from './text-overlaps.js';
+import { labHarness, root, skip } from './lab-harness.js';
+
+const h = labHarness('textfit');
+
+/** The window resized to `width`, once every chart has taken its new width. */
+async function atWidth(page: Page, width: number): Promise<void> {
+  await page.setViewportSize({ width, height: 1400 });
+  await page.waitForFunction(() => {
+    const doc = globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ clientWidth: number; querySelector(s: string): { getAttribute(a: string): string | null } | null }> } };
+    const charts = Array.from(doc.document.querySelectorAll('.chart'));
+    return charts.length > 0 && charts.every((c) => c.querySelector('svg')?.getAttribute('width') === String(c.clientWidth));
+  });
+}
+
+/** The figure's SVG as exported (the SVG button), opened on a page of its own: texts past its box. */
+async function exportedOutside(page: Page, fig: Locator): Promise<string[]> {
+  const svg = await h.download(page, fig, 'SVG');
+  const view = await page.context().browser()!.newPage();
+  await view.setContent(svg.text.replace(/^<\?xml[^>]*>\s*/, ''));
+  const out = await svgTextOutside(view.locator('body'));
+  await view.close();
+  return out;
+}
+
+function sweep(deltas: number[]): string {
+  const r = h.ctx.store.runs.create({ kind: 'bias-sweep', config: { point: 'hook_resid_post' }, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  const hooks = deltas.map((_, l) => `blocks.${l}.hook_resid_post`);
+  const add = (name: string, values: number[]): unknown => h.ctx.store.metrics.addPoints({ runId: r.id, name, unit: 'nats', points: values.map((value, x) => ({ x, value })) });
+  add('loss_by_layer', deltas.map((d) => 1.606 + d));
+  add('loss_by_layer_stderr', deltas.map(() => 0.036));
+  add('delta_by_layer', deltas);
+  add('delta_by_layer_stderr', deltas.map(() => 0.003));
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hooks, base: { lossNats: 1.606, stderrNats: 0.035, pooledNats: 1.6 } } });
+  return r.id;
+}
+test('loss by layer at an 800 px window: the legend wraps inside the figure (it ran past its right edge) and clear of every other text', { skip, timeout: 60_000 }, async () => {
+  const id = sweep([-0.0173, -0.0149, -0.0132, -0.0118, -0.0121]);
+  const { page, problems } = await h.openPage(`#runs/${id}`);
+  await atWidth(page, 800);
+  const fig = page.getByTestId('loss-by-layer');
+  await fig.locator('.legend text').first().waitFor({ timeout: 10_000 });
+  // every entry, whole
+  assert.deepEqual(await fig.locator('.legend text').allTextContents(), ['loss with the bias − base loss', '± 1 standard error of the paired difference', 'base model (Δ = 0)']);
+  assert.deepEqual(await svgTextOutside(fig), []);
+  assert.deepEqual(await svgTextOverlaps(fig), []);
+  // the legend stays above the plot: its last row ends above the highest y gridline
+  const [legendBottom, plotTop] = await fig.evaluate((el) => {
+    type R = { getBoundingClientRect(): { top: number; bottom: number } };
+    const e = el as unknown as { querySelector(s: string): R; querySelectorAll(s: string): ArrayLike<R> };
+    return [e.querySelector('.legend').getBoundingClientRect().bottom, Math.min(...Array.from(e.querySelectorAll('.axis line.grid')).map((g) => g.getBoundingClientRect().top))];
+  });
+  assert.ok(legendBottom <= plotTop, `legend ends at ${legendBottom}, plot starts at ${plotTop}`);
+  assert.deepEqual(await exportedOutside(page, fig), []);
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-legend-800.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
