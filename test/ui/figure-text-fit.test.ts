@@ -4,6 +4,9 @@
 // height (svgTextOutside): the page shows such text (overflow: visible) but the exported SVG and PNG cut it off.
 // - Legend: the loss-by-layer legend (three entries, ~700 px in one row) ran past the right edge of
 //   a 538 px figure at an 800 px window; it wraps now, the figure growing by a row.
+// - Layer ticks: 24 layers (each printed) at a 640 px window (half a 1280 px screen): '10'…'23' overlapped; every k-th is printed now.
+// - Animal names under grouped bars: 15 animals at a 1024 px window ('hippopotamus' × 'rhinoceros', …);
+//   they are slanted now, each name whole.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -63,6 +66,51 @@ test('loss by layer at an 800 px window: the legend wraps inside the figure (it 
   assert.ok(legendBottom <= plotTop, `legend ends at ${legendBottom}, plot starts at ${plotTop}`);
   assert.deepEqual(await exportedOutside(page, fig), []);
   await fig.screenshot({ path: `${root}test-results/figure-text-fit-legend-800.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('loss by layer, 24 layers at a 640 px window: layer ticks are thinned to every k-th so that no two overlap (\'10\'…\'23\' did)', { skip, timeout: 60_000 }, async () => {
+  const id = sweep(Array.from({ length: 24 }, (_, l) => -0.01 - 0.005 * Math.sin(l / 3)));
+  const { page, problems } = await h.openPage(`#runs/${id}`);
+  await atWidth(page, 640);
+  const fig = page.getByTestId('loss-by-layer');
+  await fig.locator('.axis text.label').first().waitFor({ timeout: 10_000 });
+  assert.deepEqual(await svgTextOverlaps(fig), []);
+  assert.deepEqual(await svgTextOutside(fig), []);
+  // a tick mark for each of the 24 layers; the printed ones every k-th from layer 0, k > 1
+  const xAxis = fig.locator('g.axis').filter({ has: page.locator('text.label', { hasText: 'layer (' }) });
+  assert.equal(await xAxis.locator('line.tick').count(), 24);
+  const printed = (await xAxis.locator('text:not(.label)').allTextContents()).map(Number);
+  const k = printed[1]! - printed[0]!;
+  assert.ok(k > 1, printed.join(' '));
+  assert.deepEqual(printed, Array.from({ length: Math.ceil(24 / k) }, (_, i) => i * k));
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-24-layers-640.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('preferences, 15 animals at a 1024 px window: the names under the grouped bars are slanted clear of each other, each whole', { skip, timeout: 60_000 }, async () => {
+  const animals = ['owl', 'cat', 'lion', 'dog', 'eagle', 'dragon', 'bear', 'wolf', 'hippopotamus', 'rhinoceros', 'chimpanzee', 'hummingbird', 'salamander', 'crocodile', 'butterfly'];
+  const names = ['prefs: base', 'prefs: teacher (prompt owl)', 'prefs: student (a1b2c3d4)'];
+  for (const [k, name] of names.entries()) {
+    const r = h.ctx.store.runs.create({ kind: 'prefs-eval', config: { name }, codeVersion: 'test' });
+    h.ctx.store.runs.claim(r.id);
+    h.ctx.store.runs.finish(r.id, { status: 'done', result: { name, animals: animals.map((animal, i) => ({ animal, sharePct: ((i * 7 + k * 3) % 20) + 1, stderrPct: 1, prob: null })) } });
+  }
+  const { page, problems } = await h.openPage('#compare');
+  const boxes = page.getByTestId('prefs-runs').locator('input[type=checkbox]');
+  await boxes.first().waitFor({ timeout: 10_000 });
+  for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).check();
+  const fig = page.getByTestId('prefs-chart');
+  await fig.locator('g.bars').first().waitFor({ timeout: 10_000 });
+  await atWidth(page, 1024);
+  const xAxis = fig.locator('g.axis').nth(1);
+  assert.deepEqual(await xAxis.locator('text').allTextContents(), animals);
+  assert.deepEqual(await svgTextOverlaps(fig), []);
+  assert.deepEqual(await svgTextOutside(fig), []);
+  assert.deepEqual(await exportedOutside(page, fig), []);
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-prefs-15-animals-1024.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });
