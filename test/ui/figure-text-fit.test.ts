@@ -7,6 +7,9 @@
 // - Layer ticks: 24 layers (each printed) at a 640 px window (half a 1280 px screen): '10'…'23' overlapped; every k-th is printed now.
 // - Animal names under grouped bars: 15 animals at a 1024 px window ('hippopotamus' × 'rhinoceros', …);
 //   they are slanted now, each name whole.
+// - Token names and the x axis title of the token-carriers figure: a 40-character token began 37 px
+//   left of the figure at an 800 px window and the title (with a long configuration name) ended past its
+//   right edge; both are cut in the middle now, the full text in a <title>.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -111,6 +114,42 @@ test('preferences, 15 animals at a 1024 px window: the names under the grouped b
   assert.deepEqual(await svgTextOutside(fig), []);
   assert.deepEqual(await exportedOutside(page, fig), []);
   await fig.screenshot({ path: `${root}test-results/figure-text-fit-prefs-15-animals-1024.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+const tok = (id: number, text: string, totalDiffNats: number) => ({ id, text, count: 3, totalDiffNats, meanDiffNats: totalDiffNats / 3 });
+
+test('token carriers at an 800 px window: a 40-character token and a long axis title stay inside the figure, cut in the middle with the full text in a <title>', { skip, timeout: 60_000 }, async () => {
+  const long = 'x'.repeat(40);
+  const top = [tok(1, long, 5), ...Array.from({ length: 9 }, (_, i) => tok(2 + i, ` ${i * 7}`, 4.6 - i * 0.4))];
+  const bottom = Array.from({ length: 10 }, (_, i) => tok(100 + i, ` ${i}`, -3 + i * 0.2));
+  const carriers = { tokens: 400, samples: 40, mismatchedSamples: 0, nonFiniteTokens: 0, meanDiffNats: 0.1, gainNats: 20, top1PctShare: 0.2, top10PctShare: 0.6, top, bottom };
+  const config = 'sae-feature-bias blocks.12.hook_resid_post f1234 × 4.0';
+  const row = (name: string, lossNats: number, c: unknown) => ({ name, lossNats, stderrNats: 0.02, samples: 40, tokens: 400, pooledNats: lossNats, deltaNats: null, deltaStderrNats: null, carriers: c });
+  const r = h.ctx.store.runs.create({ kind: 'loss-table', config: { configs: [] }, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { table: [row('base', 1.6, null), row(config, 1.5, carriers)] } });
+  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  await atWidth(page, 800);
+  const fig = page.getByTestId('token-carriers');
+  await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
+  assert.deepEqual(await svgTextOutside(fig), []);
+  assert.deepEqual(await svgTextOverlaps(fig), []);
+  // the long token's name: both ends kept, the whole of it on hover
+  const yAxis = fig.locator('g.axis').nth(1);
+  const first = (await yAxis.locator('text').first().textContent()) ?? '';
+  assert.match(first, /^"x+…x+"$/);
+  assert.ok(first.length < 42, first);
+  assert.equal(await yAxis.locator('title').first().textContent(), JSON.stringify(long));
+  // the x axis title likewise
+  const title = `Σ d (nats): likelier under ${config} →`;
+  const xLabel = (await fig.locator('text.label').textContent()) ?? '';
+  assert.notEqual(xLabel, title);
+  assert.ok(xLabel.startsWith('Σ d (nats): likelier under sae-') && xLabel.endsWith(' × 4.0 →') && xLabel.includes('…'), xLabel);
+  assert.equal(await fig.locator('g.axis').first().locator('title').textContent(), title);
+  assert.deepEqual(await exportedOutside(page, fig), []);
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-token-carriers-800.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });
