@@ -1,7 +1,7 @@
 // Where a horizontal bar's value label goes (src-renderer/src/charts/bar-label.ts), on hand-placed geometry.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { barLabelPlace } from '../../src-renderer/src/charts/bar-label.js';
+import { barLabelPlace, barLabelRightPad } from '../../src-renderer/src/charts/bar-label.js';
 import { noteWidthPx } from '../../src-renderer/src/charts/text-width.js';
 
 // a plot from x = 64 to x = 600 with zero at x = 500
@@ -35,4 +35,15 @@ test('bar label: when neither side has room for the text it stays on the side wi
 test('note width: 0.64 em per character (11 px DejaVu Sans digits are 7.0 px)', () => {
   assert.equal(noteWidthPx('−0.0080 ± 0.0063'), 16 * 0.64 * 11);
   assert.equal(noteWidthPx(''), 0);
+});
+
+test('bar label right padding: enough for the labels right of their bars to end 2 px inside the figure', () => {
+  // a 538 px figure, plot from 80: a label 79 px wide at the plot's right end (end 1) needs 6 + 79 + 2 = 87 px
+  assert.equal(barLabelRightPad([{ end: 1, textPx: 79 }], 538, 80), 87);
+  // at 0.82 of the plot (the loss table's 1.6 + 0.02 of 1.976): 538 − 80 − (538 − 2 − 80 − 6 − 79) / 0.82 = 5.56 px
+  assert.ok(Math.abs(barLabelRightPad([{ end: 0.82, textPx: 79 }], 538, 80) - (458 - 371 / 0.82)) < 1e-9);
+  // the largest need wins; rows at the plot's left (end ≤ 0) need none; a label wider than the figure asks for Infinity
+  assert.equal(barLabelRightPad([{ end: 0.5, textPx: 79 }, { end: 1, textPx: 40 }, { end: 0, textPx: 900 }], 538, 80), 48);
+  assert.equal(barLabelRightPad([{ end: 0.5, textPx: 79 }], 538, 80), 0);
+  assert.equal(barLabelRightPad([{ end: 0.2, textPx: 600 }], 538, 80), Infinity);
 });

@@ -10,10 +10,12 @@
 // - Token names and the x axis title of the token-carriers figure: a 40-character token began 37 px
 //   left of the figure at an 800 px window and the title (with a long configuration name) ended past its
 //   right edge; both are cut in the middle now, the full text in a <title>.
+// - Bar value labels: the loss table's '1.600 ± 0.020' ended 12 px past a 538 px figure; the chart
+//   keeps room right of the plot for them now.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { svgTextOutside, svgTextOverlaps } from './text-overlaps.js';
+import { barLabelOverlaps, svgTextOutside, svgTextOverlaps } from './text-overlaps.js';
 import { labHarness, root, skip } from './lab-harness.js';
 
 const h = labHarness('textfit');
@@ -150,6 +152,25 @@ test('token carriers at an 800 px window: a 40-character token and a long axis t
   assert.equal(await fig.locator('g.axis').first().locator('title').textContent(), title);
   assert.deepEqual(await exportedOutside(page, fig), []);
   await fig.screenshot({ path: `${root}test-results/figure-text-fit-token-carriers-800.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('loss table at an 800 px window: the bars\' value labels end inside the figure (\'1.600 ± 0.020\' ended 12 px past its right edge)', { skip, timeout: 60_000 }, async () => {
+  const row = (name: string, lossNats: number) => ({ name, lossNats, stderrNats: 0.02, samples: 40, tokens: 400, pooledNats: lossNats, deltaNats: null, deltaStderrNats: null });
+  const r = h.ctx.store.runs.create({ kind: 'loss-table', config: { configs: [] }, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { table: [row('base', 1.6), row('sae-feature-bias blocks.12.hook_resid_post f1234 × 4.0', 1.5)] } });
+  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  await atWidth(page, 800);
+  const table = page.getByTestId('loss-table');
+  await table.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
+  assert.deepEqual(await table.locator('g.bar-row text').allTextContents(), ['1.600 ± 0.020', '1.500 ± 0.020']);
+  assert.deepEqual(await svgTextOutside(table), []);
+  assert.deepEqual(await svgTextOverlaps(table), []);
+  assert.deepEqual(await barLabelOverlaps(table), []);
+  assert.deepEqual(await exportedOutside(page, table), []);
+  await table.screenshot({ path: `${root}test-results/figure-text-fit-loss-table-800.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });

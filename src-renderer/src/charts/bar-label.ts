@@ -40,3 +40,22 @@ export function barLabelPlace(g: BarLabelGeometry): BarLabelPlace {
   const [first, firstRoom, other, otherRoom] = negative ? [leftOf, roomLeft, rightOf, roomRight] : [rightOf, roomRight, leftOf, roomLeft];
   return firstRoom >= g.textPx || firstRoom >= otherRoom ? first : other;
 }
+
+/**
+ * The right padding a chart of horizontal bars needs so that the value labels printed right of their
+ * bars end inside the figure (its exported SVG and PNG cut off anything past its width). A row's label
+ * starts `gap` px right of its far end, at fraction `end` of the plot's width (0 at the plot's left,
+ * 1 at its right); the plot runs from `left` to width − padding, so with padding P that is
+ * left + end · (width − P − left), and the label ends inside (by `margin` px) when
+ * P ≥ width − left − (width − margin − left − gap − textPx) / end. Rows at or left of the plot's left
+ * (end ≤ 0) need none; a label wider than the whole figure asks for Infinity (the chart caps it).
+ */
+export function barLabelRightPad(rows: readonly { end: number; textPx: number }[], width: number, left: number, gap = 6, margin = 2): number {
+  let pad = 0;
+  for (const { end, textPx } of rows) {
+    if (!(end > 0)) continue;
+    const room = width - margin - left - gap - textPx;
+    pad = Math.max(pad, room <= 0 ? Infinity : width - left - room / Math.min(1, end));
+  }
+  return pad;
+}

@@ -22,6 +22,8 @@ export interface ChartContext {
   reserveLeft(px: number): void;
   /** a legend asks for this much room above the plot (its rows; the top padding grows to it) */
   reserveTop(px: number): void;
+  /** bars ask for this much room right of the plot (their value labels; the right padding grows to it) */
+  reserveRight(px: number): void;
   /** the x axis asks for this much room below the plot (slanted tick labels; the bottom padding grows to it) */
   reserveBottom(px: number): void;
 }
