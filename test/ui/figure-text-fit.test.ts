@@ -12,6 +12,9 @@
 //   right edge; both are cut in the middle now, the full text in a <title>.
 // - Bar value labels: the loss table's '1.600 ± 0.020' ended 12 px past a 538 px figure; the chart
 //   keeps room right of the plot for them now.
+// - Signal by layer, 26 layers at a 640 px window: positive signals had their values sent left of zero
+//   and printed over the hook names ('blocks.1.hook_resid_post' × '+0.0064  z 1.20', 8 rows); they use
+//   the room kept right of the plot now.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -171,6 +174,27 @@ test('loss table at an 800 px window: the bars\' value labels end inside the fig
   assert.deepEqual(await barLabelOverlaps(table), []);
   assert.deepEqual(await exportedOutside(page, table), []);
   await table.screenshot({ path: `${root}test-results/figure-text-fit-loss-table-800.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('signal by layer, 26 layers at a 640 px window: positive signals print their values right of their bars, not over the hook names', { skip, timeout: 60_000 }, async () => {
+  const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
+  // Gemma 2 2B's 26 layers; signals between −0.012 and +0.008 nats/token
+  const layers = Array.from({ length: 26 }, (_, l) => ({ hook: `blocks.${l}.hook_resid_post`, signalNats: 0.01 * Math.sin(l) - 0.002, signalStderrNats: 0.004, z: 1.2, pairs: 32, biasCosine: 0.3, suspectDropNats: 0.02, controlDropNats: 0.01 }));
+  const r = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hook: 'blocks.25.hook_resid_post', signalNats: 0.012, signalStderrNats: 0.004, z: 3, biasCosine: 0.3, pairs: 32, bonferroniZ: 3.1, layers, suspect: side(0.0234, 0.0031), control: side(0.0114, 0.0029), vectorIds: { suspect: null, control: null } } });
+  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  await atWidth(page, 640);
+  const fig = page.getByTestId('signal-by-layer');
+  await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
+  // (layer 1's signal: 0.01 · sin 1 − 0.002 = +0.0064)
+  assert.equal(await fig.locator('g.bar-row').nth(1).locator('text').textContent(), '+0.0064  z 1.20');
+  assert.deepEqual(await barLabelOverlaps(fig), []);
+  assert.deepEqual(await svgTextOverlaps(fig), []);
+  assert.deepEqual(await svgTextOutside(fig), []);
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-signal-by-layer-640.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });
