@@ -119,6 +119,14 @@ test('preferences, 15 animals at a 1024 px window: the names under the grouped b
   assert.deepEqual(await svgTextOutside(fig), []);
   assert.deepEqual(await exportedOutside(page, fig), []);
   await fig.screenshot({ path: `${root}test-results/figure-text-fit-prefs-15-animals-1024.png` });
+  // the table of values under the chart scrolls inside its own box rather than running past the panel
+  const widths = await page.getByTestId('prefs-panel').evaluate((el) => {
+    const panel = el as unknown as { clientWidth: number; scrollWidth: number; querySelector(s: string): { clientWidth: number; scrollWidth: number } };
+    const box = panel.querySelector('[data-testid=prefs-table-scroll]');
+    return { panel: panel.clientWidth, panelScroll: panel.scrollWidth, box: box.clientWidth, boxScroll: box.scrollWidth };
+  });
+  assert.ok(widths.boxScroll > widths.box, `15 animals' columns are wider than the panel at 1024 px: ${JSON.stringify(widths)}`);
+  assert.ok(widths.panelScroll <= widths.panel, `the table runs past the panel: ${JSON.stringify(widths)}`);
   assert.deepEqual(problems, []);
   await page.close();
 });
