@@ -20,6 +20,7 @@ import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { barLabelOverlaps, svgTextOutside, svgTextOverlaps } from './text-overlaps.js';
 import { labHarness, root, skip } from './lab-harness.js';
+import { storeSweepRun } from './stored-runs.js';
 
 const h = labHarness('textfit');
 
@@ -43,18 +44,7 @@ async function exportedOutside(page: Page, fig: Locator): Promise<string[]> {
   return out;
 }
 
-function sweep(deltas: number[]): string {
-  const r = h.ctx.store.runs.create({ kind: 'bias-sweep', config: { point: 'hook_resid_post' }, codeVersion: 'test' });
-  h.ctx.store.runs.claim(r.id);
-  const hooks = deltas.map((_, l) => `blocks.${l}.hook_resid_post`);
-  const add = (name: string, values: number[]): unknown => h.ctx.store.metrics.addPoints({ runId: r.id, name, unit: 'nats', points: values.map((value, x) => ({ x, value })) });
-  add('loss_by_layer', deltas.map((d) => 1.606 + d));
-  add('loss_by_layer_stderr', deltas.map(() => 0.036));
-  add('delta_by_layer', deltas);
-  add('delta_by_layer_stderr', deltas.map(() => 0.003));
-  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hooks, base: { lossNats: 1.606, stderrNats: 0.035, pooledNats: 1.6 } } });
-  return r.id;
-}
+const sweep = (deltas: number[]): string => storeSweepRun(h.ctx, deltas);
 test('loss by layer at an 800 px window: the legend wraps inside the figure (it ran past its right edge) and clear of every other text', { skip, timeout: 60_000 }, async () => {
   const id = sweep([-0.0173, -0.0149, -0.0132, -0.0118, -0.0121]);
   const { page, problems } = await h.openPage(`#runs/${id}`);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { barLabelOverlaps, svgTextOverlaps } from './text-overlaps.js';
 import { labHarness, root, skip } from './lab-harness.js';
+import { storeSweepRun } from './stored-runs.js';
 
 const h = labHarness('textlayout');
 
@@ -59,17 +60,8 @@ test('signal scan by layer: negative signals print their values clear of the bar
 
 test('loss by layer: ticks such as −0.020 leave room for the rotated axis title (it was drawn over them); no two texts overlap', { skip, timeout: 60_000 }, async () => {
   // a finished 5-layer sweep whose biases lower the loss by 0.012–0.017 nats/token (the demo example's scale)
-  const r = h.ctx.store.runs.create({ kind: 'bias-sweep', config: { point: 'hook_resid_post' }, codeVersion: 'test' });
-  h.ctx.store.runs.claim(r.id);
-  const hooks = [0, 1, 2, 3, 4].map((l) => `blocks.${l}.hook_resid_post`);
-  const delta = [-0.0173, -0.0149, -0.0132, -0.0118, -0.0121];
-  const add = (name: string, values: number[]): unknown => h.ctx.store.metrics.addPoints({ runId: r.id, name, unit: 'nats', points: values.map((value, x) => ({ x, value })) });
-  add('loss_by_layer', delta.map((d) => 1.606 + d));
-  add('loss_by_layer_stderr', delta.map(() => 0.036));
-  add('delta_by_layer', delta);
-  add('delta_by_layer_stderr', delta.map(() => 0.003));
-  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hooks, base: { lossNats: 1.606, stderrNats: 0.035, pooledNats: 1.6 } } });
-  const { page, problems } = await h.openPage(`#runs/${r.id}`, 1200);
+  const id = storeSweepRun(h.ctx, [-0.0173, -0.0149, -0.0132, -0.0118, -0.0121]);
+  const { page, problems } = await h.openPage(`#runs/${id}`, 1200);
   const fig = page.getByTestId('loss-by-layer');
   await fig.locator('.axis text.label').first().waitFor({ timeout: 10_000 });
   const ticks = await fig.locator('.axis text:not(.label)').allTextContents();
