@@ -346,7 +346,7 @@ test('Runs: a pass-rate curve says what x counts; its axis runs 0 to 1; its CSV 
 
 // hundreds of runs: the list polls a fingerprint, not the whole list; a finished run's detail is
 // not reloaded by polls; a long curve is drawn from its extremes and exported whole
-test('Runs at scale: idle polls fetch only the fingerprint, the shown run is not reloaded, a run written by another process appears, a long curve exports every point', { skip, timeout: 60_000 }, async () => {
+test('Runs at scale: idle polls fetch only the fingerprint, the shown run is not reloaded, a run written by another process appears, a long curve exports every point', { skip, timeout: 120_000 }, async () => {
   for (let i = 0; i < 120; i++) {
     const r = ctx.store.runs.create({ kind: 'demo-train', config: { note: 'x'.repeat(200), i }, codeVersion: 'test' });
     ctx.store.runs.finish(r.id, { status: 'done', result: { i } });
