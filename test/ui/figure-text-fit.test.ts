@@ -117,6 +117,15 @@ test('preferences, 15 animals at a 1024 px window: the names under the grouped b
   });
   assert.ok(widths.boxScroll > widths.box, `15 animals' columns are wider than the panel at 1024 px: ${JSON.stringify(widths)}`);
   assert.ok(widths.panelScroll <= widths.panel, `the table runs past the panel: ${JSON.stringify(widths)}`);
+  // each value with its ± reads on one line (they were stacked '7.0' / '±' / '1.0' in narrow columns)
+  const cell = page.getByTestId('prefs-table').locator('tbody tr').first().locator('td.num').first();
+  const lines = await cell.evaluate((el) => {
+    const e = el as unknown as { getClientRects(): ArrayLike<unknown>; firstChild: unknown; ownerDocument: { createRange(): { selectNodeContents(n: unknown): void; getClientRects(): ArrayLike<unknown> } } };
+    const r = e.ownerDocument.createRange();
+    r.selectNodeContents(e.firstChild);
+    return r.getClientRects().length;
+  });
+  assert.equal(lines, 1, 'a value and its ± on one line');
   assert.deepEqual(problems, []);
   await page.close();
 });
