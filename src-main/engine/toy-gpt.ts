@@ -8,7 +8,7 @@
  */
 import * as o from './ops.js';
 import { mulberry32 } from './prng.js';
-import { crossEntropy, causalAllowed, geluErf, layerNorm, maskScores } from './nn.js';
+import { crossEntropy, causalAllowed, geluErf, layerNorm, maskScores, mlpFeatureMajor } from './nn.js';
 import type { DType, Graph, Tensor } from './tensor.js';
 
 export interface ToyGptConfig {
@@ -68,6 +68,8 @@ export function toyGptWeight(c: ToyGptConfig, seed: number, name: string): Float
 
 export interface ToyGptOptions {
   dtype: DType;
+  /** the MLP hidden state as [B,T,F] (the plain layout) instead of feature-major [F, B·T]; same values (tests compare the two) */
+  mlpTokensMajor?: boolean;
   /** add a trainable residual bias [D] after this many blocks (0 = after the embeddings) */
   biasAfter?: number;
   /** LoRA on these linears of every layer (`qkv`, `proj`, `fc1`, `fc2`) */
@@ -135,8 +137,12 @@ export function buildToyGpt(g: Graph, c: ToyGptConfig, weight: (name: string, sh
     const p = o.softmax(maskScores(scores, causalAllowed(scores)), -1);
     const z = o.reshape(o.transpose(o.matmul(p, v), [0, 2, 1, 3]), [0, 0, D]); // [B,T,D]
     x = o.add(x, linear(z, 'proj', l));
-    const m = geluErf(linear(layerNorm(x, W(`h${l}.ln2.w`), W(`h${l}.ln2.b`), 1e-5), 'fc1', l)); // [B,T,F]
-    x = o.add(x, linear(m, 'fc2', l));
+    const h2 = layerNorm(x, W(`h${l}.ln2.w`), W(`h${l}.ln2.b`), 1e-5); // [B,T,D]
+    if (opts.mlpTokensMajor || opts.lora?.targets.some((t) => t === 'fc1' || t === 'fc2')) {
+      x = o.add(x, linear(geluErf(linear(h2, 'fc1', l)), 'fc2', l)); // hidden [B,T,F]
+    } else {
+      x = o.add(x, o.reshapeLike(mlpFeatureMajor(o.reshape(h2, [-1, D]), W(`h${l}.fc1.w`), W(`h${l}.fc1.b`), W(`h${l}.fc2.w`), W(`h${l}.fc2.b`)), x));
+    }
     if (opts.biasAfter === l + 1) addBias();
   }
   const logits = o.matmul(layerNorm(x, W('lnf.w'), W('lnf.b'), 1e-5), W('head'), { transB: true }); // [B,T,V]

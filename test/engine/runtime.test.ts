@@ -188,15 +188,16 @@ describe('engine runtime', () => {
   it('no compiled backward graph holds a transposed copy of an initializer (float32)', () => {
     const cfg: ToyGptConfig = { dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, vocab: 20, maxSeq: 8 };
     const w = toyGptWeights(cfg, 3);
-    const g = new Graph();
-    const net = buildToyGpt(g, cfg, (n, s) => g.initializer(n, 'float32', s, { kind: 'inline', data: w[n]!.data }), {
-      dtype: 'float32', biasAfter: 1, lora: { rank: 2, alpha: 2, targets: ['qkv', 'fc1'] },
-    });
-    const wrt = [net.bias!, ...Object.values(net.lora), g.initializers.get('h0.fc2.w')!, g.initializers.get('wte')!];
-    const gs = grad(net.loss, wrt);
-    const c = compile({ outputs: { loss: net.loss }, grads: Object.fromEntries(gs.map((t, i) => [`g${i}`, t])) });
-    assert.deepEqual(c.transposedInitializers, []);
-    assert.ok((c.opCounts.FusedMatMul ?? 0) > 0, 'transposed operands use FusedMatMul');
+    // with LoRA on fc1 the MLP is token-major; without, feature-major (w1 @ xᵀ, transposed hidden state)
+    for (const lora of [{ rank: 2, alpha: 2, targets: ['qkv', 'fc1'] }, undefined]) {
+      const g = new Graph();
+      const net = buildToyGpt(g, cfg, (n, s) => g.initializer(n, 'float32', s, { kind: 'inline', data: w[n]!.data }), { dtype: 'float32', biasAfter: 1, ...(lora ? { lora } : {}) });
+      const wrt = [net.bias!, ...Object.values(net.lora), ...['h0.fc1.w', 'h0.fc2.w', 'wte'].map((n) => g.initializers.get(n)!)];
+      const gs = grad(net.loss, wrt);
+      const c = compile({ outputs: { loss: net.loss }, grads: Object.fromEntries(gs.map((t, i) => [`g${i}`, t])) });
+      assert.deepEqual(c.transposedInitializers, [], lora ? 'LoRA' : 'no LoRA');
+      assert.ok((c.opCounts.FusedMatMul ?? 0) > 0, 'transposed operands use FusedMatMul');
+    }
   });
 
   it('float16 graphs run forward and backward and agree with float32 within half-precision tolerance', async () => {

@@ -56,6 +56,36 @@ describe('2-layer transformer gradients vs finite differences (float64)', () => 
     for (const [k, e] of Object.entries(errs)) assert.ok(e < 1e-6, `d loss / d ${k}: rel err ${e.toExponential(2)}`);
   });
 
+  it('feature-major MLP (the default without MLP LoRA): residual bias and the MLP weights, rel err < 1e-6', async () => {
+    const w = weights64();
+    const g = new Graph();
+    const asInput = ['h0.fc1.w', 'h0.fc1.b', 'h1.fc2.w'];
+    const net = buildToyGpt(g, CFG, (n, s) => (asInput.includes(n) ? g.input(n, 'float64', s) : g.constant(w[n]!.data, 'float64', s)), { dtype: 'float64', biasAfter: 0 });
+    const params: Record<string, { t: Tensor; value: TensorData }> = { resid_bias: { t: net.bias!, value: f64([8], randn(8, 5, 0.5)) } };
+    // the fc1 bias is 0 in the seeded weights: give it values, so that a broadcast mistake would show
+    for (const n of asInput) params[n] = { t: g.inputs.get(n)!, value: f64(w[n]!.shape, n.endsWith('.b') ? randn(w[n]!.data.length, 9, 0.5) : w[n]!.data) };
+    const fixed = { ids: IDS, targets: TGT, mask: f64([B, T], Float64Array.from([1, 1, 1, 0, 0, 1, 1, 1])) };
+    const errs = await fdCheck(rt, net.loss, params, fixed);
+    assert.equal(Object.keys(errs).length, 4);
+    for (const [k, e] of Object.entries(errs)) assert.ok(e < 1e-6, `d loss / d ${k}: rel err ${e.toExponential(2)}`);
+  });
+
+  it('feature-major and token-major MLP layouts give the same loss and gradients (float64, to 1e-12)', async () => {
+    const w = weights64();
+    const out: { loss: number; g: number[][] }[] = [];
+    for (const mlpTokensMajor of [false, true]) {
+      const g = new Graph();
+      const net = buildToyGpt(g, CFG, (n, s) => (n === 'h1.fc2.w' ? g.input(n, 'float64', s) : g.constant(w[n]!.data, 'float64', s)), { dtype: 'float64', biasAfter: 1, mlpTokensMajor });
+      const [gb, gw] = grad(net.loss, [net.bias!, g.inputs.get('h1.fc2.w')!]);
+      const s = await rt.load(compile({ outputs: { loss: net.loss }, grads: { gb: gb!, gw: gw! } }));
+      const r = await s.run({ ids: IDS, targets: TGT, mask: f64([B, T], new Float64Array(B * T).fill(1)), resid_bias: f64([8], randn(8, 4, 0.5)), 'h1.fc2.w': f64([8, 16], w['h1.fc2.w']!.data) }, { grad: true });
+      out.push({ loss: (r.loss!.data as Float64Array)[0]!, g: [Array.from(r.gb!.data as Float64Array), Array.from(r.gw!.data as Float64Array)] });
+      await s.release();
+    }
+    assert.ok(Math.abs(out[0]!.loss - out[1]!.loss) < 1e-12, `loss ${out[0]!.loss} vs ${out[1]!.loss}`);
+    for (const i of [0, 1]) assert.ok(relErr(out[0]!.g[i]!, out[1]!.g[i]!) < 1e-12, `gradient ${i}: rel err ${relErr(out[0]!.g[i]!, out[1]!.g[i]!)}`);
+  });
+
   it('gradient w.r.t. an initializer equals the gradient w.r.t. the same weight fed as an input', async () => {
     const w = weights64();
     const name = 'h1.proj.w';
