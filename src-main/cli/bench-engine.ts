@@ -53,37 +53,45 @@ function lcg(seed: number): () => number {
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
+/** Write the bench's random weights in a child process (their buffers would otherwise stay in this process's heap and count in its resident memory). */
+export function writeBenchWeightsApart(file: string): void {
+  execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./bench-engine-weights.ts', import.meta.url)), file], { stdio: 'inherit' });
+}
+
+/** The bench's forward+backward session on the weights in `file` (external data) and its feeds: ids and targets seeded, mask 1, bias 0. */
+export async function benchGradSession(rt: Runtime, file: string, opts: SessionOptions = {}): Promise<{ session: Session; feeds: Record<string, TensorData>; weightBytes: number }> {
+  const st = readSafetensorsHeader(file);
+  let weightBytes = 0;
+  const g = new Graph();
+  const net = buildToyGpt(g, BENCH_GPT, (n, s) => {
+    const t = stTensor(st, n);
+    weightBytes += t.byteLength;
+    return g.initializer(n, 'float32', s, { kind: 'external', file: st.path, offset: t.offset, byteLength: t.byteLength });
+  }, { dtype: 'float32', biasAfter: BIAS_AFTER });
+  const [gb] = grad(net.loss, [net.bias!]);
+  const compiled = compile({ outputs: { loss: net.loss }, grads: { grad_bias: gb! } });
+  const session: Session = await rt.load(compiled, { threads: 2, ...opts });
+  const r = lcg(1);
+  const ids = BigInt64Array.from({ length: BATCH * SEQ }, () => BigInt(Math.floor(r() * BENCH_GPT.vocab)));
+  const tgt = BigInt64Array.from({ length: BATCH * SEQ }, () => BigInt(Math.floor(r() * BENCH_GPT.vocab)));
+  const feeds: Record<string, TensorData> = {
+    ids: { dtype: 'int64', dims: [BATCH, SEQ], data: ids },
+    targets: { dtype: 'int64', dims: [BATCH, SEQ], data: tgt },
+    mask: { dtype: 'float32', dims: [BATCH, SEQ], data: new Float32Array(BATCH * SEQ).fill(1) },
+    resid_bias: { dtype: 'float32', dims: [BENCH_GPT.dModel], data: new Float32Array(BENCH_GPT.dModel) },
+  };
+  return { session, feeds, weightBytes };
+}
+
 export async function benchEngine(opts: SessionOptions = {}): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'undertone-bench-'));
-  // the random weights are made in a child process: their buffers would otherwise stay in this
-  // process's heap and count in its resident memory
   const file = join(dir, 'model.safetensors');
-  execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./bench-engine-weights.ts', import.meta.url)), file], { stdio: 'inherit' });
+  writeBenchWeightsApart(file);
   const rt = Runtime.start();
   try {
     const baselineMb = (await rt.info()).rssMb;
-    const st = readSafetensorsHeader(file);
-    let weightBytes = 0;
-    const g = new Graph();
-    const net = buildToyGpt(g, BENCH_GPT, (n, s) => {
-      const t = stTensor(st, n);
-      weightBytes += t.byteLength;
-      return g.initializer(n, 'float32', s, { kind: 'external', file: st.path, offset: t.offset, byteLength: t.byteLength });
-    }, { dtype: 'float32', biasAfter: BIAS_AFTER });
-    const [gb] = grad(net.loss, [net.bias!]);
-    const compiled = compile({ outputs: { loss: net.loss }, grads: { grad_bias: gb! } });
-    const session: Session = await rt.load(compiled, { threads: 2, ...opts });
+    const { session, feeds, weightBytes } = await benchGradSession(rt, file, opts);
     const loadedMb = (await rt.info()).rssMb;
-
-    const r = lcg(1);
-    const ids = BigInt64Array.from({ length: BATCH * SEQ }, () => BigInt(Math.floor(r() * BENCH_GPT.vocab)));
-    const tgt = BigInt64Array.from({ length: BATCH * SEQ }, () => BigInt(Math.floor(r() * BENCH_GPT.vocab)));
-    const feeds: Record<string, TensorData> = {
-      ids: { dtype: 'int64', dims: [BATCH, SEQ], data: ids },
-      targets: { dtype: 'int64', dims: [BATCH, SEQ], data: tgt },
-      mask: { dtype: 'float32', dims: [BATCH, SEQ], data: new Float32Array(BATCH * SEQ).fill(1) },
-      resid_bias: { dtype: 'float32', dims: [BENCH_GPT.dModel], data: new Float32Array(BENCH_GPT.dModel) },
-    };
     const first = await session.run(feeds);
     const loss = (first.loss!.data as Float32Array)[0]!;
     const forwardMs = await timeIt(() => session.run(feeds));

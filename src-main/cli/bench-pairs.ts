@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python /usr/bin/python3] [--prepack] [--no-arena]`:
+ * `npm run bench -- engine-vs-torch [--pairs N | --interleave [--rounds N]] [--peer torch_gpt.py] [--python /usr/bin/python3] [--prepack] [--no-arena]`:
  * the engine bench and the PyTorch reference (../shared/peers/torch_gpt.py) run in pairs in one
  * sitting, each a fresh process, alternating which goes first (this machine class is shared and
  * noisy, so only same-sitting pairs compare). Prints one JSON line: every pair's grad_ms and
@@ -133,9 +133,20 @@ export function checkTorch(python: string): Promise<void> {
   });
 }
 
-/** The CLI suite: `npm run bench -- engine` against torch_gpt.py as its README says to run it. */
-export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult> {
+/**
+ * The CLI suite: `npm run bench -- engine` against torch_gpt.py as its README says to run it, in
+ * whole-process pairs; with --interleave, both sides loaded at once and timed run by run
+ * (bench-interleave.ts, --rounds N, default 30).
+ */
+export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult | Awaited<ReturnType<typeof import('./bench-interleave.js').benchInterleaved>>> {
   const { ours, torch, pairs: n } = engineVsTorchSides(f);
+  if (f.interleave && f.pairs !== undefined) throw new Error('engine-vs-torch: --pairs is for whole-process pairs; with --interleave give --rounds');
+  if (!f.interleave && f.rounds !== undefined) throw new Error('engine-vs-torch: --rounds goes with --interleave (whole-process pairs take --pairs)');
   await checkTorch(torch.cmd);
+  if (f.interleave) {
+    const rounds = f.rounds === undefined ? 30 : Number(f.rounds);
+    const { benchInterleaved } = await import('./bench-interleave.js');
+    return benchInterleaved(torch.cmd, torch.args[0]!, rounds, { prepack: !!f.prepack, memArena: !f['no-arena'] });
+  }
   return benchPairs(ours, torch, n, (i, p) => process.stderr.write(`pair ${i + 1}/${n}: ours ${p.ours.grad_ms} ms, torch ${p.torch.grad_ms} ms, ratio ${p.grad_ratio}\n`));
 }
