@@ -48,6 +48,9 @@ export interface InterleaveResult {
   forward_ratio: number;
   /** which side ran first in each round, and each round's grad ratio */
   per_round: { first: 'ours' | 'torch'; ours_grad_ms: number; torch_grad_ms: number; grad_ratio: number }[];
+  /** set when a later round failed: why; the figures above are the rounds before it (exit code 1) */
+  error?: string;
+  rounds_requested?: number;
 }
 
 function median(xs: number[]): number {
@@ -71,14 +74,24 @@ export async function interleave(ours: RunTimer, torch: RunTimer, rounds: number
   for (let i = 0; i < (o.warmup ?? 2); i++) for (const k of ['grad', 'fwd'] as const) { await ours(k); await torch(k); }
   const t = { ours: { grad: [] as number[], fwd: [] as number[] }, torch: { grad: [] as number[], fwd: [] as number[] } };
   const perRound: InterleaveResult['per_round'] = [];
+  let error: string | undefined;
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? (['ours', 'torch'] as const) : (['torch', 'ours'] as const);
-    for (const k of ['grad', 'fwd'] as const) {
-      for (const side of order) {
-        await pause();
-        t[side][k].push(await (side === 'ours' ? ours : torch)(k));
+    const got = { ours: { grad: NaN, fwd: NaN }, torch: { grad: NaN, fwd: NaN } };
+    try {
+      for (const k of ['grad', 'fwd'] as const) {
+        for (const side of order) {
+          await pause();
+          got[side][k] = await (side === 'ours' ? ours : torch)(k);
+        }
       }
+    } catch (e) {
+      // the rounds already run are reported with the error; a first round that fails has nothing to report
+      if (!perRound.length) throw e;
+      error = `round ${i + 1} of ${rounds}: ${(e as Error).message}`;
+      break;
     }
+    for (const side of ['ours', 'torch'] as const) for (const k of ['grad', 'fwd'] as const) t[side][k].push(got[side][k]);
     const r = { first: order[0], ours_grad_ms: r1(t.ours.grad[i]!), torch_grad_ms: r1(t.torch.grad[i]!), grad_ratio: r3(t.torch.grad[i]! / t.ours.grad[i]!) };
     perRound.push(r);
     o.onRound?.(i, r);
@@ -86,13 +99,14 @@ export async function interleave(ours: RunTimer, torch: RunTimer, rounds: number
   const stats = (s: { grad: number[]; fwd: number[] }): SideStats => ({ grad_ms: r1(median(s.grad)), grad_ms_min: r1(Math.min(...s.grad)), forward_ms: r1(median(s.fwd)) });
   const ratios = perRound.map((r) => r.grad_ratio);
   return {
-    bench: 'engine-vs-torch', mode: 'interleaved', goal_ratio: GRAD_RATIO_GOAL, rounds,
+    bench: 'engine-vs-torch', mode: 'interleaved', goal_ratio: GRAD_RATIO_GOAL, rounds: perRound.length,
     ours: stats(t.ours), torch: stats(t.torch),
     grad_ratio: r3(median(t.torch.grad) / median(t.ours.grad)),
     median_round_grad_ratio: r3(median(ratios)), min_round_grad_ratio: Math.min(...ratios), max_round_grad_ratio: Math.max(...ratios),
     rounds_meeting_goal: ratios.filter((x) => x >= GRAD_RATIO_GOAL).length,
     forward_ratio: r3(median(t.torch.fwd) / median(t.ours.fwd)),
     per_round: perRound,
+    ...(error ? { error, rounds_requested: rounds } : {}),
   };
 }
 

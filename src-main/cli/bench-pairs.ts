@@ -33,6 +33,9 @@ export interface PairsResult {
   median_gemm_floor_ratio: number | null;
   /** pairs whose grad ratio reaches the goal */
   pairs_meeting_goal: number;
+  /** set when a later pair failed: why; the figures above are the pairs before it (exit code 1) */
+  error?: string;
+  pairs_requested?: number;
 }
 
 /** One side's command: a program and its arguments, plus extra environment. */
@@ -79,16 +82,24 @@ export function runSide(name: string, side: Side): Promise<Timing> {
 export async function benchPairs(ours: Side, torch: Side, pairs: number, onPair?: (i: number, p: PairsResult['pairs'][number]) => void): Promise<PairsResult> {
   if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`--pairs must be a positive integer, got ${pairs}`);
   const out: PairsResult['pairs'] = [];
+  let error: string | undefined;
   for (let i = 0; i < pairs; i++) {
     const first = i % 2 === 0 ? 'ours' : 'torch';
     let o: Timing;
     let t: Timing;
-    if (first === 'ours') {
-      o = await runSide('ours', ours);
-      t = await runSide('torch', torch);
-    } else {
-      t = await runSide('torch', torch);
-      o = await runSide('ours', ours);
+    try {
+      if (first === 'ours') {
+        o = await runSide('ours', ours);
+        t = await runSide('torch', torch);
+      } else {
+        t = await runSide('torch', torch);
+        o = await runSide('ours', ours);
+      }
+    } catch (e) {
+      // the pairs already run are reported with the error; a first pair that fails has nothing to report
+      if (!out.length) throw e;
+      error = `pair ${i + 1} of ${pairs}: ${(e as Error).message}`;
+      break;
     }
     const p = {
       first, ours: o, torch: t, grad_ratio: +(t.grad_ms / o.grad_ms).toFixed(3), forward_ratio: +(t.forward_ms / o.forward_ms).toFixed(3),
@@ -104,6 +115,7 @@ export async function benchPairs(ours: Side, torch: Side, pairs: number, onPair?
     median_forward_ratio: +median(out.map((p) => p.forward_ratio)).toFixed(3),
     median_gemm_floor_ratio: out.every((p) => p.gemm_floor_ratio !== null) ? +median(out.map((p) => p.gemm_floor_ratio!)).toFixed(3) : null,
     pairs_meeting_goal: g.filter((r) => r >= GRAD_RATIO_GOAL).length,
+    ...(error ? { error, pairs_requested: pairs } : {}),
   };
 }
 

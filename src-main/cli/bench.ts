@@ -27,7 +27,13 @@ async function main(): Promise<number> {
       console.error(`unknown bench suite '${n}' (suites: ${Object.keys(SUITES).join(', ')})`);
       return 2;
     }
-    console.log(JSON.stringify(await s(flags)));
+    const r = await s(flags);
+    console.log(JSON.stringify(r));
+    // a suite that stopped part-way (engine-vs-torch: a later pair or round failed) printed what it had
+    if (typeof r.error === 'string') {
+      console.error(`bench ${n}: ${r.error}`);
+      return 1;
+    }
   }
   return 0;
 }

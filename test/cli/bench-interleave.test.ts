@@ -100,3 +100,21 @@ test('engine-vs-torch: --rounds goes with --interleave and --pairs without it', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('interleave: a run that fails after the first round reports the rounds before it with the error; in the first round it throws', async () => {
+  let calls = 0;
+  const ours = async (): Promise<number> => 100;
+  // warm-up 1 (2 calls), round 1 (2 calls), then the PyTorch side dies in round 2
+  const torch = async (): Promise<number> => {
+    if (++calls > 4) throw new Error('torch: ended while running');
+    return 150;
+  };
+  const r = await interleave(ours, torch, 5, { warmup: 1, gapMs: 0 });
+  assert.equal(r.rounds, 1);
+  assert.equal(r.rounds_requested, 5);
+  assert.match(r.error ?? '', /^round 2 of 5: torch: ended while running/);
+  assert.equal(r.grad_ratio, 1.5);
+  assert.deepEqual(r.per_round.map((x) => x.grad_ratio), [1.5]);
+  calls = 2; // the warm-up passes, round 1 fails
+  await assert.rejects(interleave(ours, torch, 5, { warmup: 1, gapMs: 0 }), /torch: ended while running/);
+});

@@ -130,3 +130,23 @@ test('bench pairs: an interpreter that cannot import torch is refused before the
     return true;
   });
 });
+
+test('bench pairs: a side that fails after the first pair leaves the pairs before it reported, with the error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
+  try {
+    writeFileSync(join(dir, 'log'), '');
+    const ours = fakeSide(dir, 'ours', [[160, 250], [170, 280]]);
+    // PyTorch's second run exits 1 (its timings list has one entry: t is undefined)
+    const torch = fakeSide(dir, 'torch', [[210, 340]]);
+    const r = await benchPairs(ours, torch, 3);
+    assert.equal(r.pairs.length, 1);
+    assert.equal(r.median_grad_ratio, 1.36);
+    assert.equal(r.pairs_requested, 3);
+    assert.match(r.error ?? '', /^pair 2 of 3: torch: '.*torch\.cjs' failed: exit code 1/);
+    // a first pair that fails has nothing to report: an error
+    writeFileSync(join(dir, 'log'), '');
+    await assert.rejects(benchPairs(fakeSide(dir, 'ours', []), torch, 2), /ours: '.*ours\.cjs' failed: exit code 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
