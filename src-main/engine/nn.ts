@@ -65,7 +65,9 @@ export function geluErfComposite(x: Tensor): Tensor {
  * a non-transposed left operand in place: a token-major hidden state [N,F] has rows F·4 bytes apart, and
  * at F = 2048 (8 KiB) those rows share L1 sets. In the engine bench's grad run the fc2 product took
  * 8.2 ms (131 GFLOP/s) token-major against 6.6 ms (164 GFLOP/s) from hᵀ, and the run as a whole was
- * 3.4% faster (median of 60 paired rounds; faster in 42 of them).
+ * 3.4% faster (median of 60 paired rounds; faster in 42 of them). The gain is shape-specific: a gated
+ * MLP at gemma-2b's shapes (D 2048, F 16384, 256 or 512 tokens) ran 7–13% slower feature-major, so the
+ * model graphs (models/graph.ts) keep the token-major layout; only the toy GPT uses this.
  */
 export function mlpFeatureMajor(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor {
   const F = w1.shape[0];
