@@ -5,6 +5,8 @@
  * Shapes: B batch, T seq, D d_model, H heads, Dh head dim (D/H), F d_mlp, V vocab, R LoRA rank.
  * Layout matches torch nn.Linear: weights [out, in], y = x @ W^T (a transB matmul, never a Transpose).
  * Pre-LN blocks: x += proj(attn(ln1 x)); x += fc2(gelu(fc1(ln2 x))); logits = head(ln_f x).
+ * The MLP's hidden state is computed feature-major, [F, B·T] (nn.ts mlpFeatureMajor: faster GEMMs at
+ * these shapes, same values), unless fc1 or fc2 carries LoRA or `mlpTokensMajor` is set.
  */
 import * as o from './ops.js';
 import { mulberry32 } from './prng.js';
