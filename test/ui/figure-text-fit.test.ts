@@ -9,7 +9,9 @@
 //   they are slanted now, each name whole.
 // - Token names and the x axis title of the token-carriers figure: a 40-character token began 37 px
 //   left of the figure at an 800 px window and the title (with a long configuration name) ended past its
-//   right edge; both are cut in the middle now, the full text in a <title>.
+//   right edge; both are cut in the middle now, the full text in a <title>. At a 600 px window a 62-character
+//   token took a fixed 200 px for the names and left the bars 67 px of a 338 px figure; the names now get
+//   what the y axis reserves (at most 45% of the width), cut in the middle.
 // - Bar value labels: the loss table's '1.600 ± 0.020' ended 12 px past a 538 px figure; the chart
 //   keeps room right of the plot for them now.
 // - Signal by layer, 26 layers at a 640 px window: positive signals had their values sent left of zero
@@ -162,6 +164,37 @@ test('token carriers at an 800 px window: a 40-character token and a long axis t
   assert.equal(await fig.locator('g.axis').first().locator('title').textContent(), title);
   assert.deepEqual(await exportedOutside(page, fig), []);
   await fig.screenshot({ path: `${root}test-results/figure-text-fit-token-carriers-800.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('token carriers at a 600 px window with a 62-character token: the plot keeps a quarter of the figure (the token names took 200 px and left the bars 67 px of 338)', { skip, timeout: 60_000 }, async () => {
+  const long = 'y'.repeat(62);
+  const top = [tok(1, long, 5), ...Array.from({ length: 4 }, (_, i) => tok(2 + i, ` ${i * 7}`, 4.6 - i * 0.4))];
+  const bottom = Array.from({ length: 5 }, (_, i) => tok(100 + i, ` ${i}`, -3 + i * 0.2));
+  const carriers = { tokens: 400, samples: 40, mismatchedSamples: 0, nonFiniteTokens: 0, meanDiffNats: 0.1, gainNats: 20, top1PctShare: 0.2, top10PctShare: 0.6, top, bottom };
+  const row = (name: string, lossNats: number, c: unknown) => ({ name, lossNats, stderrNats: 0.02, samples: 40, tokens: 400, pooledNats: lossNats, deltaNats: null, deltaStderrNats: null, carriers: c });
+  const r = h.ctx.store.runs.create({ kind: 'loss-table', config: { configs: [] }, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { table: [row('base', 1.6, null), row('teacher', 1.5, carriers)] } });
+  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  await atWidth(page, 600);
+  const fig = page.getByTestId('token-carriers');
+  await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
+  // every bar inside the SVG, and the plot at least a quarter of its width (the zero line to the widest bar's far end)
+  const [svgW, bars] = await fig.evaluate((el) => {
+    type R = { getBoundingClientRect(): { left: number; right: number; width: number } };
+    const svg = (el as unknown as { querySelector(s: string): R }).querySelector('svg');
+    const box = svg.getBoundingClientRect();
+    const rects = Array.from((el as unknown as { querySelectorAll(s: string): ArrayLike<R> }).querySelectorAll('g.bar-row rect')).map((r) => r.getBoundingClientRect());
+    return [box.width, rects.map((b) => [b.left - box.left, b.right - box.left])] as const;
+  });
+  assert.ok(bars.length >= 10, `${bars.length} bars`);
+  for (const [l, r] of bars) assert.ok(l >= 0 && r <= svgW, `bar from x ${l.toFixed(1)} to ${r.toFixed(1)} in a ${svgW} px figure`);
+  const span = Math.max(...bars.map(([, r]) => r)) - Math.min(...bars.map(([l]) => l));
+  assert.ok(span >= svgW / 4, `bars span ${span.toFixed(1)} px of ${svgW}`);
+  assert.deepEqual(await svgTextOutside(fig), []);
+  assert.deepEqual(await svgTextOverlaps(fig), []);
   assert.deepEqual(problems, []);
   await page.close();
 });
