@@ -238,3 +238,33 @@ test('signal by layer, 26 layers at a 640 px window: positive signals print thei
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('signal by layer at a 560 px window: the plot keeps a quarter of the figure (a fixed 190 px of hook names left it 8 px of 298) and the rows keep their layer numbers', { skip, timeout: 60_000 }, async () => {
+  const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
+  const layers = Array.from({ length: 12 }, (_, l) => ({ hook: `blocks.${l}.hook_resid_post`, signalNats: 0.01 * Math.sin(l) - 0.002, signalStderrNats: 0.004, z: 1.2, pairs: 32, biasCosine: 0.3, suspectDropNats: 0.02, controlDropNats: 0.01 }));
+  const r = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
+  h.ctx.store.runs.claim(r.id);
+  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hook: 'blocks.11.hook_resid_post', signalNats: 0.012, signalStderrNats: 0.004, z: 3, biasCosine: 0.3, pairs: 32, bonferroniZ: 2.9, layers, suspect: side(0.0234, 0.0031), control: side(0.0114, 0.0029), vectorIds: { suspect: null, control: null } } });
+  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  await atWidth(page, 560);
+  const fig = page.getByTestId('signal-by-layer');
+  await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
+  // the plot: from the left end of the x axis' gridlines to their right end
+  const [svgW, plotW] = await fig.evaluate((el) => {
+    type R = { getBoundingClientRect(): { left: number; right: number; width: number } };
+    const q = el as unknown as { querySelector(s: string): R; querySelectorAll(s: string): ArrayLike<R> };
+    const xs = Array.from(q.querySelectorAll('g.axis line.grid')).map((l) => l.getBoundingClientRect().left);
+    return [q.querySelector('svg').getBoundingClientRect().width, Math.max(...xs) - Math.min(...xs)] as const;
+  });
+  assert.ok(plotW >= svgW / 4, `plot gridlines span ${plotW.toFixed(1)} px of ${svgW}`);
+  // the names keep what tells the rows apart (a middle cut made every row 'blocks....d_post'); the full name on hover
+  const yAxis = fig.locator('g.axis').nth(1);
+  assert.deepEqual(await yAxis.locator('text').allTextContents(), layers.map((_, l) => `blocks.${l}`));
+  assert.equal(await yAxis.locator('title').first().textContent(), 'blocks.0.hook_resid_post');
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-signal-by-layer-560.png` });
+  assert.deepEqual(await barLabelOverlaps(fig), []);
+  assert.deepEqual(await svgTextOverlaps(fig), []);
+  assert.deepEqual(await svgTextOutside(fig), []);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
