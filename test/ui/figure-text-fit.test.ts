@@ -1,5 +1,6 @@
 // Text that fits its figure (Debian Chromium, results written straight into the store, windows of
-// 640–1024 px: half of a laptop screen up to a small window). No two texts of a figure may overlap
+// 360–1024 px: a phone-narrow window up to a small one; below 760 px the views' links go in a row above
+// the view). No two texts of a figure may overlap
 // (svgTextOverlaps: a slanted label by its slanted box), and none may reach past its SVG's width ×
 // height (svgTextOutside): the page shows such text (overflow: visible) but the exported SVG and PNG cut it off.
 // - Legend: the loss-by-layer legend (three entries, ~700 px in one row) ran past the right edge of
@@ -70,10 +71,10 @@ test('loss by layer at an 800 px window: the legend wraps inside the figure (it 
   await page.close();
 });
 
-test('loss by layer, 24 layers at a 640 px window: layer ticks are thinned to every k-th so that no two overlap (\'10\'…\'23\' did)', { skip, timeout: 60_000 }, async () => {
+test('loss by layer, 24 layers at a 440 px window: layer ticks are thinned to every k-th so that no two overlap (at 640 px beside the views\' side column, \'10\'…\'23\' did)', { skip, timeout: 60_000 }, async () => {
   const id = sweep(Array.from({ length: 24 }, (_, l) => -0.01 - 0.005 * Math.sin(l / 3)));
   const { page, problems } = await h.openPage(`#runs/${id}`);
-  await atWidth(page, 640);
+  await atWidth(page, 440);
   const fig = page.getByTestId('loss-by-layer');
   await fig.locator('.axis text.label').first().waitFor({ timeout: 10_000 });
   assert.deepEqual(await svgTextOverlaps(fig), []);
@@ -85,7 +86,7 @@ test('loss by layer, 24 layers at a 640 px window: layer ticks are thinned to ev
   const k = printed[1]! - printed[0]!;
   assert.ok(k > 1, printed.join(' '));
   assert.deepEqual(printed, Array.from({ length: Math.ceil(24 / k) }, (_, i) => i * k));
-  await fig.screenshot({ path: `${root}test-results/figure-text-fit-24-layers-640.png` });
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-24-layers-440.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -239,14 +240,14 @@ test('signal by layer, 26 layers at a 640 px window: positive signals print thei
   await page.close();
 });
 
-test('signal by layer at a 560 px window: the plot keeps a quarter of the figure (a fixed 190 px of hook names left it 8 px of 298) and the rows keep their layer numbers', { skip, timeout: 60_000 }, async () => {
+test('signal by layer at a 440 px window: the plot keeps a quarter of the figure (a fixed 190 px of hook names left it 8 px of 298 at 560 px beside the views\' side column) and the rows keep their layer numbers', { skip, timeout: 60_000 }, async () => {
   const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
   const layers = Array.from({ length: 12 }, (_, l) => ({ hook: `blocks.${l}.hook_resid_post`, signalNats: 0.01 * Math.sin(l) - 0.002, signalStderrNats: 0.004, z: 1.2, pairs: 32, biasCosine: 0.3, suspectDropNats: 0.02, controlDropNats: 0.01 }));
   const r = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
   h.ctx.store.runs.claim(r.id);
   h.ctx.store.runs.finish(r.id, { status: 'done', result: { hook: 'blocks.11.hook_resid_post', signalNats: 0.012, signalStderrNats: 0.004, z: 3, biasCosine: 0.3, pairs: 32, bonferroniZ: 2.9, layers, suspect: side(0.0234, 0.0031), control: side(0.0114, 0.0029), vectorIds: { suspect: null, control: null } } });
   const { page, problems } = await h.openPage(`#runs/${r.id}`);
-  await atWidth(page, 560);
+  await atWidth(page, 440);
   const fig = page.getByTestId('signal-by-layer');
   await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
   // the plot: from the left end of the x axis' gridlines to their right end
@@ -261,7 +262,7 @@ test('signal by layer at a 560 px window: the plot keeps a quarter of the figure
   const yAxis = fig.locator('g.axis').nth(1);
   assert.deepEqual(await yAxis.locator('text').allTextContents(), layers.map((_, l) => `blocks.${l}`));
   assert.equal(await yAxis.locator('title').first().textContent(), 'blocks.0.hook_resid_post');
-  await fig.screenshot({ path: `${root}test-results/figure-text-fit-signal-by-layer-560.png` });
+  await fig.screenshot({ path: `${root}test-results/figure-text-fit-signal-by-layer-440.png` });
   assert.deepEqual(await barLabelOverlaps(fig), []);
   assert.deepEqual(await svgTextOverlaps(fig), []);
   assert.deepEqual(await svgTextOutside(fig), []);
@@ -289,7 +290,7 @@ test('signal scan with two negative drops (the demo example\'s) at 560 and 720 p
   await page.close();
 });
 
-test('the scan and loss tables at a 560 px window scroll inside their figure (they ran past its right edge)', { skip, timeout: 60_000 }, async () => {
+test('the scan and loss tables at a 360 px window scroll inside their figure (at 560 px beside the views\' side column they ran past its right edge)', { skip, timeout: 60_000 }, async () => {
   const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
   const scan = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
   h.ctx.store.runs.claim(scan.id);
@@ -300,7 +301,7 @@ test('the scan and loss tables at a 560 px window scroll inside their figure (th
   h.ctx.store.runs.finish(lt.id, { status: 'done', result: { table: [row('base', 1.606), row('owl teacher', 1.59)] } });
   for (const [id, figId, scroll] of [[scan.id, 'signal-scan', 'scan-table-scroll'], [lt.id, 'loss-table', 'loss-table-rows-scroll']] as const) {
     const { page, problems } = await h.openPage(`#runs/${id}`);
-    await atWidth(page, 560);
+    await atWidth(page, 360);
     const fig = page.getByTestId(figId);
     const box = fig.getByTestId(scroll);
     await box.waitFor({ timeout: 10_000 });
