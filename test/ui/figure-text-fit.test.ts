@@ -23,7 +23,7 @@ import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { barLabelOverlaps, svgTextOutside, svgTextOverlaps } from './text-overlaps.js';
 import { labHarness, root, skip } from './lab-harness.js';
-import { storeSweepRun } from './stored-runs.js';
+import { storeScanRun, storeSweepRun } from './stored-runs.js';
 
 const h = labHarness('textfit');
 
@@ -220,13 +220,9 @@ test('loss table at an 800 px window: the bars\' value labels end inside the fig
 });
 
 test('signal by layer, 26 layers at a 640 px window: positive signals print their values right of their bars, not over the hook names', { skip, timeout: 60_000 }, async () => {
-  const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
   // Gemma 2 2B's 26 layers; signals between −0.012 and +0.008 nats/token
-  const layers = Array.from({ length: 26 }, (_, l) => ({ hook: `blocks.${l}.hook_resid_post`, signalNats: 0.01 * Math.sin(l) - 0.002, signalStderrNats: 0.004, z: 1.2, pairs: 32, biasCosine: 0.3, suspectDropNats: 0.02, controlDropNats: 0.01 }));
-  const r = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
-  h.ctx.store.runs.claim(r.id);
-  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hook: 'blocks.25.hook_resid_post', signalNats: 0.012, signalStderrNats: 0.004, z: 3, biasCosine: 0.3, pairs: 32, bonferroniZ: 3.1, layers, suspect: side(0.0234, 0.0031), control: side(0.0114, 0.0029), vectorIds: { suspect: null, control: null } } });
-  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  const id = storeScanRun(h.ctx, { suspect: [0.0234, 0.0031], control: [0.0114, 0.0029], layers: 26 });
+  const { page, problems } = await h.openPage(`#runs/${id}`);
   await atWidth(page, 640);
   const fig = page.getByTestId('signal-by-layer');
   await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
@@ -241,12 +237,9 @@ test('signal by layer, 26 layers at a 640 px window: positive signals print thei
 });
 
 test('signal by layer at a 440 px window: the plot keeps a quarter of the figure (a fixed 190 px of hook names left it 8 px of 298 at 560 px beside the views\' side column) and the rows keep their layer numbers', { skip, timeout: 60_000 }, async () => {
-  const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
-  const layers = Array.from({ length: 12 }, (_, l) => ({ hook: `blocks.${l}.hook_resid_post`, signalNats: 0.01 * Math.sin(l) - 0.002, signalStderrNats: 0.004, z: 1.2, pairs: 32, biasCosine: 0.3, suspectDropNats: 0.02, controlDropNats: 0.01 }));
-  const r = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
-  h.ctx.store.runs.claim(r.id);
-  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hook: 'blocks.11.hook_resid_post', signalNats: 0.012, signalStderrNats: 0.004, z: 3, biasCosine: 0.3, pairs: 32, bonferroniZ: 2.9, layers, suspect: side(0.0234, 0.0031), control: side(0.0114, 0.0029), vectorIds: { suspect: null, control: null } } });
-  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  const layers = Array.from({ length: 12 }, (_, l) => l);
+  const id = storeScanRun(h.ctx, { suspect: [0.0234, 0.0031], control: [0.0114, 0.0029], layers: layers.length });
+  const { page, problems } = await h.openPage(`#runs/${id}`);
   await atWidth(page, 440);
   const fig = page.getByTestId('signal-by-layer');
   await fig.locator('g.bar-row').first().waitFor({ timeout: 10_000 });
@@ -271,11 +264,8 @@ test('signal by layer at a 440 px window: the plot keeps a quarter of the figure
 });
 
 test('signal scan with two negative drops (the demo example\'s) at 560 and 720 px windows: the values sent right of zero end inside the figure (they ran 6–41 px past it)', { skip, timeout: 60_000 }, async () => {
-  const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
-  const r = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
-  h.ctx.store.runs.claim(r.id);
-  h.ctx.store.runs.finish(r.id, { status: 'done', result: { hook: 'blocks.2.hook_resid_post', signalNats: -0.0017, signalStderrNats: 0.0074, z: -0.23, biasCosine: 0.3, pairs: 32, suspect: side(-0.008, 0.0063), control: side(-0.0063, 0.0039), vectorIds: { suspect: null, control: null } } });
-  const { page, problems } = await h.openPage(`#runs/${r.id}`);
+  const id = storeScanRun(h.ctx, { suspect: [-0.008, 0.0063], control: [-0.0063, 0.0039] });
+  const { page, problems } = await h.openPage(`#runs/${id}`);
   for (const w of [720, 560]) {
     await atWidth(page, w);
     const fig = page.getByTestId('signal-scan');
@@ -291,10 +281,7 @@ test('signal scan with two negative drops (the demo example\'s) at 560 and 720 p
 });
 
 test('the scan and loss tables at a 360 px window scroll inside their figure (at 560 px beside the views\' side column they ran past its right edge)', { skip, timeout: 60_000 }, async () => {
-  const side = (d: number, s: number) => ({ trainSamples: 96, heldOutSamples: 32, baseLossNats: 1.55, biasedLossNats: 1.55 - d, dropNats: d, dropStderrNats: s });
-  const scan = h.ctx.store.runs.create({ kind: 'signal-scan', config: {}, codeVersion: 'test' });
-  h.ctx.store.runs.claim(scan.id);
-  h.ctx.store.runs.finish(scan.id, { status: 'done', result: { hook: 'blocks.2.hook_resid_post', signalNats: -0.0017, signalStderrNats: 0.0074, z: -0.23, biasCosine: 0.3, pairs: 32, suspect: side(-0.008, 0.0063), control: side(-0.0063, 0.0039), vectorIds: { suspect: null, control: null } } });
+  const scan = { id: storeScanRun(h.ctx, { suspect: [-0.008, 0.0063], control: [-0.0063, 0.0039] }) };
   const row = (name: string, lossNats: number) => ({ name, lossNats, stderrNats: 0.02, samples: 40, tokens: 400, pooledNats: lossNats, deltaNats: name === 'base' ? null : -0.016, deltaStderrNats: name === 'base' ? null : 0.004 });
   const lt = h.ctx.store.runs.create({ kind: 'loss-table', config: { configs: [] }, codeVersion: 'test' });
   h.ctx.store.runs.claim(lt.id);
