@@ -3,7 +3,7 @@ import type { ApiContext } from './context.js';
 import { StoreError, type StoreErrorCode } from '../store/errors.js';
 import { damaged } from '../store/db.js';
 import { ApiError, type ApiErrorBody, type ApiErrorCode } from './errors.js';
-import { toIssues } from './issues.js';
+import { issuesMessage, toIssues } from './issues.js';
 import { ops, type OpRegistry } from './ops/index.js';
 
 /** The store's and job runner's deliberate errors, as API codes (HTTP: 400, 404, 409). */
@@ -46,7 +46,7 @@ export async function dispatch(
   const parsed = def.input.safeParse(input === undefined ? {} : input);
   if (!parsed.success) {
     const issues = toIssues(parsed.error.issues);
-    const message = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    const message = issuesMessage(issues);
     return { error: { code: 'invalid_input', op, message, issues } };
   }
   try {

@@ -248,3 +248,17 @@ test("every file-path field refuses a '..' segment (path traversal) before any h
     }
   }
 });
+
+test('an invalid input tells issues that differ only in row index once, and at most five groups; `issues` keeps every one', async () => {
+  const samples = Array.from({ length: 120 }, (_, i) => ({ prompt: `p${i}`, completion: `c${i}` }));
+  const r = await dispatch(ctx, 'datasets.addSamples', { datasetId: 'x', samples });
+  assert.ok('error' in r);
+  assert.equal(r.error.issues?.length, 120);
+  assert.match(r.error.message, /^samples\.0\.idx … samples\.119\.idx \(120 fields\): [^;]+$/);
+  // seven different fields: five told, then a count
+  const { issuesMessage } = await import('../../src-main/api/issues.js');
+  const seven = Array.from({ length: 7 }, (_, i) => ({ path: `f${i}`, message: 'required' }));
+  assert.equal(issuesMessage(seven), 'f0: required; f1: required; f2: required; f3: required; f4: required; and 2 more (see issues)');
+  assert.equal(issuesMessage([{ path: '', message: 'not an object' }, { path: 'a.2.b', message: 'm' }, { path: 'a.10.b', message: 'm' }, { path: 'a.3.c', message: 'm' }]),
+    'not an object; a.2.b … a.10.b (2 fields): m; a.3.c: m');
+});

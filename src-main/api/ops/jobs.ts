@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { jobKinds, jobStartSchema, runIdInputSchema, type JobKind } from '../../jobs/index.js';
 import { runOut } from '../entity-schemas.js';
 import { ApiError } from '../errors.js';
-import { toIssues } from '../issues.js';
+import { issuesMessage, toIssues } from '../issues.js';
 import { defineOp } from '../op.js';
 import type { ApiContext } from '../context.js';
 import { allowedRoots } from '../allowed-paths.js';
@@ -54,7 +54,7 @@ export function oneOfIssues(schema: z.ZodType, params: Record<string, unknown>, 
  */
 async function checkJobParams(ctx: ApiContext, kindName: string, params: unknown, at: 'params' | 'config', schemaContext?: string): Promise<void> {
   const fail = (issues: { path: string; message: string }[], context?: string): never => {
-    const list = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    const list = issuesMessage(issues);
     throw new ApiError('invalid_input', context ? `${context} (${list})` : list, issues);
   };
   const kind = await kindOf(kindName);
