@@ -34,6 +34,8 @@ export class Runtime {
   private readonly progress = new Map<number, (r: Response) => void>();
   private nextId = 1;
   private dead: Error | null = null;
+  /** called when the last pending request settles (close() waits on it) */
+  private drained: (() => void) | null = null;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (r: Response) => {
@@ -45,6 +47,7 @@ export class Runtime {
       if (!p) return;
       this.pending.delete(r.id);
       p.resolve(r);
+      if (!this.pending.size) this.drained?.();
     });
     worker.on('error', (e) => this.fail(e));
     worker.on('exit', (code) => this.fail(new EngineError(`engine worker exited (code ${code})`)));
@@ -58,6 +61,7 @@ export class Runtime {
     this.dead ??= e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+    this.drained?.();
   }
 
   private async call(req: DistributiveOmit<Request, 'id'>, transfer: ArrayBuffer[] = [], onProgress?: (r: Response) => void): Promise<Response> {
@@ -111,9 +115,21 @@ export class Runtime {
     await this.call({ kind: 'release', session });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stop the worker. New requests are refused at once; requests in flight get up to `waitMs` to
+   * finish first: terminating the worker while ORT is creating a session on it aborted the whole
+   * process ('terminate called after throwing an instance of Napi::Error'; closing 200–400 ms into
+   * the self-check did).
+   */
+  async close(waitMs = 10_000): Promise<void> {
     if (this.dead) return;
     this.dead = new EngineError('runtime closed');
+    if (this.pending.size) {
+      await new Promise<void>((res) => {
+        this.drained = res;
+        setTimeout(res, waitMs).unref();
+      });
+    }
     await this.worker.terminate();
   }
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { Graph } from '../../src-main/engine/tensor.js';
 import * as o from '../../src-main/engine/ops.js';
 import { grad } from '../../src-main/engine/grad.js';
@@ -183,6 +184,27 @@ describe('engine runtime', () => {
     const info = await rt.info();
     if (info.providers.includes('cuda')) return; // a CUDA machine: nothing to check here
     await assert.rejects(rt.load(compile({ outputs: { y: o.neg(x) } }), { ep: 'cuda' }), /ONNXRUNTIME_NODE_INSTALL=cuda12/);
+  });
+
+  it('closing the runtime while the self-check creates sessions ends cleanly (it aborted the process: Napi::Error)', () => {
+    // in a child process, since the failure was an abort of the whole process
+    const script = join(dir, 'close-during-selfcheck.mts');
+    const src = (f: string) => JSON.stringify(new URL(`../../src-main/engine/${f}`, import.meta.url).pathname);
+    writeFileSync(script, `
+import { Runtime } from ${src('runtime.ts')};
+import { selfcheck } from ${src('selfcheck.ts')};
+const rt = Runtime.start();
+const check = selfcheck(rt).then(() => 'finished', (e) => 'refused: ' + e.message);
+await new Promise((r) => setTimeout(r, Number(process.argv[2])));
+await rt.close();
+console.log('closed; self-check ' + (await check));
+`);
+    // 200 and 400 ms into the self-check aborted before the fix
+    for (const ms of [100, 200, 300, 400]) {
+      const r = spawnSync(process.execPath, [...process.execArgv, script, String(ms)], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, `closed after ${ms} ms: exit ${r.status} ${r.signal ?? ''}: ${r.stderr.split('\n').filter((l) => !/npm warn/.test(l)).join(' ').slice(-300)}`);
+      assert.match(r.stdout, /closed; self-check (finished|refused: runtime closed)/);
+    }
   });
 
   it('no compiled backward graph holds a transposed copy of an initializer (float32)', () => {
