@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InterleaveResult } from './bench-interleave.js';
 
 export const GRAD_RATIO_GOAL = 1.3;
 
@@ -150,7 +151,7 @@ export function checkTorch(python: string): Promise<void> {
  * whole-process pairs; with --interleave, both sides loaded at once and timed run by run
  * (bench-interleave.ts, --rounds N, default 30).
  */
-export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult | Awaited<ReturnType<typeof import('./bench-interleave.js').benchInterleaved>>> {
+export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult | InterleaveResult> {
   const { ours, torch, pairs: n } = engineVsTorchSides(f);
   if (f.interleave && f.pairs !== undefined) throw new Error('engine-vs-torch: --pairs is for whole-process pairs; with --interleave give --rounds');
   if (!f.interleave && f.rounds !== undefined) throw new Error('engine-vs-torch: --rounds goes with --interleave (whole-process pairs take --pairs)');

@@ -2,10 +2,10 @@
 // stand-in timers whose timings are fixed, checked against a hand computation; and the line protocol
 // of the long-lived PyTorch side with stand-in Node programs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { inTempDir } from './temp-dir.js';
 import { interleave, LinePeer, type RunKind } from '../../src-main/cli/bench-interleave.js';
 
 test('interleave: warm-up untimed, sides alternate who goes first, ratios = PyTorch ÷ ours per round and of the medians', async () => {
@@ -40,8 +40,7 @@ test('interleave: warm-up untimed, sides alternate who goes first, ratios = PyTo
 });
 
 test('LinePeer: one number per request after a ready line; a peer that dies or answers nonsense is an error naming it and its stderr', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-interleave-'));
-  try {
+  return inTempDir('undertone-interleave-', async (dir) => {
     const good = join(dir, 'good.cjs');
     writeFileSync(good, `
 console.log('ready ' + JSON.stringify({ torch: 'stand-in' }));
@@ -82,23 +81,18 @@ require('readline').createInterface({ input: process.stdin }).on('line', (l) => 
     } finally {
       e.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('engine-vs-torch: --rounds goes with --interleave and --pairs without it', async () => {
   const { benchEngineVsTorch } = await import('../../src-main/cli/bench-pairs.js');
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-interleave-'));
-  try {
+  return inTempDir('undertone-interleave-', async (dir) => {
     const peer = join(dir, 'torch_gpt.py');
     writeFileSync(peer, '');
     const base = { peer, python: process.execPath };
     await assert.rejects(benchEngineVsTorch({ ...base, interleave: true, pairs: '3' }), /--pairs is for whole-process pairs; with --interleave give --rounds/);
     await assert.rejects(benchEngineVsTorch({ ...base, rounds: '5' }), /--rounds goes with --interleave/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('interleave: a run that fails after the first round reports the rounds before it with the error; in the first round it throws', async () => {

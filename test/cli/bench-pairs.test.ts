@@ -2,10 +2,10 @@
 // sides: small Node programs that print a fixed sequence of timings and log when they ran. The ratios,
 // medians and the alternating order are checked against a hand computation.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { inTempDir } from './temp-dir.js';
 import { benchPairs, checkTorch, engineVsTorchSides, runSide, type Side } from '../../src-main/cli/bench-pairs.js';
 
 /** A side printing its i-th timing on its i-th run (noise lines first), logging its name to `log`. */
@@ -24,8 +24,7 @@ console.log(JSON.stringify({ forward_ms: t[0], grad_ms: t[1], ...(t[2] ? { gemm_
 }
 
 test('bench pairs: ratio = PyTorch ÷ ours per pair, sides alternate which runs first, median / min / max / pairs at the goal', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
-  try {
+  return inTempDir('undertone-pairs-', async (dir) => {
     writeFileSync(join(dir, 'log'), '');
     const ours = fakeSide(dir, 'ours', [[160, 250], [170, 280], [165, 300]]);
     const torch = fakeSide(dir, 'torch', [[210, 340], [220, 330], [215, 330]]);
@@ -42,14 +41,11 @@ test('bench pairs: ratio = PyTorch ÷ ours per pair, sides alternate which runs 
     assert.deepEqual(r.pairs[0]!.ours, { forward_ms: 160, grad_ms: 250 });
     // the stand-in reports no GEMM floor
     assert.deepEqual([r.pairs[0]!.gemm_floor_ratio, r.median_gemm_floor_ratio], [null, null]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('bench pairs: a side that fails or prints no timing is an error naming the side and its command', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
-  try {
+  return inTempDir('undertone-pairs-', async (dir) => {
     const quiet = join(dir, 'quiet.cjs');
     writeFileSync(quiet, 'console.log("done")\n');
     await assert.rejects(runSide('torch', { cmd: process.execPath, args: [quiet] }), /torch: no JSON line with forward_ms and grad_ms in its output \(last line: "done"\)/);
@@ -57,27 +53,21 @@ test('bench pairs: a side that fails or prints no timing is an error naming the 
     writeFileSync(bad, 'console.error("ModuleNotFoundError: No module named torch"); process.exit(1)\n');
     await assert.rejects(runSide('torch', { cmd: process.execPath, args: [bad] }), /torch: '.*bad\.cjs' failed: exit code 1: ModuleNotFoundError: No module named torch/);
     await assert.rejects(benchPairs({ cmd: 'x', args: [] }, { cmd: 'y', args: [] }, 0), /--pairs must be a positive integer, got 0/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('bench pairs: with our GEMM floor reported, gemm_floor_ratio = PyTorch grad ÷ that floor, and its median', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
-  try {
+  return inTempDir('undertone-pairs-', async (dir) => {
     writeFileSync(join(dir, 'log'), '');
     const r = await benchPairs(fakeSide(dir, 'ours', [[160, 270, 250], [170, 280, 240]]), fakeSide(dir, 'torch', [[210, 330], [220, 336]]), 2);
     assert.deepEqual(r.pairs.map((p) => p.gemm_floor_ratio), [+(330 / 250).toFixed(3), +(336 / 240).toFixed(3)]);
     assert.equal(r.median_gemm_floor_ratio, +((+(330 / 250).toFixed(3) + +(336 / 240).toFixed(3)) / 2).toFixed(3));
     assert.equal(r.pairs[0]!.ours.gemm_floor_ms, 250);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('engine-vs-torch: --prepack and --no-arena reach our side; --threads other than 2 is refused (the reference runs on 2)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
-  try {
+  return inTempDir('undertone-pairs-', async (dir) => {
     const peer = join(dir, 'torch_gpt.py');
     writeFileSync(peer, '');
     const base = { peer, python: process.execPath };
@@ -94,14 +84,11 @@ test('engine-vs-torch: --prepack and --no-arena reach our side; --threads other 
     assert.throws(() => engineVsTorchSides({ ...base, threads: '4' }), /engine-vs-torch: --threads 4: the PyTorch reference runs on 2 threads/);
     // the reference side is the given Python on the given script, with 2 OpenBLAS threads
     assert.deepEqual(both.torch, { cmd: process.execPath, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('bench pairs: a side that fails silently says how it ended (exit code or signal), not its command twice', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
-  try {
+  return inTempDir('undertone-pairs-', async (dir) => {
     const silent = join(dir, 'silent.cjs');
     writeFileSync(silent, 'process.exit(3)\n');
     const e1 = await runSide('torch', { cmd: process.execPath, args: [silent] }).then(() => null, (e: Error) => e.message);
@@ -118,9 +105,7 @@ test('bench pairs: a side that fails silently says how it ended (exit code or si
     // a program that is not there
     const e4 = await runSide('torch', { cmd: join(dir, 'no-python'), args: [] }).then(() => null, (e: Error) => e.message);
     assert.match(e4 ?? '', /^torch: '.*no-python' failed: spawn .*no-python ENOENT$/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('bench pairs: an interpreter that cannot import torch is refused before the first pair, naming it and the peers README', async () => {
@@ -132,8 +117,7 @@ test('bench pairs: an interpreter that cannot import torch is refused before the
 });
 
 test('bench pairs: a side that fails after the first pair leaves the pairs before it reported, with the error', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'undertone-pairs-'));
-  try {
+  return inTempDir('undertone-pairs-', async (dir) => {
     writeFileSync(join(dir, 'log'), '');
     const ours = fakeSide(dir, 'ours', [[160, 250], [170, 280]]);
     // PyTorch's second run exits 1 (its timings list has one entry: t is undefined)
@@ -146,7 +130,5 @@ test('bench pairs: a side that fails after the first pair leaves the pairs befor
     // a first pair that fails has nothing to report: an error
     writeFileSync(join(dir, 'log'), '');
     await assert.rejects(benchPairs(fakeSide(dir, 'ours', []), torch, 2), /ours: '.*ours\.cjs' failed: exit code 1/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
