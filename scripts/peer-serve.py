@@ -2,6 +2,7 @@
 """Single timed runs of the PyTorch reference, on request, for `npm run bench -- engine-vs-torch --interleave`.
 
 Usage: peer-serve.py path/to/torch_gpt.py
+       peer-serve.py --blas-info     (prints the BLAS that torch loaded, as JSON, and exits)
 
 The model, its seeded weights and inputs, the thread count and the two timed functions are those of
 the reference's main(): the GPT class and constants are imported from the given file, and the
@@ -12,10 +13,45 @@ times one run per request, so that the engine's runs can be interleaved with PyT
 Protocol: prints `ready {json}` once set up. Then, for each line `fwd` or `grad` on stdin, it runs
 that function once and prints the milliseconds it took (time.perf_counter, as the reference times).
 """
+import ctypes
 import importlib.util
 import json
+import os
 import sys
 import time
+
+
+def blas_info():
+    """The OpenBLAS that this process loaded: its kernel (core) name and build config, and the
+    OPENBLAS_* variables it saw. Debian's torch multiplies through the system libblas.so.3, which
+    update-alternatives points at OpenBLAS (setup-peers.sh); OPENBLAS_CORETYPE, where set, overrides
+    the kernel that OpenBLAS would pick for this CPU."""
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")}
+    libs = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            parts = line.split()
+            if len(parts) >= 6 and parts[5].startswith("/") and "blas" in os.path.basename(parts[5]) and parts[5] not in libs:
+                libs.append(parts[5])
+    for lib in libs:
+        try:
+            handle = ctypes.CDLL(lib)
+            corename, config = handle.openblas_get_corename, handle.openblas_get_config
+        except (OSError, AttributeError):
+            continue  # not OpenBLAS (e.g. the reference BLAS): try the next
+        corename.restype = config.restype = ctypes.c_char_p
+        return {"lib": lib, "corename": corename().decode(), "config": config().decode(), "env": env}
+    return {"lib": libs[0] if libs else None, "corename": None, "config": None, "env": env}
+
+
+if sys.argv[1:] == ["--blas-info"]:
+    try:
+        import torch  # noqa: F401  (loads the BLAS it multiplies with)
+    except ImportError as e:
+        print(json.dumps({"error": f"cannot import torch: {e}"}))
+        sys.exit(1)
+    print(json.dumps(blas_info()))
+    sys.exit(0)
 
 spec = importlib.util.spec_from_file_location("torch_gpt", sys.argv[1])
 ref = importlib.util.module_from_spec(spec)

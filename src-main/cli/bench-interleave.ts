@@ -15,9 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Runtime, type SessionOptions } from '../engine/runtime.js';
-import { GRAD_RATIO_GOAL } from './bench-pairs.js';
+import { GRAD_RATIO_GOAL, PEER_SERVE, sideEnv, type PeerBlas, type Side } from './bench-pairs.js';
 
 export type RunKind = 'fwd' | 'grad';
 /** Time one run of a side: milliseconds. */
@@ -44,6 +43,7 @@ export interface InterleaveResult {
   min_round_grad_ratio: number;
   max_round_grad_ratio: number;
   rounds_meeting_goal: number;
+  peer_blas?: PeerBlas;
   /** PyTorch's median forward_ms ÷ ours */
   forward_ratio: number;
   /** which side ran first in each round, and each round's grad ratio */
@@ -123,17 +123,17 @@ export class LinePeer {
   /** what followed `ready` on its first line */
   readyInfo = '';
 
-  private constructor(cmd: string, args: string[], env: Record<string, string>) {
+  private constructor(cmd: string, args: string[], env: Record<string, string>, unsetEnv: string[]) {
     this.what = [cmd, ...args].join(' ');
-    this.proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(cmd, args, { env: sideEnv({ env, unsetEnv }), stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
     this.proc.on('exit', (code, sig) => (this.exited = code !== null ? `exit code ${code}` : `killed by ${sig}`));
     this.proc.on('error', (e) => (this.exited = e.message));
     this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
   }
 
-  static async start(cmd: string, args: string[], env: Record<string, string> = {}): Promise<LinePeer> {
-    const p = new LinePeer(cmd, args, env);
+  static async start(cmd: string, args: string[], env: Record<string, string> = {}, unsetEnv: string[] = []): Promise<LinePeer> {
+    const p = new LinePeer(cmd, args, env, unsetEnv);
     const first = await p.nextLine('starting');
     if (!first.startsWith('ready')) throw p.fail(`expected a 'ready' line first, got ${JSON.stringify(first)}`);
     p.readyInfo = first.slice(5).trim();
@@ -170,10 +170,9 @@ export class LinePeer {
   }
 }
 
-/** The CLI suite: our bench session and peer-serve.py on the reference, interleaved. */
-export async function benchInterleaved(python: string, peer: string, rounds: number, opts: SessionOptions = {}): Promise<InterleaveResult & { torch_info: unknown }> {
-  const serve = fileURLToPath(new URL('../../scripts/peer-serve.py', import.meta.url));
-  const torch = await LinePeer.start(python, [serve, peer], { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' });
+/** The CLI suite: our bench session and peer-serve.py on the reference (`side`: its Python, script and environment), interleaved. */
+export async function benchInterleaved(side: Side, rounds: number, opts: SessionOptions = {}): Promise<InterleaveResult & { torch_info: unknown }> {
+  const torch = await LinePeer.start(side.cmd, [PEER_SERVE, ...side.args], side.env, side.unsetEnv);
   const dir = mkdtempSync(join(tmpdir(), 'undertone-bench-'));
   const rt = Runtime.start();
   try {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- engine-vs-torch [--pairs N | --interleave [--rounds N]] [--peer torch_gpt.py] [--python /usr/bin/python3] [--prepack] [--no-arena]`:
+ * `npm run bench -- engine-vs-torch [--pairs N | --interleave [--rounds N]] [--peer torch_gpt.py] [--python /usr/bin/python3] [--peer-blas as-set|native] [--prepack] [--no-arena]`:
  * the engine bench and the PyTorch reference (../shared/peers/torch_gpt.py) run in pairs in one
  * sitting, each a fresh process, alternating which goes first (this machine class is shared and
  * noisy, so only same-sitting pairs compare). Prints one JSON line: every pair's grad_ms and
@@ -7,6 +7,12 @@
  * median, min and max ratio against the 1.3× goal of the engine issue. Where our side reports
  * gemm_floor_ms, gemm_floor_ratio = PyTorch's grad_ms ÷ it: the ratio if the grad run took only the
  * time of its weight GEMMs.
+ *
+ * PyTorch multiplies through OpenBLAS, whose kernel this environment may pin with OPENBLAS_CORETYPE
+ * (on this machine class: Haswell, an AVX2 kernel, on a CPU with AVX-512). The reference is run as its
+ * README says, in the environment as set (--peer-blas as-set, the default); --peer-blas native removes
+ * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from its environment, so OpenBLAS picks its own kernel for
+ * this CPU. Either way the JSON line's peer_blas names the kernel the reference ran with.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,16 +40,41 @@ export interface PairsResult {
   median_gemm_floor_ratio: number | null;
   /** pairs whose grad ratio reaches the goal */
   pairs_meeting_goal: number;
+  peer_blas?: PeerBlas;
   /** set when a later pair failed: why; the figures above are the pairs before it (exit code 1) */
   error?: string;
   pairs_requested?: number;
 }
 
-/** One side's command: a program and its arguments, plus extra environment. */
+/** One side's command: a program and its arguments, plus extra environment and variables it must not see. */
 export interface Side {
   cmd: string;
   args: string[];
   env?: Record<string, string>;
+  unsetEnv?: string[];
+}
+
+/** The environment a side runs in: this process's, plus its own variables, less the ones it unsets. */
+export function sideEnv(side: Pick<Side, 'env' | 'unsetEnv'>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...side.env };
+  for (const k of side.unsetEnv ?? []) delete env[k];
+  return env;
+}
+
+/** How the reference's OpenBLAS picks its kernel: as this environment sets it, or its own choice for this CPU. */
+export type PeerBlasMode = 'as-set' | 'native';
+/** The variables that --peer-blas native removes: they pin OpenBLAS's kernel and its L2 size. */
+export const OPENBLAS_PINS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
+
+/** What the reference multiplied with: the OpenBLAS kernel (corename) torch loaded in the reference's environment. */
+export interface PeerBlas {
+  mode: PeerBlasMode;
+  /** OPENBLAS_CORETYPE as the reference saw it (null: unset) */
+  coretype_env: string | null;
+  /** OpenBLAS's kernel, e.g. 'Haswell' (AVX2) or 'Cooperlake' (AVX-512); null when it could not be read (see error) */
+  corename: string | null;
+  config: string | null;
+  error?: string;
 }
 
 function median(xs: number[]): number {
@@ -55,7 +86,7 @@ function median(xs: number[]): number {
 /** Run a side and read the last line of its stdout that is a JSON object with forward_ms and grad_ms. */
 export function runSide(name: string, side: Side): Promise<Timing> {
   return new Promise((res, rej) => {
-    execFile(side.cmd, side.args, { env: { ...process.env, ...side.env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(side.cmd, side.args, { env: sideEnv(side), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) {
         // how it ended: an exit code, a signal (e.g. SIGKILL from the OOM killer), or a spawn error (ENOENT)
         const ended = typeof err.code === 'number' ? `exit code ${err.code}` : err.signal ? `killed by ${err.signal}` : err.message;
@@ -121,7 +152,7 @@ export async function benchPairs(ours: Side, torch: Side, pairs: number, onPair?
 }
 
 /** The two sides of the CLI suite and its pair count, from its flags. */
-export function engineVsTorchSides(f: Record<string, string | boolean>): { ours: Side; torch: Side; pairs: number } {
+export function engineVsTorchSides(f: Record<string, string | boolean>): { ours: Side; torch: Side; pairs: number; peerBlas: PeerBlasMode } {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const peer = resolve(typeof f.peer === 'string' ? f.peer : resolve(root, '../shared/peers/torch_gpt.py'));
   const python = typeof f.python === 'string' ? f.python : '/usr/bin/python3';
@@ -131,8 +162,10 @@ export function engineVsTorchSides(f: Record<string, string | boolean>): { ours:
   if (f.threads !== undefined && Number(f.threads) !== 2) throw new Error(`engine-vs-torch: --threads ${String(f.threads)}: the PyTorch reference runs on 2 threads, so our side does too (leave --threads out)`);
   const engineFlags = [...(f.prepack ? ['--prepack'] : []), ...(f['no-arena'] ? ['--no-arena'] : [])];
   const ours: Side = { cmd: process.execPath, args: [...process.execArgv, fileURLToPath(new URL('./bench.ts', import.meta.url)), 'engine', ...engineFlags] };
-  const torch: Side = { cmd: python, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } };
-  return { ours, torch, pairs: f.pairs === undefined ? 5 : Number(f.pairs) };
+  const peerBlas = f['peer-blas'] === undefined ? 'as-set' : f['peer-blas'];
+  if (peerBlas !== 'as-set' && peerBlas !== 'native') throw new Error(`engine-vs-torch: --peer-blas ${String(peerBlas)}: give 'as-set' (the environment's OPENBLAS_CORETYPE, the default) or 'native' (OpenBLAS picks its kernel for this CPU)`);
+  const torch: Side = { cmd: python, args: [peer], env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' }, ...(peerBlas === 'native' ? { unsetEnv: [...OPENBLAS_PINS] } : {}) };
+  return { ours, torch, pairs: f.pairs === undefined ? 5 : Number(f.pairs), peerBlas };
 }
 
 /** Whether `python` can import torch, checked before the first pair (not after our side's first ~11 s run). */
@@ -146,20 +179,51 @@ export function checkTorch(python: string): Promise<void> {
   });
 }
 
+/** peer-serve.py, which also reports the reference's BLAS (--blas-info). */
+export const PEER_SERVE = fileURLToPath(new URL('../../scripts/peer-serve.py', import.meta.url));
+
+/**
+ * Which OpenBLAS kernel the reference runs with in its environment: `python peer-serve.py --blas-info`
+ * imports torch there and asks the OpenBLAS it loaded. A probe that fails does not stop the bench:
+ * the result says why.
+ */
+export function probePeerBlas(torch: Side, mode: PeerBlasMode, serve = PEER_SERVE): Promise<PeerBlas> {
+  const env = sideEnv(torch);
+  const coretype_env = env.OPENBLAS_CORETYPE ?? null;
+  return new Promise((res) => {
+    execFile(torch.cmd, [serve, '--blas-info'], { env }, (err, stdout, stderr) => {
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      let j: Record<string, unknown> = {};
+      try {
+        j = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        // not JSON: said below
+      }
+      const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+      const why = str(j.error) ?? (err ? `${err.message.split('\n')[0]}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}` : null)
+        ?? (str(j.corename) === null ? (j.lib ? `${String(j.lib)} is not OpenBLAS` : (line ? 'torch loaded no BLAS library' : 'no output')) : null);
+      res({ mode, coretype_env, corename: str(j.corename), config: str(j.config), ...(why ? { error: why } : {}) });
+    });
+  });
+}
+
 /**
  * The CLI suite: `npm run bench -- engine` against torch_gpt.py as its README says to run it, in
  * whole-process pairs; with --interleave, both sides loaded at once and timed run by run
  * (bench-interleave.ts, --rounds N, default 30).
  */
 export async function benchEngineVsTorch(f: Record<string, string | boolean>): Promise<PairsResult | InterleaveResult> {
-  const { ours, torch, pairs: n } = engineVsTorchSides(f);
+  const { ours, torch, pairs: n, peerBlas } = engineVsTorchSides(f);
   if (f.interleave && f.pairs !== undefined) throw new Error('engine-vs-torch: --pairs is for whole-process pairs; with --interleave give --rounds');
   if (!f.interleave && f.rounds !== undefined) throw new Error('engine-vs-torch: --rounds goes with --interleave (whole-process pairs take --pairs)');
   await checkTorch(torch.cmd);
+  const peer_blas = await probePeerBlas(torch, peerBlas);
+  process.stderr.write(`torch multiplies with OpenBLAS's ${peer_blas.corename ?? '?'} kernel (OPENBLAS_CORETYPE ${peer_blas.coretype_env ?? 'unset'}; --peer-blas ${peerBlas})\n`);
   if (f.interleave) {
     const rounds = f.rounds === undefined ? 30 : Number(f.rounds);
     const { benchInterleaved } = await import('./bench-interleave.js');
-    return benchInterleaved(torch.cmd, torch.args[0]!, rounds, { prepack: !!f.prepack, memArena: !f['no-arena'] });
+    return { ...(await benchInterleaved(torch, rounds, { prepack: !!f.prepack, memArena: !f['no-arena'] })), peer_blas };
   }
-  return benchPairs(ours, torch, n, (i, p) => process.stderr.write(`pair ${i + 1}/${n}: ours ${p.ours.grad_ms} ms, torch ${p.torch.grad_ms} ms, ratio ${p.grad_ratio}\n`));
+  const r = await benchPairs(ours, torch, n, (i, p) => process.stderr.write(`pair ${i + 1}/${n}: ours ${p.ours.grad_ms} ms, torch ${p.torch.grad_ms} ms, ratio ${p.grad_ratio}\n`));
+  return { ...r, peer_blas };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- <suite> [--prepack] [--threads N]`: speed goals as JSON lines (one per suite).
  * Suites: engine, generate, score, train, sae. Each prints one JSON object on its own line.
- * `engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python path] [--prepack] [--no-arena]` runs the engine suite and the
+ * `engine-vs-torch [--pairs N] [--peer torch_gpt.py] [--python path] [--peer-blas as-set|native] [--prepack] [--no-arena]` runs the engine suite and the
  * PyTorch reference in same-sitting pairs (bench-pairs.ts); with `--interleave [--rounds N]`, both loaded at once and timed
  * run by run in turns (bench-interleave.ts). It runs only when named.
  */
@@ -19,7 +19,7 @@ const SUITES: Record<string, (f: Record<string, string | boolean>) => Promise<Re
 const ON_REQUEST = new Set(['engine-vs-torch']);
 
 async function main(): Promise<number> {
-  const { flags, positional } = parseFlags(process.argv.slice(2), { prepack: 'boolean', threads: 'string', 'no-arena': 'boolean', pairs: 'string', peer: 'string', python: 'string', interleave: 'boolean', rounds: 'string' });
+  const { flags, positional } = parseFlags(process.argv.slice(2), { prepack: 'boolean', threads: 'string', 'no-arena': 'boolean', pairs: 'string', peer: 'string', python: 'string', interleave: 'boolean', rounds: 'string', 'peer-blas': 'string' });
   const names = positional.length ? positional : Object.keys(SUITES).filter((n) => !ON_REQUEST.has(n));
   for (const n of names) {
     const s = SUITES[n];
