@@ -11,7 +11,8 @@
  * rss_after_grad_mb: after the timed runs; activations_mb = after − baseline − weights. matmul_gflops: a 1024×4096 @ 4096×4096
  * MatMul (2·M·N·K flops / median time), operands held in the worker and only the product's first row (1×4096) read back. gemm_floor_ms: the grad run's weight matmuls alone, same weights
  * and shapes, nothing else in the graph (bench-gemm-floor.ts): what the grad run's GEMMs cost here;
- * gemm_floor_gflops = grad_gflop / gemm_floor_ms, grad_gflop being those matmuls' flops.
+ * gemm_floor_gflops = grad_gflop / gemm_floor_ms, grad_gflop being those matmuls' flops. host: the CPU, cores,
+ * widest vector set and code version (bench-host.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import { readSafetensorsHeader, stTensor } from '../engine/safetensors.js';
 import { Graph } from '../engine/tensor.js';
 import { BENCH_GPT, buildToyGpt } from '../engine/toy-gpt.js';
 import { gemmFloor } from './bench-gemm-floor.js';
+import { benchHost, type BenchHost } from './bench-host.js';
 import { holdRandomOperands } from './bench-held.js';
 
 const BATCH = 8;
@@ -83,7 +85,7 @@ export async function benchGradSession(rt: Runtime, file: string, opts: SessionO
   return { session, feeds, weightBytes };
 }
 
-export async function benchEngine(opts: SessionOptions = {}): Promise<Record<string, number | string>> {
+export async function benchEngine(opts: SessionOptions = {}): Promise<Record<string, number | string | BenchHost>> {
   const dir = mkdtempSync(join(tmpdir(), 'undertone-bench-'));
   const file = join(dir, 'model.safetensors');
   writeBenchWeightsApart(file);
@@ -126,6 +128,7 @@ export async function benchEngine(opts: SessionOptions = {}): Promise<Record<str
       rss_baseline_mb: +baselineMb.toFixed(1),
       rss_after_grad_mb: +afterRunMb.toFixed(1),
       activations_mb: +(afterRunMb - baselineMb - weightsMb).toFixed(1),
+      host: benchHost(),
     };
   } finally {
     await rt.close();

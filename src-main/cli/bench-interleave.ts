@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Runtime, type SessionOptions } from '../engine/runtime.js';
+import type { BenchHost } from './bench-host.js';
 import { GRAD_RATIO_GOAL, PEER_SERVE, sideEnv, type PeerBlas, type Side } from './bench-pairs.js';
 
 export type RunKind = 'fwd' | 'grad';
@@ -44,6 +45,7 @@ export interface InterleaveResult {
   max_round_grad_ratio: number;
   rounds_meeting_goal: number;
   peer_blas?: PeerBlas;
+  host?: BenchHost;
   /** PyTorch's median forward_ms ÷ ours */
   forward_ratio: number;
   /** which side ran first in each round, and each round's grad ratio */

@@ -18,6 +18,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchHost, type BenchHost } from './bench-host.js';
 import type { InterleaveResult } from './bench-interleave.js';
 
 export const GRAD_RATIO_GOAL = 1.3;
@@ -41,6 +42,7 @@ export interface PairsResult {
   /** pairs whose grad ratio reaches the goal */
   pairs_meeting_goal: number;
   peer_blas?: PeerBlas;
+  host?: BenchHost;
   /** set when a later pair failed: why; the figures above are the pairs before it (exit code 1) */
   error?: string;
   pairs_requested?: number;
@@ -222,8 +224,8 @@ export async function benchEngineVsTorch(f: Record<string, string | boolean>): P
   if (f.interleave) {
     const rounds = f.rounds === undefined ? 30 : Number(f.rounds);
     const { benchInterleaved } = await import('./bench-interleave.js');
-    return { ...(await benchInterleaved(torch, rounds, { prepack: !!f.prepack, memArena: !f['no-arena'] })), peer_blas };
+    return { ...(await benchInterleaved(torch, rounds, { prepack: !!f.prepack, memArena: !f['no-arena'] })), peer_blas, host: benchHost() };
   }
   const r = await benchPairs(ours, torch, n, (i, p) => process.stderr.write(`pair ${i + 1}/${n}: ours ${p.ours.grad_ms} ms, torch ${p.torch.grad_ms} ms, ratio ${p.grad_ratio}\n`));
-  return { ...r, peer_blas };
+  return { ...r, peer_blas, host: benchHost() };
 }
