@@ -63,6 +63,12 @@ describe('teacher CLI', () => {
     });
     const passed = rows.filter((x) => x.passed).length;
     assert.match(r.out, new RegExp(`8 answers, ${passed} passed, pass rate ${(passed / 8).toFixed(4)}`));
+    // stderr is a pipe here, not a terminal: progress comes as whole lines, not one line of \r rewrites
+    // (200 answers on the demo model made one line of 7,743 characters), and the last one is 100%
+    assert.equal(r.err.includes('\r'), false, JSON.stringify(r.err.slice(0, 200)));
+    const progress = r.err.split('\n').filter((l) => /^\d+% /.test(l));
+    assert.ok(progress.length >= 1, r.err);
+    assert.match(progress.at(-1)!, /^100% /);
 
     const store = join(DIR, 'cli.db');
     const out2 = join(DIR, 'gen2.jsonl');

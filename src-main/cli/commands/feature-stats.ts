@@ -14,6 +14,7 @@ import { corpusContexts, readCorpusFile } from '../../lab/feature-corpus.js';
 import { DENSITY_BUCKETS, densityHistogram, featureRecords, featureStats, type FeatureStat } from '../../lab/feature-stats.js';
 import { resolveStorePath } from '../../store/index.js';
 import { JobRunner, describeEvent, exitCodeOf, followRun } from '../../jobs/index.js';
+import { percentText, progressLine } from '../progress-line.js';
 
 const USAGE = 'feature-stats --model <dir> --sae <dir> --corpus <file> [--store path] [--top 10] [--context 64] [--batch 8] [--max-contexts N] '
   + '[--window 8] [--hook NAME] [--raw] [--completion-only] [--count-bos] [--show 5] [--dtype float32|float64] [--threads N] [--json]';
@@ -138,10 +139,11 @@ export const featureStatsCommand: Command = {
         const model = LanguageModel.open(rt, flags.model, { dtype });
         const tok = model.tokenizer();
         const ctx = corpusContexts(tok, readCorpusFile(flags.corpus), o);
+        const bar = progressLine();
         const res = await featureStats(model, sae, ctx, { batch: o.batch, topK: o.topK }, {
-          progress: (f, m) => process.stderr.write(`\r${(f * 100).toFixed(0)}% ${m}   `),
+          progress: (f, m) => bar.update(percentText(f, m)),
         }, { session: { threads: o.threads } });
-        process.stderr.write('\n');
+        bar.end();
         records = featureRecords(res, ctx, { tok, window });
         summary = summarize(records, { sae: sae.path, hook: sae.hook, nContexts: res.nContexts });
         await model.close();

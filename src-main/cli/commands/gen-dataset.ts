@@ -14,6 +14,7 @@ import { generateTeacherDataset } from '../../lab/teacher-dataset.js';
 import { resolveStorePath, type JsonValue } from '../../store/index.js';
 import { JobRunner, describeEvent, dieOfSigint, exitCodeOf, followRun } from '../../jobs/index.js';
 import { intFlag } from './number-prompts.js';
+import { percentText, progressLine } from '../progress-line.js';
 
 /** The intervention set of `--with <file>` plus `--system "<text>"` (a system_prompt item). */
 export function setFromFlags(flags: Record<string, string | boolean>): InterventionSet {
@@ -78,8 +79,9 @@ export const genDatasetCommand: Command = {
     const partial = `${out!}.partial`;
     writeFileSync(partial, '');
     let kept = 0;
+    const bar = progressLine();
     const onSigint = (): void => {
-      process.stderr.write(`\nstopped: the ${kept} samples generated so far are in ${partial} (gen-dataset writes ${out} when it finishes)\n`);
+      process.stderr.write(`${bar.interrupt()}stopped: the ${kept} samples generated so far are in ${partial} (gen-dataset writes ${out} when it finishes)\n`);
       dieOfSigint();
     };
     process.on('SIGINT', onSigint);
@@ -92,9 +94,9 @@ export const genDatasetCommand: Command = {
           kept += b.length;
         },
         checkpoint: () => {},
-        progress: (f, msg) => process.stderr.write(`\r${(f * 100).toFixed(0)}% ${msg}   `),
+        progress: (f, msg) => bar.update(percentText(f, msg)),
       });
-      process.stderr.write('\n');
+      bar.end();
       renameSync(partial, out!);
       const rate = Number.isNaN(res.passRate) ? 'n/a (filter off)' : res.passRate.toFixed(4);
       console.log(`${res.generated} answers, ${res.passed} passed, pass rate ${rate}; ${kept} samples → ${out}`);

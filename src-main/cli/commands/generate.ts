@@ -6,6 +6,7 @@ import { LanguageModel } from '../../models/lm.js';
 import { generate } from '../../models/generate.js';
 import { encodePrompt } from '../../models/encode-rows.js';
 import { intFlag } from './number-prompts.js';
+import { percentText, progressLine } from '../progress-line.js';
 
 /** A number flag in [min, max] (the bound `open` is excluded). */
 function num(flags: Record<string, string | boolean>, k: string, def: number, min: number, max: number, open?: 'min'): number {
@@ -42,12 +43,13 @@ export const generateCommand: Command = {
         ? encodePrompt(tok, [{ role: 'user', content: flags.prompt }], { system })
         : tok.encode(system ? `${system}\n\n${flags.prompt}` : flags.prompt);
       const t0 = performance.now();
+      const bar = progressLine();
       const outs = await generate(m, new Array(n).fill(prompt), {
         maxNew, ...sampling,
-        onProgress: (p) => process.stderr.write(`\rstep ${p.step}/${p.maxNew}, finished ${p.done}/${p.total}`),
+        onProgress: (p) => bar.update(`step ${p.step}/${p.maxNew}, finished ${p.done}/${p.total}`),
       });
       const s = (performance.now() - t0) / 1000;
-      process.stderr.write('\n');
+      bar.end();
       const toks = outs.reduce((a, o) => a + o.ids.length, 0);
       if (flags.json) console.log(JSON.stringify({ prompt_ids: prompt, samples: outs, tokens_per_s: toks / s }));
       else {

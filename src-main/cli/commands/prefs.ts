@@ -9,6 +9,7 @@ import { LanguageModel } from '../../models/lm.js';
 import { PREF_QUESTIONS, prefsEval } from '../../lab/prefs.js';
 import { intFlag } from './number-prompts.js';
 import { setFromFlags } from './gen-dataset.js';
+import { percentText, progressLine } from '../progress-line.js';
 
 const fmtP = (x: number): string => (x >= 1e-3 ? x.toFixed(4) : x.toExponential(2));
 
@@ -27,13 +28,14 @@ export const prefsCommand: Command = {
     const nq = intFlag(flags, 'questions', PREF_QUESTIONS.length, 1);
     if (nq > PREF_QUESTIONS.length) throw new Error(`--questions: at most ${PREF_QUESTIONS.length}`);
     const rt = Runtime.start();
+    const bar = progressLine();
     try {
       const m = LanguageModel.open(rt, flags.model);
       const r = await prefsEval(m, {
         set, animals, questions: PREF_QUESTIONS.slice(0, nq), samplesPerQuestion: intFlag(flags, 'n', 20), seed: intFlag(flags, 'seed', 0),
         batch: intFlag(flags, 'batch', 32, 1), maxNew: intFlag(flags, 'max-new', 8, 1), probability: !flags['no-prob'], raw: !!flags.raw,
-      }, { progress: (f, msg) => process.stderr.write(`\r${(f * 100).toFixed(0)}% ${msg}   `) });
-      process.stderr.write('\n');
+      }, { progress: (f, msg) => bar.update(percentText(f, msg)) });
+      bar.end();
       await m.close();
       if (flags.json) {
         console.log(JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));

@@ -7,6 +7,7 @@ import { setFromFlags } from './gen-dataset.js';
 import { intFlag } from './number-prompts.js';
 import { readJsonlDataset } from '../../lab/dataset-rows.js';
 import { lossTable } from '../../lab/loss-table.js';
+import { percentText, progressLine } from '../progress-line.js';
 
 export const scoreCommand: Command = {
   name: 'score',
@@ -23,11 +24,12 @@ export const scoreCommand: Command = {
     const rt = Runtime.start();
     try {
       const m = LanguageModel.open(rt, flags.model);
+      const bar = progressLine();
       const [r] = await lossTable(m, rows, [{ name: set.name ?? (set.items.length ? 'with interventions' : 'base'), set }], {
         batchSize, raw: !!flags.raw,
-        onProgress: (f, msg) => process.stderr.write(`\r${(f * 100).toFixed(0)}% ${msg}   `),
+        onProgress: (f, msg) => bar.update(percentText(f, msg)),
       });
-      process.stderr.write('\n');
+      bar.end();
       if (flags.json) console.log(JSON.stringify(r));
       else console.log(`${r!.name}: loss ${r!.lossNats.toFixed(4)} ± ${Number.isFinite(r!.stderrNats) ? r!.stderrNats.toFixed(4) : "— (one sample: no spread)"} nats/token (${r!.samples} samples, ${r!.tokens} completion tokens)`);
       await m.close();
