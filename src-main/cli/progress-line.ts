@@ -3,18 +3,23 @@
  * so that a shorter text clears the longer one before it. Anywhere else (a log file, `tee`, nohup over
  * SSH) every update would otherwise pile onto one line of `\r`s, thousands long, so it writes whole
  * lines instead: the first update, then at most one every `everyMs` (default 10 s), and on `end()`
- * the last one if it was not written yet.
+ * the last one if it was not written yet. `say` prints a line of its own between updates (a job's
+ * status change, a Ctrl-C notice), on a terminal after finishing the progress line.
  */
 export interface ProgressLine {
   update(text: string): void;
   /** ends the progress: the line is finished (terminal) or the last text written (elsewhere) */
   end(): void;
-  /** what to write before a message that interrupts the progress (a newline on a terminal mid-line) */
-  interrupt(): string;
+  /** a line of its own: on a terminal below the progress line (the next update starts a new one); elsewhere it supersedes a held update */
+  say(text: string): void;
+  /** on a terminal, finishes the progress line so that a line written elsewhere (stderr) starts on its own row */
+  break(): void;
 }
 
 export interface ProgressStream {
   isTTY?: boolean;
+  /** a terminal's width: a longer progress text is cut to fit, since a wrapped line cannot be rewritten in place */
+  columns?: number;
   write(s: string): unknown;
 }
 
@@ -26,7 +31,9 @@ export function progressLine(out: ProgressStream = process.stderr, o: { everyMs?
   let pending: string | null = null;
   if (out.isTTY) {
     return {
-      update(text) {
+      update(full) {
+        const room = out.columns ? Math.max(8, out.columns - 1) : Infinity;
+        const text = full.length > room ? `${full.slice(0, room - 1)}…` : full;
         out.write(`\r${text}${' '.repeat(Math.max(0, shown - text.length))}`);
         shown = text.length;
       },
@@ -34,7 +41,14 @@ export function progressLine(out: ProgressStream = process.stderr, o: { everyMs?
         if (shown) out.write('\n');
         shown = 0;
       },
-      interrupt: () => (shown ? '\n' : ''),
+      say(text) {
+        out.write(`${shown ? '\n' : ''}${text}\n`);
+        shown = 0;
+      },
+      break() {
+        if (shown) out.write('\n');
+        shown = 0;
+      },
     };
   }
   return {
@@ -50,7 +64,11 @@ export function progressLine(out: ProgressStream = process.stderr, o: { everyMs?
       if (pending !== null) out.write(`${pending}\n`);
       pending = null;
     },
-    interrupt: () => '',
+    say(text) {
+      out.write(`${text}\n`);
+      pending = null;
+    },
+    break() {},
   };
 }
 

@@ -1,6 +1,8 @@
 /**
  * Run one job to its end in this process and report its events, as the CLI does: progress at most
- * every `intervalMs` (status changes always), and Ctrl-C asks for a cooperative cancel.
+ * every `intervalMs` (status changes always), and Ctrl-C asks for a cooperative cancel. `note` prints
+ * the Ctrl-C notices (default: a line on stderr), so that a caller drawing a progress line can finish
+ * it first.
  */
 import type { Run } from '../store/index.js';
 import type { JobRunner } from './runner.js';
@@ -10,8 +12,10 @@ export async function followRun(
   runner: JobRunner,
   run: Run,
   report: (e: JobEvent) => void,
-  intervalMs = 500,
+  o: { intervalMs?: number; note?: (text: string) => void } = {},
 ): Promise<Run> {
+  const intervalMs = o.intervalMs ?? 500;
+  const note = o.note ?? ((text: string) => void process.stderr.write(`${text}\n`));
   let last = 0;
   let lastStatus = '';
   const onEvent = (e: JobEvent): void => {
@@ -30,7 +34,7 @@ export async function followRun(
   const onSigint = (): void => {
     if (++sigints === 1) {
       runner.cancel(run.id);
-      process.stderr.write('stopping at the next step (Ctrl-C again to stop now; the last checkpoint is kept)\n');
+      note('stopping at the next step (Ctrl-C again to stop now; the last checkpoint is kept)');
       return;
     }
     try {
@@ -38,7 +42,7 @@ export async function followRun(
     } catch {
       // it ended in the meantime
     }
-    process.stderr.write(`stopped: run ${run.id} is interrupted; jobs-resume ${run.id} continues it from its last checkpoint\n`);
+    note(`stopped: run ${run.id} is interrupted; jobs-resume ${run.id} continues it from its last checkpoint`);
     dieOfSigint();
   };
   runner.on('job', onEvent);

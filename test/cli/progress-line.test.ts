@@ -10,19 +10,45 @@ function recorder(isTTY: boolean): { isTTY: boolean; write(s: string): void; tex
   return { isTTY, write: (s) => void parts.push(s), text: () => parts.join('') };
 }
 
-test('progressLine on a terminal: one line rewritten with \\r, a shorter text padded over the longer one, a newline at the end', () => {
+test('progressLine on a terminal: one line rewritten with \\r, a shorter text padded over the longer one, a newline at the end; say() finishes the line first', () => {
   const out = recorder(true);
   const bar = progressLine(out);
-  assert.equal(bar.interrupt(), '');
+  bar.say('run 1 (demo) in x.db');
   bar.update('10% step 1/10');
   bar.update('20% ok');
-  assert.equal(bar.interrupt(), '\n');
   bar.end();
-  assert.equal(out.text(), '\r10% step 1/10\r20% ok       \n');
+  assert.equal(out.text(), 'run 1 (demo) in x.db\n\r10% step 1/10\r20% ok       \n');
+  // a status line mid-progress goes below it, and the next update starts a fresh line
+  const mid = recorder(true);
+  const b = progressLine(mid);
+  b.update('50% half');
+  b.say('stopping at the next step');
+  b.update('60% more');
+  b.say('cancelled');
+  b.end();
+  assert.equal(mid.text(), '\r50% half\nstopping at the next step\n\r60% more\ncancelled\n');
+  // break() only finishes the line (a notice then goes to another stream); twice is once
+  const br = recorder(true);
+  const b3 = progressLine(br);
+  b3.update('70% x');
+  b3.break();
+  b3.break();
+  b3.end();
+  assert.equal(br.text(), '\r70% x\n');
   // nothing shown: end writes nothing
   const quiet = recorder(true);
   progressLine(quiet).end();
   assert.equal(quiet.text(), '');
+});
+
+test('progressLine on a terminal of known width: a longer text is cut to one row (a wrapped line is not rewritten in place)', () => {
+  const out = { isTTY: true, columns: 20, parts: [] as string[], write(s: string) { this.parts.push(s); } };
+  const bar = progressLine(out);
+  bar.update('12% blocks.3.hook_resid_post: step 53/512');
+  bar.update('13% short');
+  bar.end();
+  assert.equal(out.parts.join(''), '\r12% blocks.3.hook_…\r13% short          \n');
+  assert.equal('12% blocks.3.hook_…'.length, 19);
 });
 
 test('progressLine elsewhere (a pipe, a log file): whole lines, the first at once, then at most one per interval, and the last on end', () => {
@@ -42,7 +68,12 @@ test('progressLine elsewhere (a pipe, a log file): whole lines, the first at onc
   bar.end();
   assert.equal(out.text(), '1% a\n4% d\n5% e\n');
   assert.equal(out.text().includes('\r'), false);
-  assert.equal(bar.interrupt(), '');
+  // a line of its own supersedes a held update: the status that follows progress says where it ended
+  t += 1_000;
+  bar.update('6% f');
+  bar.say('done 100%');
+  bar.end();
+  assert.equal(out.text(), '1% a\n4% d\n5% e\ndone 100%\n');
   // a last update already written is not written twice
   const once = recorder(false);
   const b2 = progressLine(once, { now: () => 0 });

@@ -17,6 +17,9 @@ test('CLI: jobs-start, runs, export, import, jobs-resume, jobs-cancel on a --sto
   const start = cli('jobs-start', 'demo-generate', '--params', '{"seed":3,"n":12,"checkpointEvery":5}', '--store', a);
   assert.equal(start.code, 0, start.err);
   assert.match(start.out, /run [0-9a-f-]{36} done \{"datasetId":"[0-9a-f-]{36}","samples":12\}/);
+  // stdout is a pipe: no \r rewrites; the status lines are whole lines
+  assert.equal(start.out.includes('\r'), false, JSON.stringify(start.out.slice(0, 200)));
+  assert.match(start.out, /^\[demo-generate [0-9a-f]{8}\] done 100\.0%/m);
 
   const runs = JSON.parse(cli('runs', '--json', '--store', a).out) as { id: string; status: string }[];
   assert.deepEqual(runs.map((r) => r.status), ['done']);

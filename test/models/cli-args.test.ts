@@ -156,12 +156,19 @@ async function foregroundJob(params: string, store: string, step: number) {
   });
   const fg = { child, out: '', err: '', exited: new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))) };
   child.stderr.on('data', (d: Buffer) => void (fg.err += d.toString()));
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      fg.out += d.toString();
-      if ([...fg.out.matchAll(/running .* step (\d+)\/\d+/g)].some((m) => Number(m[1]) >= step)) resolve();
-    });
-  });
+  child.stdout.on('data', (d: Buffer) => void (fg.out += d.toString()));
+  // until the run has a checkpoint at `step` or later (its progress lines come every 10 s into a pipe)
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    const id = /^run ([0-9a-f-]{36}) \(demo-train\)/.exec(fg.out)?.[1];
+    if (!id) continue;
+    const s = openStore(store);
+    try {
+      if ((s.checkpoints.get(id)?.step ?? 0) >= step) break;
+    } finally {
+      s.close();
+    }
+  }
   return fg;
 }
 
@@ -179,7 +186,7 @@ test('jobs-start: a finished run lists its vectors (the ids readout takes); Ctrl
 
   // Ctrl-C in the foreground: the run stops at its next step, cancelled and resumable
   // (past the first checkpoints, every 5 steps)
-  const fg = await foregroundJob('{"steps":400,"checkpointEvery":5,"stepDelayMs":20}', store, 12);
+  const fg = await foregroundJob('{"steps":400,"checkpointEvery":5,"stepDelayMs":20}', store, 10);
   fg.child.kill('SIGINT');
   const code = await fg.exited;
   const { out, err } = fg;

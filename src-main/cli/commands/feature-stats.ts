@@ -13,8 +13,9 @@ import { loadSae } from '../../models/sae/load.js';
 import { corpusContexts, readCorpusFile } from '../../lab/feature-corpus.js';
 import { DENSITY_BUCKETS, densityHistogram, featureRecords, featureStats, type FeatureStat } from '../../lab/feature-stats.js';
 import { resolveStorePath } from '../../store/index.js';
-import { JobRunner, describeEvent, exitCodeOf, followRun } from '../../jobs/index.js';
+import { JobRunner, exitCodeOf } from '../../jobs/index.js';
 import { percentText, progressLine } from '../progress-line.js';
+import { followRunShown } from '../follow-run.js';
 
 const USAGE = 'feature-stats --model <dir> --sae <dir> --corpus <file> [--store path] [--top 10] [--context 64] [--batch 8] [--max-contexts N] '
   + '[--window 8] [--hook NAME] [--raw] [--completion-only] [--count-bos] [--show 5] [--dtype float32|float64] [--threads N] [--json]';
@@ -118,7 +119,7 @@ export const featureStatsCommand: Command = {
           },
         });
         console.error(`run ${run.id} (feature-stats) in ${runner.store.path}`);
-        const end = await followRun(runner, run, (e) => console.error(describeEvent(e)));
+        const end = await followRunShown(runner, run, process.stderr);
         if (end.status !== 'done') {
           console.error(`run ${end.id} ${end.status}${end.error ? `: ${end.error}` : ''}${end.status === 'cancelled' ? ` (resume with: jobs-resume ${end.id})` : ''}`);
           return exitCodeOf(end);

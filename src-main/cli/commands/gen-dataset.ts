@@ -12,9 +12,10 @@ import { LanguageModel } from '../../models/lm.js';
 import { EMPTY_SET, parseInterventionSet, type InterventionSet } from '../../models/interventions.js';
 import { generateTeacherDataset } from '../../lab/teacher-dataset.js';
 import { resolveStorePath, type JsonValue } from '../../store/index.js';
-import { JobRunner, describeEvent, dieOfSigint, exitCodeOf, followRun } from '../../jobs/index.js';
+import { JobRunner, dieOfSigint, exitCodeOf } from '../../jobs/index.js';
 import { intFlag } from './number-prompts.js';
 import { percentText, progressLine } from '../progress-line.js';
+import { followRunShown } from '../follow-run.js';
 
 /** The intervention set of `--with <file>` plus `--system "<text>"` (a system_prompt item). */
 export function setFromFlags(flags: Record<string, string | boolean>): InterventionSet {
@@ -60,7 +61,7 @@ export const genDatasetCommand: Command = {
         const params = { model: flags.model, set, ...cfg, ...(typeof flags.name === 'string' ? { name: flags.name } : {}) };
         const run = await runner.submit({ kind: 'generate-dataset', params: params as unknown as JsonValue });
         console.log(`run ${run.id} (generate-dataset) in ${runner.store.path}`);
-        const end = await followRun(runner, run, (e) => console.error(describeEvent(e)));
+        const end = await followRunShown(runner, run, process.stderr);
         console.log(`run ${end.id} ${end.status}${end.result ? ` ${JSON.stringify(end.result)}` : ''}`);
         if (end.status === 'done' && out) {
           const { datasetId } = end.result as { datasetId: string };
@@ -81,7 +82,7 @@ export const genDatasetCommand: Command = {
     let kept = 0;
     const bar = progressLine();
     const onSigint = (): void => {
-      process.stderr.write(`${bar.interrupt()}stopped: the ${kept} samples generated so far are in ${partial} (gen-dataset writes ${out} when it finishes)\n`);
+      bar.say(`stopped: the ${kept} samples generated so far are in ${partial} (gen-dataset writes ${out} when it finishes)`);
       dieOfSigint();
     };
     process.on('SIGINT', onSigint);

@@ -1,8 +1,9 @@
 import type { Command } from '../command.js';
 import { parseFlags } from '../command.js';
 import { existingStorePath, invalid } from '../../store/index.js';
-import { JobRunner, describeEvent, followRun } from '../../jobs/index.js';
+import { JobRunner } from '../../jobs/index.js';
 import { reportEnd } from './jobs-start.js';
+import { followRunShown } from '../follow-run.js';
 
 export const jobsResumeCommand: Command = {
   name: 'jobs-resume',
@@ -19,7 +20,7 @@ export const jobsResumeCommand: Command = {
       const run = runner.resume(runId);
       const ck = runner.store.checkpoints.get(runId);
       say(`run ${run.id} (${run.kind}) resumes ${ck ? `from step ${ck.step}` : 'from the start (no checkpoint)'}`);
-      const end = await followRun(runner, run, (e) => say(describeEvent(e)));
+      const end = await followRunShown(runner, run, json ? process.stderr : process.stdout);
       return reportEnd(runner, end, json);
     } finally {
       await runner.close();

@@ -1,8 +1,9 @@
 import type { Command } from '../command.js';
 import { parseFlags } from '../command.js';
 import { resolveStorePath, invalid, type JsonValue, type Run } from '../../store/index.js';
-import { JobRunner, describeEvent, exitCodeOf, followRun, jobKinds } from '../../jobs/index.js';
+import { JobRunner, exitCodeOf, jobKinds } from '../../jobs/index.js';
 import { resultSummary } from '../result-summary.js';
+import { followRunShown } from '../follow-run.js';
 
 /**
  * The last lines of a foreground run: its end and result; for a finished run a readable summary (resultSummary) and its vectors (the ids
@@ -61,7 +62,7 @@ export const jobsStartCommand: Command = {
     try {
       const run = await runner.submit({ kind, params });
       say(`run ${run.id} (${kind}) in ${runner.store.path}`);
-      const end = await followRun(runner, run, (e) => say(describeEvent(e)));
+      const end = await followRunShown(runner, run, json ? process.stderr : process.stdout);
       return reportEnd(runner, end, json);
     } finally {
       await runner.close();
