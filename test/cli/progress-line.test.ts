@@ -10,35 +10,24 @@ function recorder(isTTY: boolean): { isTTY: boolean; write(s: string): void; tex
   return { isTTY, write: (s) => void parts.push(s), text: () => parts.join('') };
 }
 
-test('progressLine on a terminal: one line rewritten with \\r, a shorter text padded over the longer one, a newline at the end; say() finishes the line first', () => {
+/** What a terminal's progress line writes for a sequence of calls: ['update', text], ['say', text], ['break'] or ['end']. */
+function onTerminal(calls: ([('update' | 'say'), string] | ['break' | 'end'])[]): string {
   const out = recorder(true);
   const bar = progressLine(out);
-  bar.say('run 1 (demo) in x.db');
-  bar.update('10% step 1/10');
-  bar.update('20% ok');
-  bar.end();
-  assert.equal(out.text(), 'run 1 (demo) in x.db\n\r10% step 1/10\r20% ok       \n');
+  for (const [op, text] of calls) (op === 'update' || op === 'say' ? bar[op](text!) : bar[op]());
+  return out.text();
+}
+
+test('progressLine on a terminal: one line rewritten with \\r, a shorter text padded over the longer one, a newline at the end; say() finishes the line first', () => {
+  assert.equal(onTerminal([['say', 'run 1 (demo) in x.db'], ['update', '10% step 1/10'], ['update', '20% ok'], ['end']]),
+    'run 1 (demo) in x.db\n\r10% step 1/10\r20% ok       \n');
   // a status line mid-progress goes below it, and the next update starts a fresh line
-  const mid = recorder(true);
-  const b = progressLine(mid);
-  b.update('50% half');
-  b.say('stopping at the next step');
-  b.update('60% more');
-  b.say('cancelled');
-  b.end();
-  assert.equal(mid.text(), '\r50% half\nstopping at the next step\n\r60% more\ncancelled\n');
+  assert.equal(onTerminal([['update', '50% half'], ['say', 'stopping at the next step'], ['update', '60% more'], ['say', 'cancelled'], ['end']]),
+    '\r50% half\nstopping at the next step\n\r60% more\ncancelled\n');
   // break() only finishes the line (a notice then goes to another stream); twice is once
-  const br = recorder(true);
-  const b3 = progressLine(br);
-  b3.update('70% x');
-  b3.break();
-  b3.break();
-  b3.end();
-  assert.equal(br.text(), '\r70% x\n');
+  assert.equal(onTerminal([['update', '70% x'], ['break'], ['break'], ['end']]), '\r70% x\n');
   // nothing shown: end writes nothing
-  const quiet = recorder(true);
-  progressLine(quiet).end();
-  assert.equal(quiet.text(), '');
+  assert.equal(onTerminal([['end']]), '');
 });
 
 test('progressLine on a terminal of known width: a longer text is cut to one row (a wrapped line is not rewritten in place)', () => {
