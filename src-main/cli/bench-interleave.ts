@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Runtime, type SessionOptions } from '../engine/runtime.js';
 import type { BenchHost } from './bench-host.js';
-import { GRAD_RATIO_GOAL, PEER_SERVE, sideEnv, type PeerBlas, type Side } from './bench-pairs.js';
+import { GRAD_RATIO_GOAL, PEER_SERVE, median, sideEnv, type PeerBlas, type Side } from './bench-pairs.js';
 
 export type RunKind = 'fwd' | 'grad';
 /** Time one run of a side: milliseconds. */
@@ -53,12 +53,6 @@ export interface InterleaveResult {
   /** set when a later round failed: why; the figures above are the rounds before it (exit code 1) */
   error?: string;
   rounds_requested?: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const r3 = (x: number): number => +x.toFixed(3);

@@ -79,7 +79,8 @@ export interface PeerBlas {
   error?: string;
 }
 
-function median(xs: number[]): number {
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
@@ -184,6 +185,20 @@ export function checkTorch(python: string): Promise<void> {
 /** peer-serve.py, which also reports the reference's BLAS (--blas-info). */
 export const PEER_SERVE = fileURLToPath(new URL('../../scripts/peer-serve.py', import.meta.url));
 
+const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+
+/** Why a BLAS probe named no kernel (null when it did): its own error, how it failed, or what it found instead. */
+function probeError(j: Record<string, unknown>, err: Error | null, stderr: string, line: string): string | null {
+  if (str(j.error)) return str(j.error);
+  if (err) {
+    const last = stderr.trim().split('\n').at(-1);
+    return `${err.message.split('\n')[0]}${last ? `: ${last}` : ''}`;
+  }
+  if (str(j.corename) !== null) return null;
+  if (j.lib) return `${String(j.lib)} is not OpenBLAS`;
+  return line ? 'torch loaded no BLAS library' : 'no output';
+}
+
 /**
  * Which OpenBLAS kernel the reference runs with in its environment: `python peer-serve.py --blas-info`
  * imports torch there and asks the OpenBLAS it loaded. A probe that fails does not stop the bench:
@@ -201,9 +216,7 @@ export function probePeerBlas(torch: Side, mode: PeerBlasMode, serve = PEER_SERV
       } catch {
         // not JSON: said below
       }
-      const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
-      const why = str(j.error) ?? (err ? `${err.message.split('\n')[0]}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}` : null)
-        ?? (str(j.corename) === null ? (j.lib ? `${String(j.lib)} is not OpenBLAS` : (line ? 'torch loaded no BLAS library' : 'no output')) : null);
+      const why = probeError(j, err, stderr, line);
       res({ mode, coretype_env, corename: str(j.corename), config: str(j.config), ...(why ? { error: why } : {}) });
     });
   });
